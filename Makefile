@@ -1,0 +1,37 @@
+# The README's two commands live here. Each one creates .venv with the Python on PATH
+# and installs what it needs; a second run only re-checks the stamp file, so it is quick.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= var/demo
+
+.PHONY: demo test lint bench-ingest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-runtime
+
+demo: $(VENV)/.installed-runtime
+	$(BIN)/vocmine demo --workdir $(DEMO_DIR)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check vocmine tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check vocmine tests bench
+	$(BIN)/ruff format --check vocmine tests bench
+
+bench-ingest: $(VENV)/.installed-runtime
+	$(BIN)/python bench/ingest.py --shared ../shared/data
+
+clean:
+	rm -rf $(VENV) var
