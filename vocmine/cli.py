@@ -1,0 +1,340 @@
+"""The ``vocmine`` command.
+
+Exit statuses: 0 success; 1 the run finished but some records were rejected (see the report);
+2 bad usage or input path (nothing was ingested); 3 the store could not be opened or written.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vocmine.errors import ConfigError, NotFoundError, StoreError, VocmineError
+from vocmine.service import EXIT_STORE, EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
+from vocmine.settings import Settings
+from vocmine.store.base import ConversationFilter, SearchQuery, Store, open_store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[str | None, typer.Option("--store", help="sqlite:///path (default: VOCMINE_STORE)")]
+
+
+def _settings(**overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    try:
+        return Settings(**values)
+    except Exception as exc:  # pydantic's ValidationError names the setting and the problem
+        raise VocmineError(f"invalid settings: {exc}") from exc
+
+
+def _fail(exc: VocmineError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(EXIT_STORE if isinstance(exc, StoreError) else EXIT_USAGE)
+
+
+def _open(settings: Settings) -> Store:
+    return open_store(settings.store)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="files, directories or globs; .gz and .zip are opened")],
+    store: StoreOption = None,
+    channel: Annotated[str | None, typer.Option(help="chat | email | social | call: skip channel detection")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="force a format (see `vocmine formats`)")] = None,
+    company_domain: Annotated[list[str], typer.Option(help="e-mail domain of the company (agent side)")] = [],  # noqa: B006
+    brand_account: Annotated[list[str], typer.Option(help="social account of the company (agent side)")] = [],  # noqa: B006
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="store text without PII redaction")] = False,
+    report_dir: Annotated[Path | None, typer.Option(help="where the report files go")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Ingest conversations; print a summary and write a report (rejections as JSONL)."""
+    try:
+        settings = _settings(
+            store=store,
+            company_domains=company_domain,
+            brand_accounts=brand_account,
+            **({"redact_pii": False} if no_redact else {}),
+        )
+        target = _open(settings)
+        report = _run_ingest(paths, settings, target, channel, format, report_dir, quiet=json_output)
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    if json_output:
+        console.print_json(json.dumps(report.to_dict()))
+    else:
+        print_report(report)
+    raise typer.Exit(report.exit_status)
+
+
+def _run_ingest(
+    paths: list[str],
+    settings: Settings,
+    target: Store,
+    channel: str | None,
+    format_name: str | None,
+    report_dir: Path | None,
+    *,
+    quiet: bool = False,
+) -> IngestReport:
+    from vocmine.ingest.sources import expand_inputs
+
+    files, _ = expand_inputs(paths)  # fail on a bad path before the progress bar starts
+    total = sum(f.size or 0 for f in files)
+    done: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting", total=total or None)
+
+        def on_file(source) -> None:  # type: ignore[no-untyped-def]
+            progress.update(task, description=f"ingesting {Path(source.name).name[:40]}")
+
+        def on_progress(name: str, consumed: int) -> None:
+            done[name] = consumed
+            progress.update(task, completed=min(sum(done.values()), total))
+
+        report = ingest_paths(
+            paths,
+            settings,
+            target,
+            channel=channel,
+            format_name=format_name,
+            report_dir=report_dir or default_report_dir(settings),
+            on_progress=on_progress,
+            on_file=on_file,
+        )
+        progress.update(task, completed=total)
+    return report
+
+
+def print_report(report: IngestReport) -> None:
+    table = Table(title="Ingestion summary", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("inputs read", str(report.files_read))
+    table.add_row("inputs skipped (hidden)", str(len(report.files_skipped)))
+    table.add_row("records read", str(report.records_read))
+    table.add_row("  stored", str(report.records_stored))
+    table.add_row("  duplicate", str(report.records_duplicate))
+    table.add_row("  rejected", str(report.records_rejected))
+    for outcome in ("new", "updated", "unchanged"):
+        table.add_row(f"conversations {outcome}", str(report.conversations[outcome]))
+    for channel_name, count in sorted(report.conversations_by_channel.items()):
+        table.add_row(f"  {channel_name}", str(count))
+    for kind, count in sorted(report.pii_redacted.items()):
+        table.add_row(f"PII redacted: {kind}", str(count))
+    console.print(table)
+    if report.rejection_samples:
+        console.print(f"[yellow]{report.records_rejected} record(s) rejected[/yellow], for example:")
+        for sample in report.rejection_samples[:5]:
+            console.print(f"  {escape(sample['file'])} ({sample['position']}): {escape(sample['reason'])}")
+    console.print(f"report: {report.summary_path}\nrejections: {report.rejections_path}")
+
+
+@app.command()
+def search(
+    text: Annotated[str | None, typer.Argument(help='words, "phrases", OR, -exclude, prefix*')] = None,
+    store: StoreOption = None,
+    channel: Annotated[list[str], typer.Option(help="repeat for several")] = [],  # noqa: B006
+    brand: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    product: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    agent: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    team: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    language: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    source: Annotated[list[str], typer.Option()] = [],  # noqa: B006
+    since: Annotated[datetime | None, typer.Option(help="started at or after (ISO date)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="started before (ISO date)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page")] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Full-text search over what customers said, with filters."""
+    try:
+        settings = _settings(store=store)
+        query = SearchQuery(
+            text=text,
+            limit=limit,
+            cursor=cursor,
+            filter=ConversationFilter(
+                channels=channel,
+                brands=brand,
+                products=product,
+                agent_ids=agent,  # type: ignore[arg-type]
+                team_ids=team,
+                languages=language,
+                sources=source,
+                since=since,
+                until=until,
+            ),
+        )
+        page = _open(settings).search(query)
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    except ValueError as exc:  # pydantic: an unknown channel name
+        raise _fail(ConfigError(f"invalid filter: {exc}")) from exc
+    if json_output:
+        console.print_json(page.model_dump_json())
+        return
+    console.print(f"{page.total} conversation(s) match")
+    for hit in page.hits:
+        c = hit.conversation
+        when = c.started_at.strftime("%Y-%m-%d %H:%M") if c.started_at else "-"
+        console.print(f"[bold]{c.id}[/bold]  {c.channel}  {when}  {escape(c.subject or '')}")
+        for passage in hit.highlights or [c.customer_text()[:200]]:
+            console.print("   " + _highlight(passage))
+    if page.next_cursor:
+        console.print(f"next page: --cursor {page.next_cursor}")
+
+
+def _highlight(passage: str) -> str:
+    parts = escape(passage.replace("\n", " ")).split("<mark>")
+    return parts[0] + "".join("[reverse]" + p.replace("</mark>", "[/reverse]", 1) for p in parts[1:])
+
+
+@app.command()
+def show(
+    conversation_id: Annotated[str, typer.Argument(help="a conversation id, as search prints it")],
+    store: StoreOption = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one conversation with its turns."""
+    try:
+        conversation = _open(_settings(store=store)).get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFoundError(f"no conversation with id {conversation_id!r}", hint="copy an id from `vocmine search`")
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    if json_output:
+        console.print_json(conversation.model_dump_json())
+        return
+    c = conversation
+    console.print(f"[bold]{c.id}[/bold]  channel={c.channel}  source={c.source}  language={c.language}")
+    for label, value in (
+        ("subject", c.subject),
+        ("started", c.started_at),
+        ("customer", c.customer_id),
+        ("agent", c.agent_id),
+        ("team", c.team_id),
+        ("brand", c.brand),
+        ("product", c.product),
+        ("survey", c.survey.model_dump(exclude_none=True) if c.survey else None),
+        ("call", c.call_metrics.model_dump() if c.call_metrics else None),
+    ):
+        if value:
+            console.print(f"  {label}: {escape(str(value))}")
+    for turn in c.turns:
+        when = (
+            turn.timestamp.strftime("%Y-%m-%d %H:%M")
+            if turn.timestamp
+            else (f"{turn.start_s:.1f}s" if turn.start_s is not None else "")
+        )
+        console.print(f"[cyan]{turn.role}[/cyan] {escape(turn.speaker or '')} {when}")
+        console.print("   " + escape(turn.text).replace("\n", "\n   "))
+
+
+@app.command()
+def stats(store: StoreOption = None, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts of what the store holds."""
+    try:
+        result = _open(_settings(store=store)).stats()
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    if json_output:
+        console.print_json(result.model_dump_json())
+        return
+    print_stats(result)
+
+
+def print_stats(result) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="Store", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("conversations", str(result.conversations))
+    table.add_row("turns (customer)", f"{result.turns} ({result.customer_turns})")
+    table.add_row("with survey scores", str(result.with_survey))
+    table.add_row(
+        "time span",
+        f"{result.first_started_at:%Y-%m-%d} … {result.last_started_at:%Y-%m-%d}" if result.first_started_at else "-",
+    )
+    for title, counts in (
+        ("channel", result.by_channel),
+        ("source", result.by_source),
+        ("language", dict(list(result.by_language.items())[:6])),
+    ):
+        for key, value in counts.items():
+            table.add_row(f"{title}: {key}", str(value))
+    console.print(table)
+
+
+@app.command()
+def formats() -> None:
+    """List the input formats and how they are recognised."""
+    from vocmine.ingest.formats import FORMATS
+
+    table = Table("format", "channel", "what")
+    for f in FORMATS.values():
+        table.add_row(f.name, f.channel, f.description)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="where the corpus, store and reports go")] = Path("var/demo"),
+    conversations: Annotated[int, typer.Option(min=100)] = 3200,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Generate the bundled sample corpus, ingest it into a fresh embedded store, and show it."""
+    from vocmine.demo.generate import DEMO_BRAND_ACCOUNTS, DEMO_COMPANY_DOMAINS, write_corpus
+
+    corpus = workdir / "corpus"
+    store_path = workdir / "vocmine.sqlite"
+    for stale in (store_path, Path(f"{store_path}-wal"), Path(f"{store_path}-shm")):
+        stale.unlink(missing_ok=True)
+    console.rule("1. sample corpus")
+    written = write_corpus(corpus, conversations=conversations, seed=seed)
+    for kind, count in sorted(written.items()):
+        console.print(f"  {kind}: {count}")
+    console.rule("2. ingest")
+    settings = _settings(
+        store=f"sqlite:///{store_path}", company_domains=DEMO_COMPANY_DOMAINS, brand_accounts=DEMO_BRAND_ACCOUNTS
+    )
+    target = _open(settings)
+    report = _run_ingest([str(corpus)], settings, target, None, None, workdir / "reports")
+    print_report(report)
+    console.rule("3. store")
+    print_stats(target.stats())
+    console.rule("4. search")
+    for text in ("refund", '"cancel my" OR cancelling', "charged twice"):
+        page = target.search(SearchQuery(text=text, limit=3))
+        console.print(f"[bold]search {escape(text)}[/bold]: {page.total} conversation(s)")
+        for hit in page.hits:
+            console.print(
+                f"  {hit.conversation.id} ({hit.conversation.channel}) "
+                + _highlight(hit.highlights[0] if hit.highlights else "")
+            )
+    console.print(f"\nTry: vocmine search 'late delivery' --store sqlite:///{store_path}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

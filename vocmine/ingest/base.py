@@ -1,0 +1,109 @@
+"""What format readers produce, and the context they are given.
+
+A reader turns one input stream into a sequence of items, each one of:
+
+* ``Conversation`` – a whole conversation (a chat transcript, a call);
+* ``ThreadMessage`` – one message of a thread that is only whole once every input has been read
+  (an e-mail, a social post); the threading step assembles these into conversations;
+* ``Rejection`` – a record that cannot be used, with where it is and why.
+
+Every input record becomes exactly one item, so the run can account for all of them.
+Readers never raise on bad content: they reject. They raise only for programming errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+
+from vocmine.schema import Channel, Conversation, SurveyScores, Turn
+from vocmine.settings import Settings
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record is: the input's name and a human-readable position inside it."""
+
+    file: str
+    position: str  # "line 12", "byte 4096", "message 3 at byte 1830", "index 4", "file"
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.position})"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    location: Location
+    reason: str
+
+
+@dataclass
+class ThreadMessage:
+    """One message of a thread (e-mail or social post), before threading.
+
+    ``parent_keys`` are the keys this message answers, nearest last (e-mail References order:
+    the thread root comes first). ``fallback_thread`` groups messages the source does not link
+    (e-mails without In-Reply-To/References but with the same normalised subject and customer).
+    """
+
+    channel: Channel
+    source: str
+    key: str
+    parent_keys: list[str]
+    turn: Turn
+    location: Location
+    subject: str | None = None
+    fallback_thread: str | None = None
+    customer_id: str | None = None
+    brand: str | None = None
+    survey: SurveyScores | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+Item = Conversation | ThreadMessage | Rejection
+
+
+@dataclass
+class ReadContext:
+    """What a reader needs besides the stream: the input's display name and the settings."""
+
+    name: str
+    settings: Settings
+    # Called with the number of bytes consumed so far, for progress bars.
+    on_progress: Callable[[int], None] | None = None
+
+
+Reader = Callable[[BinaryIO, ReadContext], Iterator[Item]]
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Parse the time stamp shapes sources really use: ISO 8601, epoch seconds or milliseconds,
+    Twitter's "Tue Oct 31 22:10:47 +0000 2017". Returns None for empty values; raises ValueError
+    with the value for anything else, which readers turn into a rejection."""
+    from datetime import UTC
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a time stamp: {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if seconds > 1e11:  # milliseconds since the epoch
+            seconds /= 1000.0
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.replace(".", "", 1).isdigit():
+            return parse_timestamp(float(text))
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        for fmt in ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"):
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    raise ValueError(f"unrecognised time stamp {str(value)[:40]!r}")

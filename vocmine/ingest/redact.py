@@ -1,0 +1,151 @@
+"""PII redaction, applied to every text field before anything is stored, logged or reported.
+
+Each kind of identifier is replaced by a typed placeholder (``[EMAIL]``, ``[PHONE]`` ...), and the
+counts by type go into the ingestion report. Candidates are found with patterns and then confirmed
+by a checker wherever one exists, so that order numbers and dates are not redacted by accident:
+
+* e-mail addresses – pattern;
+* payment cards – 13–19 digits (spaces/dashes allowed) that pass the Luhn check (python-stdnum);
+* IBANs – country code, check digits and BBAN that pass the ISO 13616 check (python-stdnum);
+* national ids – US SSNs validated by python-stdnum (area/group/serial rules), UK National
+  Insurance numbers by their published format;
+* phone numbers – Google's libphonenumber (``phonenumbers``), accepted when the number is valid for
+  its region and is either written like a phone number (``+``, brackets, separators) or announced
+  by a word such as "call" or "phone" – a bare 10-digit run is too often an order number;
+* street addresses – house number, street name and a street-type word (US/UK forms). No well-kept
+  library detects addresses in free text offline, so this is our own conservative pattern;
+* social handles – ``@name`` mentions that are not configured brand accounts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vocmine.errors import ConfigError
+from vocmine.settings import PII_TYPES
+
+_EMAIL = re.compile(r"\b[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+_NINO = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+_PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whatsapp|fax)\W{0,3}(?:\w+\W+){0,3}$", re.I)
+_DIGITS7 = re.compile(r"(?:\d\D{0,3}){7}")
+_STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
+    "close|crescent|square|sq|parkway|pkwy|highway|hwy|circle|cir|trail|grove|gardens"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}[A-Za-z]?,?\s+(?:[A-Za-z0-9][\w'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
+    r"(?:,?\s+(?:apt|apartment|suite|unit|flat)\.?\s*#?\w+)?",
+    re.IGNORECASE,
+)
+_HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
+
+PLACEHOLDERS = {
+    "email": "[EMAIL]",
+    "phone": "[PHONE]",
+    "card": "[CARD]",
+    "iban": "[IBAN]",
+    "national_id": "[NATIONAL_ID]",
+    "address": "[ADDRESS]",
+    "handle": "@[USER]",
+}
+
+
+@dataclass
+class Redactor:
+    """Replaces PII in text with typed placeholders and counts what it replaced."""
+
+    types: Iterable[str] = PII_TYPES
+    phone_region: str = "US"
+    keep_handles: Iterable[str] = ()
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.types = tuple(self.types)
+        unknown = sorted(set(self.types) - set(PII_TYPES))
+        if unknown:
+            raise ConfigError(
+                f"unknown PII type(s) {', '.join(unknown)}",
+                hint=f"choose from {', '.join(PII_TYPES)}",
+            )
+        self._keep = {h.lower().lstrip("@") for h in self.keep_handles}
+
+    def keep(self, handles: Iterable[str]) -> None:
+        self._keep.update(h.lower().lstrip("@") for h in handles)
+
+    def redact(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for kind in ("email", "iban", "card", "national_id", "phone", "address", "handle"):
+            if kind in self.types:
+                text = getattr(self, f"_redact_{kind}")(text)
+        return text
+
+    def _sub(self, kind: str, pattern: re.Pattern[str], text: str, accept=None) -> str:  # type: ignore[no-untyped-def]
+        def replace(match: re.Match[str]) -> str:
+            if accept is not None and not accept(match):
+                return match.group(0)
+            self.counts[kind] += 1
+            return PLACEHOLDERS[kind]
+
+        return pattern.sub(replace, text)
+
+    def _redact_email(self, text: str) -> str:
+        return self._sub("email", _EMAIL, text) if "@" in text else text
+
+    def _redact_iban(self, text: str) -> str:
+        from stdnum import iban
+
+        return self._sub("iban", _IBAN, text, lambda m: iban.is_valid(m.group(0)))
+
+    def _redact_card(self, text: str) -> str:
+        from stdnum import luhn
+
+        def is_card(match: re.Match[str]) -> bool:
+            digits = re.sub(r"\D", "", match.group(0))
+            return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn.is_valid(digits)
+
+        return self._sub("card", _CARD, text, is_card)
+
+    def _redact_national_id(self, text: str) -> str:
+        from stdnum.us import ssn
+
+        text = self._sub("national_id", _SSN, text, lambda m: ssn.is_valid(m.group(0)))
+        return self._sub("national_id", _NINO, text)
+
+    def _redact_phone(self, text: str) -> str:
+        if not _DIGITS7.search(text):
+            return text  # libphonenumber is the slowest step; most texts have no 7-digit run
+        import phonenumbers
+
+        spans = []
+        for match in phonenumbers.PhoneNumberMatcher(text, self.phone_region):
+            raw = match.raw_string
+            formatted = bool(re.search(r"[+()\s.-]", raw))
+            announced = bool(_PHONE_HINT.search(text[max(0, match.start - 40) : match.start]))
+            if formatted or announced:
+                spans.append((match.start, match.end))
+        for start, end in reversed(spans):
+            text = text[:start] + PLACEHOLDERS["phone"] + text[end:]
+            self.counts["phone"] += 1
+        return text
+
+    def _redact_address(self, text: str) -> str:
+        return self._sub("address", _ADDRESS, text)
+
+    def _redact_handle(self, text: str) -> str:
+        if "@" not in text:
+            return text
+        return self._sub("handle", _HANDLE, text, lambda m: m.group(1).lower() not in self._keep)
+
+
+def pseudonymise(value: str, *, salt: str = "vocmine") -> str:
+    """A stable, non-reversible stand-in for an identifier such as an e-mail address."""
+    from vocmine.schema import stable_hash
+
+    return "cust-" + stable_hash(salt, value.strip().lower(), length=16)

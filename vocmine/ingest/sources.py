@@ -1,0 +1,123 @@
+"""Turn the paths a user gives (files, directories, globs, .gz, .zip) into input streams.
+
+Nothing is read into memory here: each ``InputFile`` opens a binary stream when asked, so a large
+mbox or a large archive member is read as it is parsed.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from vocmine.errors import InputPathError
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input to read. ``name`` is what reports show; ``format_name`` is the name format
+    detection looks at (without a .gz suffix)."""
+
+    name: str
+    format_name: str
+    size: int | None  # bytes on disk (compressed size for .gz), for progress
+    opener: Callable[[], BinaryIO]
+
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        stream = self.opener()
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    name: str
+    reason: str
+
+
+def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[SkippedInput]]:
+    """Resolve every path; a path that does not exist or cannot be read raises InputPathError naming
+    it, before anything is ingested. Directories are walked recursively in sorted order; hidden
+    files are skipped and listed as such."""
+    files: list[InputFile] = []
+    skipped: list[SkippedInput] = []
+    for raw in paths:
+        matches = sorted(glob.glob(raw, recursive=True)) if glob.has_magic(raw) else [raw]
+        if not matches:
+            raise InputPathError(f"no file matches {raw!r}", hint="check the pattern and quote it")
+        for match in matches:
+            _expand_one(Path(match), files, skipped)
+    return files, skipped
+
+
+def _expand_one(path: Path, files: list[InputFile], skipped: list[SkippedInput]) -> None:
+    if not path.exists():
+        raise InputPathError(f"input path does not exist: {path}", hint="check the spelling")
+    if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise InputPathError(f"cannot read directory: {path}", hint="check its permissions")
+        for child in sorted(path.rglob("*")):
+            if child.is_dir():
+                continue
+            if any(part.startswith(".") for part in child.relative_to(path).parts):
+                skipped.append(SkippedInput(str(child), "hidden file"))
+                continue
+            _expand_file(child, files, skipped)
+        return
+    if not os.access(path, os.R_OK):
+        raise InputPathError(f"cannot read file: {path}", hint="check its permissions")
+    _expand_file(path, files, skipped)
+
+
+def _expand_file(path: Path, files: list[InputFile], skipped: list[SkippedInput]) -> None:
+    name = str(path)
+    size = path.stat().st_size
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        files.extend(_zip_members(path, skipped))
+    elif lower.endswith(".gz"):
+        files.append(InputFile(name, name[:-3], size, lambda p=path: gzip.open(p, "rb")))
+    else:
+        files.append(InputFile(name, name, size, lambda p=path: open(p, "rb")))
+
+
+def _zip_members(path: Path, skipped: list[SkippedInput]) -> list[InputFile]:
+    """Each member of an archive is an input of its own, named ``archive.zip!member``. A corrupt
+    archive becomes one input whose opening fails, so the run reports it like any unreadable file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        message = f"not a readable zip archive: {exc}"
+
+        def fail() -> BinaryIO:
+            raise OSError(message)
+
+        return [InputFile(str(path), str(path), path.stat().st_size, fail)]
+    members = []
+    for info in infos:
+        member = info.filename
+        display = f"{path}!{member}"
+        format_name = member[:-3] if member.lower().endswith(".gz") else member
+
+        def opener(p: Path = path, m: str = member) -> BinaryIO:
+            archive = zipfile.ZipFile(p)
+            stream: BinaryIO = archive.open(m)  # type: ignore[assignment]
+            if m.lower().endswith(".gz"):
+                stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+            return stream
+
+        if any(part.startswith(".") or part == "__MACOSX" for part in Path(member).parts):
+            skipped.append(SkippedInput(display, "hidden file"))
+            continue
+        members.append(InputFile(display, format_name, info.compress_size, opener))
+    return members

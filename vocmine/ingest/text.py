@@ -1,0 +1,62 @@
+"""Text normalisation and language identification shared by every channel."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newlines
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_HTML_HINT = re.compile(r"<(?:p|div|br|span|html|body|table|a|b|i|strong|em|ul|li)\b[^>]*>", re.IGNORECASE)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_HINT.search(text))
+
+
+def html_to_text(html: str) -> str:
+    """Render HTML as the text a reader sees (block layout kept, scripts and styles dropped)."""
+    from inscriptis import get_text
+
+    return get_text(html)
+
+
+def normalize_text(text: str) -> str:
+    """NFC, no zero-width or control characters, single spaces, at most one blank line, trimmed.
+    Newlines are kept because turn structure and quote detection depend on them."""
+    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def clean_text(text: str) -> str:
+    """Normalise a message body, rendering it first if it is HTML (chat widgets often send HTML)."""
+    if looks_like_html(text):
+        text = html_to_text(text)
+    return normalize_text(text)
+
+
+# Language identification is unreliable on very short text; below these we say "und" (ISO 639-2
+# for undetermined) instead of guessing.
+MIN_CHARS_FOR_LANGUAGE = 12
+MIN_LANGUAGE_CONFIDENCE = 0.6
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language, or "und" when it is too short or unclear."""
+    sample = re.sub(r"https?://\S+|@\w+|#|\[[A-Z_]+\]", " ", text)
+    if len(sample.strip()) < MIN_CHARS_FOR_LANGUAGE:
+        return "und"
+    code, confidence = _identifier().classify(sample[:2000])
+    return code if confidence >= MIN_LANGUAGE_CONFIDENCE else "und"

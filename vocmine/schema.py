@@ -1,0 +1,173 @@
+"""Canonical records shared by ingestion, analysis, storage and the API.
+
+A Conversation is the unit an analyst thinks in (an e-mail thread, a chat, a call, a social thread).
+Its ``id`` is derived from the source's own identifier when there is one (thread root Message-ID,
+root tweet id, chat or call id) and from a hash of its content otherwise, so that ingesting the same
+input twice yields the same ids and changes nothing.
+
+All time stamps are timezone-aware UTC; a naive time stamp from a source is taken to be UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Channel = Literal["chat", "email", "social", "call"]
+CHANNELS: tuple[Channel, ...] = ("chat", "email", "social", "call")
+SpeakerRole = Literal["customer", "agent", "bot", "system"]
+SPEAKER_ROLES: tuple[SpeakerRole, ...] = ("customer", "agent", "bot", "system")
+
+JsonValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+
+
+def stable_hash(*parts: str, length: int = 20) -> str:
+    """Hex digest of the parts, joined unambiguously; used for ids and content hashes."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def conversation_id_from_source(channel: str, source_key: str) -> str:
+    """Id for a conversation whose source gives it an identifier (thread root, chat id, call id).
+
+    The source key itself is hashed: Message-IDs and account names can carry personal data.
+    """
+    return f"{channel}-{stable_hash(channel, source_key)}"
+
+
+def conversation_id_from_content(channel: str, turns: list[Turn]) -> str:
+    """Id for a conversation whose source gives none: a hash of its turns."""
+    return f"{channel}-{stable_hash(channel, *(t.identity() for t in turns))}"
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class SurveyScores(_Record):
+    """Survey answers attached to a conversation: NPS 0–10, CSAT 1–5, CES 1–7."""
+
+    nps: int | None = Field(default=None, ge=0, le=10)
+    csat: float | None = Field(default=None, ge=1, le=5)
+    ces: float | None = Field(default=None, ge=1, le=7)
+
+    def is_empty(self) -> bool:
+        return self.nps is None and self.csat is None and self.ces is None
+
+
+class Turn(_Record):
+    """One utterance or message. ``text`` is what analysis reads: cleaned, with quoted replies and
+    signatures removed, PII redacted. ``raw_text`` keeps the full (redacted) original body."""
+
+    key: str | None = None  # the source's id for this message (Message-ID, tweet id), if any
+    role: SpeakerRole
+    speaker: str | None = None  # a label (agent name, brand handle, pseudonymous customer id)
+    text: str
+    raw_text: str | None = None
+    timestamp: datetime | None = None
+    start_s: float | None = Field(default=None, ge=0)  # call offsets, seconds from call start
+    end_s: float | None = Field(default=None, ge=0)
+    language: str | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp_utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+    def identity(self) -> str:
+        """What makes two turns the same turn when threads are merged across runs."""
+        if self.key:
+            return f"key:{self.key}"
+        stamp = self.timestamp.isoformat() if self.timestamp else ""
+        return "hash:" + stable_hash(self.role, self.text, stamp, str(self.start_s))
+
+
+class CallMetrics(_Record):
+    """Derived from turn timings. Overtalk is time when both parties speak at once; silence is
+    time within the call when nobody does."""
+
+    duration_s: float = Field(ge=0)
+    talk_time_s: dict[str, float]  # by speaker role
+    silence_s: float = Field(ge=0)
+    overtalk_s: float = Field(ge=0)
+    silence_share: float = Field(ge=0, le=1)
+    overtalk_share: float = Field(ge=0, le=1)
+
+
+class Conversation(_Record):
+    id: str
+    channel: Channel
+    source: str  # the input format it came from, e.g. "eml", "mbox", "twcs-csv", "aws-transcribe"
+    source_id: str | None = None  # pseudonymised source identifier (never raw PII)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    subject: str | None = None
+    customer_id: str | None = None
+    account_id: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    brand: str | None = None
+    product: str | None = None
+    language: str | None = None
+    survey: SurveyScores | None = None
+    call_metrics: CallMetrics | None = None
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    turns: list[Turn] = Field(min_length=1)
+
+    @field_validator("started_at", "ended_at")
+    @classmethod
+    def _bounds_utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+    def customer_turns(self) -> list[Turn]:
+        return [t for t in self.turns if t.role == "customer"]
+
+    def customer_text(self) -> str:
+        """The voice of the customer: what full-text search and analysis read."""
+        return "\n".join(t.text for t in self.customer_turns() if t.text)
+
+    def content_hash(self) -> str:
+        """Hash of everything stored, so an unchanged re-ingest is recognised as a duplicate."""
+        payload = self.model_dump(mode="json", exclude={"id"})
+        return stable_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False), length=32)
+
+    def with_time_bounds(self) -> Conversation:
+        """Fill started_at/ended_at from turn time stamps where the source did not give them."""
+        stamps = [t.timestamp for t in self.turns if t.timestamp is not None]
+        if not stamps:
+            return self
+        return self.model_copy(
+            update={
+                "started_at": self.started_at or min(stamps),
+                "ended_at": self.ended_at or max(stamps),
+            }
+        )
+
+
+class Segment(_Record):
+    """An analysable piece of customer text (a sentence or short turn). Analysis attaches sentiment,
+    theme and journey stage to segments; ``start``/``end`` are character offsets into the turn's text
+    so evidence can be highlighted."""
+
+    id: str
+    conversation_id: str
+    turn_index: int = Field(ge=0)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

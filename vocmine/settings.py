@@ -1,0 +1,65 @@
+"""One Settings object, read from VOCMINE_* environment variables (and CLI options on top).
+
+Nothing is read at import time: callers build ``Settings()`` when they start and pass it down.
+List settings accept either JSON (``["a.com","b.com"]``) or a comma-separated string (``a.com,b.com``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PiiType = Literal["email", "phone", "card", "iban", "national_id", "address", "handle"]
+PII_TYPES: tuple[PiiType, ...] = ("email", "phone", "card", "iban", "national_id", "address", "handle")
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOCMINE_", extra="ignore")
+
+    store: str = Field(
+        default="sqlite:///var/vocmine.sqlite",
+        description="sqlite:///path for the embedded store, or an http(s):// Elasticsearch URL",
+    )
+    report_dir: str | None = Field(
+        default=None, description="where ingestion reports go; default: a reports/ folder beside the store"
+    )
+
+    # Who speaks for the company. E-mail senders at these domains/addresses, and social posts by
+    # these accounts, become agent turns; everyone else is a customer.
+    company_domains: StrList = Field(default_factory=list)
+    company_addresses: StrList = Field(default_factory=list)
+    brand_accounts: StrList = Field(default_factory=list)
+
+    # Call speaker labels (case-insensitive substrings) mapped to roles. Labels matching neither
+    # list fall back on call_first_speaker: in contact centres the agent usually greets first.
+    call_agent_labels: StrList = Field(
+        default_factory=lambda: ["agent", "rep", "advisor", "operator", "support", "staff"]
+    )
+    call_customer_labels: StrList = Field(default_factory=lambda: ["customer", "caller", "client", "user", "member"])
+    call_first_speaker: Literal["agent", "customer"] = "agent"
+
+    redact_pii: bool = True
+    redact_types: StrList = Field(default_factory=lambda: list(PII_TYPES))
+    phone_region: str = Field(default="US", description="region assumed for phone numbers without +code")
+
+    detect_language: bool = True
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    max_record_bytes: int = Field(
+        default=20_000_000, ge=1_000, description="larger single records (lines, messages) are rejected"
+    )

@@ -1,0 +1,139 @@
+"""The Store protocol and its query types, shared by the SQLite and Elasticsearch backends.
+
+Queries are typed objects rather than backend strings so that both backends answer the same
+question the same way, and one contract test suite can hold them to it. This issue's surface is
+upserts, fetch by id, full-text search with filters, cursor paging and stats; later query types
+(semantic kNN, time-bucketed aggregations, review state) extend ``Store`` with new methods and new
+query objects beside these, not by overloading them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vocmine.errors import ConfigError
+from vocmine.schema import Channel, Conversation
+
+
+class UpsertOutcome(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class ConversationFilter(BaseModel):
+    """Conjunction of the given conditions; a list means "any of these"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[Channel] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    agent_ids: list[str] = Field(default_factory=list)
+    team_ids: list[str] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    customer_ids: list[str] = Field(default_factory=list)
+    since: datetime | None = None  # started_at >= since
+    until: datetime | None = None  # started_at < until
+
+
+class SearchQuery(BaseModel):
+    """Full-text search over the customer's words (``text``), or – without text – the newest
+    conversations matching the filter. ``cursor`` is the ``next_cursor`` of the previous page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    filter: ConversationFilter = Field(default_factory=ConversationFilter)
+    limit: int = Field(default=20, ge=1, le=1000)
+    cursor: str | None = None
+
+
+class SearchHit(BaseModel):
+    conversation: Conversation
+    score: float | None = None  # relevance, higher is better; None when browsing without text
+    highlights: list[str] = Field(default_factory=list)  # matched passages, terms inside <mark></mark>
+
+
+class SearchPage(BaseModel):
+    hits: list[SearchHit]
+    total: int  # all matches, not only this page
+    next_cursor: str | None = None
+
+
+class StoreStats(BaseModel):
+    conversations: int
+    turns: int
+    customer_turns: int
+    by_channel: dict[str, int]
+    by_source: dict[str, int]
+    by_language: dict[str, int]
+    with_survey: int
+    first_started_at: datetime | None
+    last_started_at: datetime | None
+
+
+@runtime_checkable
+class Store(Protocol):
+    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
+        """Insert or replace by id, atomically for the batch; unchanged content is left alone."""
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def get_conversations(self, conversation_ids: Iterable[str]) -> dict[str, Conversation]: ...
+
+    def conversation_ids_for_turn_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        """Which stored conversation holds each message key (for joining replies across runs)."""
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def iter_conversations(self, filter: ConversationFilter | None = None) -> Iterator[Conversation]: ...
+
+    def stats(self, filter: ConversationFilter | None = None) -> StoreStats: ...
+
+    def close(self) -> None: ...
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError("malformed cursor", hint="pass the next_cursor value of the previous page unchanged") from exc
+    if not isinstance(values, list) or len(values) != length:
+        raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
+    return values
+
+
+def open_store(url: str) -> Store:
+    """The store a URL names: sqlite:///path (or a bare file path) for the embedded store."""
+    if url.startswith("sqlite://"):
+        from vocmine.store.sqlite import SQLiteStore
+
+        return SQLiteStore(
+            url.removeprefix("sqlite://").removeprefix("/")
+            if url.startswith("sqlite:////")
+            else url.removeprefix("sqlite:///")
+        )
+    if url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"the Elasticsearch store ({url}) is not available in this version",
+            hint="use VOCMINE_STORE=sqlite:///path/to/vocmine.sqlite",
+        )
+    if "://" in url:
+        raise ConfigError(f"unknown store URL {url!r}", hint="use sqlite:///path or an http(s):// Elasticsearch URL")
+    from vocmine.store.sqlite import SQLiteStore
+
+    return SQLiteStore(url)

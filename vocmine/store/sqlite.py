@@ -1,0 +1,421 @@
+"""The embedded store: one SQLite file, WAL mode, FTS5 over the customer's words.
+
+Layout: ``conversations`` holds each conversation as a JSON document plus the columns filters need;
+``conversation_fts`` indexes the customer text and subject (rowid = the conversation's rowid);
+``turn_keys`` maps message keys to conversations so replies ingested later join their thread.
+``schema_version`` records applied migrations; ``MIGRATIONS`` is append-only.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vocmine.errors import ConfigError, StoreError
+from vocmine.schema import Conversation, utcnow
+from vocmine.store.base import (
+    ConversationFilter,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    StoreStats,
+    UpsertOutcome,
+    decode_cursor,
+    encode_cursor,
+)
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            source TEXT NOT NULL,
+            started_at REAL,
+            customer_id TEXT, agent_id TEXT, team_id TEXT, brand TEXT, product TEXT, language TEXT,
+            nps INTEGER, csat REAL, ces REAL,
+            turn_count INTEGER NOT NULL,
+            customer_turn_count INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            ingested_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX conversations_started ON conversations (started_at, id);
+        CREATE INDEX conversations_channel ON conversations (channel, started_at);
+        CREATE INDEX conversations_agent ON conversations (agent_id);
+        CREATE INDEX conversations_team ON conversations (team_id);
+        CREATE INDEX conversations_brand ON conversations (brand);
+        CREATE INDEX conversations_product ON conversations (product);
+        CREATE INDEX conversations_language ON conversations (language);
+        CREATE INDEX conversations_customer ON conversations (customer_id);
+        CREATE TABLE turn_keys (
+            key TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE
+        );
+        CREATE VIRTUAL TABLE conversation_fts USING fts5 (
+            customer_text, subject, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        """,
+    ),
+]
+
+_FILTER_COLUMNS = {
+    "channels": "channel",
+    "sources": "source",
+    "agent_ids": "agent_id",
+    "team_ids": "team_id",
+    "brands": "brand",
+    "products": "product",
+    "languages": "language",
+    "customer_ids": "customer_id",
+}
+_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+
+
+class SQLiteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------ connection and migrations
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().resolve().parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store's folder {parent}: {exc}") from exc
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the SQLite store at {self.path}: {exc}",
+                hint="check that the path is a vocmine store and not another file",
+            ) from exc
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+        current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        latest = MIGRATIONS[-1][0]
+        if current > latest:
+            raise StoreError(
+                f"the store at {self.path} has schema version {current}, newer than this vocmine ({latest})",
+                hint="upgrade vocmine",
+            )
+        for version, script in MIGRATIONS:
+            if version <= current:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, utcnow().isoformat()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # ------------------------------------------------------------ writes
+
+    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
+        with self._lock:
+            conn = self.conn
+            ids = [c.id for c in conversations]
+            known = self._hashes(ids)
+            now = utcnow().isoformat()
+            outcomes: list[UpsertOutcome] = []
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for conversation in conversations:
+                    content_hash = conversation.content_hash()
+                    previous = known.get(conversation.id)
+                    if previous == content_hash:
+                        outcomes.append(UpsertOutcome.UNCHANGED)
+                        continue
+                    self._write(conn, conversation, content_hash, now)
+                    known[conversation.id] = content_hash
+                    outcomes.append(UpsertOutcome.NEW if previous is None else UpsertOutcome.UPDATED)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return outcomes
+
+    def _hashes(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(f"SELECT id, content_hash FROM conversations WHERE id IN ({marks})", chunk)
+            found.update(dict(rows.fetchall()))
+        return found
+
+    def _write(self, conn: sqlite3.Connection, c: Conversation, content_hash: str, now: str) -> None:
+        survey = c.survey
+        row = {
+            "id": c.id,
+            "channel": c.channel,
+            "source": c.source,
+            "started_at": c.started_at.timestamp() if c.started_at else None,
+            "customer_id": c.customer_id,
+            "agent_id": c.agent_id,
+            "team_id": c.team_id,
+            "brand": c.brand,
+            "product": c.product,
+            "language": c.language,
+            "nps": survey.nps if survey else None,
+            "csat": survey.csat if survey else None,
+            "ces": survey.ces if survey else None,
+            "turn_count": len(c.turns),
+            "customer_turn_count": len(c.customer_turns()),
+            "content_hash": content_hash,
+            "doc": c.model_dump_json(),
+            "ingested_at": now,
+            "updated_at": now,
+        }
+        columns = ", ".join(row)
+        updates = ", ".join(f"{k} = excluded.{k}" for k in row if k not in ("id", "ingested_at"))
+        conn.execute(
+            f"INSERT INTO conversations ({columns}) VALUES ({', '.join(':' + k for k in row)}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            row,
+        )
+        rowid = conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0]
+        conn.execute("DELETE FROM conversation_fts WHERE rowid = ?", (rowid,))
+        conn.execute(
+            "INSERT INTO conversation_fts (rowid, customer_text, subject) VALUES (?, ?, ?)",
+            (rowid, c.customer_text(), c.subject or ""),
+        )
+        conn.execute("DELETE FROM turn_keys WHERE conversation_id = ?", (c.id,))
+        conn.executemany(
+            "INSERT OR REPLACE INTO turn_keys (key, conversation_id) VALUES (?, ?)",
+            [(t.key, c.id) for t in c.turns if t.key],
+        )
+
+    # ------------------------------------------------------------ reads
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None:
+        return self.get_conversations([conversation_id]).get(conversation_id)
+
+    def get_conversations(self, conversation_ids: Iterable[str]) -> dict[str, Conversation]:
+        ids = list(dict.fromkeys(conversation_ids))
+        found: dict[str, Conversation] = {}
+        with self._lock:
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                for cid, doc in self.conn.execute(f"SELECT id, doc FROM conversations WHERE id IN ({marks})", chunk):
+                    found[cid] = Conversation.model_validate_json(doc)
+        return found
+
+    def conversation_ids_for_turn_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._lock:
+            for chunk in _chunks(list(keys), 500):
+                marks = ",".join("?" * len(chunk))
+                rows = self.conn.execute(f"SELECT key, conversation_id FROM turn_keys WHERE key IN ({marks})", chunk)
+                found.update(dict(rows.fetchall()))
+        return found
+
+    def iter_conversations(self, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
+        where, params = _where(filter or ConversationFilter())
+        last = 0
+        while True:
+            with self._lock:
+                rows = self.conn.execute(
+                    f"SELECT c.rowid, c.doc FROM conversations c WHERE c.rowid > ? AND {where} "
+                    "ORDER BY c.rowid LIMIT 500",
+                    [last, *params],
+                ).fetchall()
+            if not rows:
+                return
+            for rowid, doc in rows:
+                last = rowid
+                yield Conversation.model_validate_json(doc)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        where, params = _where(query.filter)
+        with self._lock:
+            if query.text and query.text.strip():
+                return self._full_text(query, where, params)
+            return self._browse(query, where, params)
+
+    def _full_text(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
+        match = to_fts_query(query.text or "")
+        base = (
+            "FROM conversation_fts f JOIN conversations c ON c.rowid = f.rowid "
+            f"WHERE conversation_fts MATCH ? AND {where}"
+        )
+        total = self.conn.execute(f"SELECT COUNT(*) {base}", [match, *params]).fetchone()[0]
+        page_sql, page_params = base, [match, *params]
+        if query.cursor:
+            rank, last_id = decode_cursor(query.cursor, 2)
+            page_sql += " AND (f.rank > ? OR (f.rank = ? AND c.id > ?))"
+            page_params += [rank, rank, last_id]
+        rows = self.conn.execute(
+            "SELECT c.id, c.doc, f.rank, snippet(conversation_fts, 0, '<mark>', '</mark>', ' … ', 24), "
+            f"snippet(conversation_fts, 1, '<mark>', '</mark>', ' … ', 24) {page_sql} "
+            "ORDER BY f.rank, c.id LIMIT ?",
+            [*page_params, query.limit + 1],
+        ).fetchall()
+        hits = [
+            SearchHit(
+                conversation=Conversation.model_validate_json(doc),
+                score=-rank,  # FTS5 bm25 is lower-is-better
+                highlights=[s for s in (text_snip, subject_snip) if "<mark>" in s],
+            )
+            for _, doc, rank, text_snip, subject_snip in rows[: query.limit]
+        ]
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = rows[query.limit - 1]
+            next_cursor = encode_cursor([last[2], last[0]])
+        return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
+
+    def _browse(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
+        total = self.conn.execute(f"SELECT COUNT(*) FROM conversations c WHERE {where}", params).fetchone()[0]
+        sql, page_params = f"FROM conversations c WHERE {where}", list(params)
+        if query.cursor:
+            started, last_id = decode_cursor(query.cursor, 2)
+            sql += " AND (COALESCE(c.started_at, 0) < ? OR (COALESCE(c.started_at, 0) = ? AND c.id < ?))"
+            page_params += [started, started, last_id]
+        rows = self.conn.execute(
+            f"SELECT c.id, c.doc, COALESCE(c.started_at, 0) {sql} "
+            "ORDER BY COALESCE(c.started_at, 0) DESC, c.id DESC LIMIT ?",
+            [*page_params, query.limit + 1],
+        ).fetchall()
+        hits = [SearchHit(conversation=Conversation.model_validate_json(doc)) for _, doc, _ in rows[: query.limit]]
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = rows[query.limit - 1]
+            next_cursor = encode_cursor([last[2], last[0]])
+        return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
+
+    def stats(self, filter: ConversationFilter | None = None) -> StoreStats:
+        where, params = _where(filter or ConversationFilter())
+        with self._lock:
+            conn = self.conn
+            row = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(turn_count), 0), COALESCE(SUM(customer_turn_count), 0), "
+                "SUM(nps IS NOT NULL OR csat IS NOT NULL OR ces IS NOT NULL), MIN(started_at), MAX(started_at) "
+                f"FROM conversations c WHERE {where}",
+                params,
+            ).fetchone()
+
+            def counts(column: str) -> dict[str, int]:
+                rows = conn.execute(
+                    f"SELECT COALESCE({column}, 'unknown'), COUNT(*) FROM conversations c WHERE {where} "
+                    f"GROUP BY 1 ORDER BY 2 DESC",
+                    params,
+                )
+                return dict(rows.fetchall())
+
+            return StoreStats(
+                conversations=row[0],
+                turns=row[1],
+                customer_turns=row[2],
+                with_survey=row[3] or 0,
+                first_started_at=_datetime(row[4]),
+                last_started_at=_datetime(row[5]),
+                by_channel=counts("channel"),
+                by_source=counts("source"),
+                by_language=counts("language"),
+            )
+
+
+def to_fts_query(text: str) -> str:
+    """Translate a user's search text into a safe FTS5 expression.
+
+    Supported: words (all must match), "quoted phrases", OR between terms, a leading - to exclude
+    a term, and a trailing * for prefix matching. Every term is quoted, so FTS5 operators or
+    column filters typed by a user are searched as words, never interpreted.
+    """
+    parts: list[str] = []
+    negated: list[str] = []
+    for neg_phrase_sign, phrase, word in _QUERY_TOKEN.findall(text):
+        if word == "OR":
+            if parts and parts[-1] != "OR":
+                parts.append("OR")
+            continue
+        negate = bool(neg_phrase_sign) or word.startswith("-")
+        raw = phrase if phrase else word.lstrip("-")
+        prefix = raw.endswith("*") and not phrase
+        terms = re.findall(r"\w+", raw)
+        if not terms:
+            continue
+        quoted = '"' + " ".join(terms) + '"' + ("*" if prefix else "")
+        (negated if negate else parts).append(quoted)
+    while parts and parts[-1] == "OR":
+        parts.pop()
+    if parts and parts[0] == "OR":
+        parts.pop(0)
+    if not parts:
+        raise ConfigError(
+            f"search text {text!r} has no words to search for",
+            hint="give at least one word that is not excluded with -",
+        )
+    expression = " ".join(parts)
+    for term in negated:
+        expression = f"({expression}) NOT {term}"
+    return expression
+
+
+def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
+    clauses, params = ["1=1"], []
+    for field, column in _FILTER_COLUMNS.items():
+        values = getattr(f, field)
+        if values:
+            clauses.append(f"c.{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if f.since:
+        clauses.append("c.started_at >= ?")
+        params.append(_epoch(f.since))
+    if f.until:
+        clauses.append("c.started_at < ?")
+        params.append(_epoch(f.until))
+    return " AND ".join(clauses), params
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def _datetime(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
