@@ -56,7 +56,10 @@ class Settings(BaseSettings):
 
     redact_pii: bool = True
     redact_types: StrList = Field(default_factory=lambda: list(PII_TYPES))
-    phone_region: str = Field(default="US", description="region assumed for phone numbers without +code")
+    phone_regions: StrList = Field(
+        default_factory=lambda: ["US", "GB"],
+        description="regions whose national phone formats are recognised (numbers with +code always are)",
+    )
 
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)

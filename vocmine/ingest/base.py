@@ -101,6 +101,12 @@ def parse_timestamp(value: object) -> datetime | None:
             return datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             pass
+        try:  # RFC 2822, as in e-mail Date headers
+            from email.utils import parsedate_to_datetime
+
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
         for fmt in ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"):
             try:
                 return datetime.strptime(text, fmt)

@@ -181,6 +181,9 @@ def read_vtt(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
     except (MalformedFileError, ValueError, IndexError) as exc:
         yield Rejection(location, f"not a valid WebVTT file: {exc}")
         return
+    if not len(captions):
+        yield Rejection(location, "no valid cues (each needs a 'HH:MM:SS.mmm --> HH:MM:SS.mmm' line)")
+        return
     pieces = []
     for caption in captions:
         speaker = caption.voice

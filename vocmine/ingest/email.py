@@ -9,8 +9,8 @@ declared charset is unknown or wrong is decoded with charset detection (charset-
 The turn's ``text`` has quoted history and signature removed; ``raw_text`` keeps the whole body.
 
 JSON exports: an array, JSON Lines, or a document ``{"messages": [...]}`` of objects with the
-fields ``message_id, in_reply_to, references, from, to, subject, date, text, html`` (the vocmine
-export shape), or Microsoft Graph message objects (``internetMessageId, conversationId, from,
+fields ``message_id, in_reply_to, references, from, to, subject, date, text, html`` and optionally
+``survey`` (``{"nps": 0-10, "csat": 1-5, "ces": 1-7}``) (the vocmine export shape), or Microsoft Graph message objects (``internetMessageId, conversationId, from,
 body``…).
 """
 
@@ -29,7 +29,7 @@ from vocmine.ingest.email_quotes import strip_quotes_and_signature
 from vocmine.ingest.jsonstream import JsonRecord, iter_json_records
 from vocmine.ingest.roles import customer_identifier
 from vocmine.ingest.text import html_to_text, normalize_text
-from vocmine.schema import Turn, stable_hash
+from vocmine.schema import SurveyScores, Turn, stable_hash
 from vocmine.settings import Settings
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
@@ -205,8 +205,8 @@ def _from_json(record: JsonRecord, ctx: ReadContext) -> Item:
         headers, body = (_graph_fields if "internetMessageId" in value or "conversationId" in value else _plain_fields)(
             value
         )
-    except (TypeError, ValueError, AttributeError) as exc:
-        return Rejection(record.location, f"malformed message field: {exc}")
+    except (TypeError, ValueError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+        return Rejection(record.location, f"malformed message field: {str(exc)[:300]}")
     if not (headers["from"] or headers["message_id"]):
         return Rejection(record.location, "message has neither a sender ('from') nor an id ('message_id')")
     if not body.strip():
@@ -235,6 +235,7 @@ def _plain_fields(value: dict[str, Any]) -> tuple[dict[str, Any], str]:
         "in_reply_to": _first_id(str(value.get("in_reply_to") or "")),
         "references": [_first_id(str(r)) for r in references if r],
         "date": parse_timestamp(value.get("date")),
+        "survey": SurveyScores(**value["survey"]) if isinstance(value.get("survey"), dict) else None,
     }
     body = value.get("text") or ""
     if not body and value.get("html"):
@@ -279,6 +280,10 @@ def normalize_subject(subject: str | None) -> str:
     return re.sub(r"\s+", " ", _REPLY_PREFIX.sub("", subject or "")).strip().lower()
 
 
+def _id_key(message_id: str) -> str:
+    return "mid-" + stable_hash(message_id.strip().lower())
+
+
 def _thread_message(
     headers: dict[str, Any], body: str, location: Location, settings: Settings, *, source: str
 ) -> ThreadMessage:
@@ -290,13 +295,16 @@ def _thread_message(
     else:
         customer_address = sender
     customer_id = customer_identifier(customer_address, settings)
-    key = headers["message_id"] or "msg-" + stable_hash(
-        str(sender), str(headers["date"]), str(headers["subject"]), body
+    # Message-IDs often embed an address or host name, so only their hashes are kept.
+    key = (
+        _id_key(headers["message_id"])
+        if headers["message_id"]
+        else "msg-" + stable_hash(str(sender), str(headers["date"]), str(headers["subject"]), body)
     )
     parents = [r for r in headers["references"] if r]
     if headers["in_reply_to"] and headers["in_reply_to"] not in parents:
         parents.append(headers["in_reply_to"])
-    parents = [p for p in dict.fromkeys(parents) if p != key]
+    parents = [p for p in dict.fromkeys(_id_key(p) for p in parents) if p != key]
     subject = headers["subject"]
     is_reply = bool(subject and _REPLY_PREFIX.match(subject))
     turn = Turn(
@@ -321,5 +329,6 @@ def _thread_message(
         # the same subject as an old one is a new conversation.
         fallback_thread=f"{normalize_subject(subject)}|{customer_id}" if subject else None,
         customer_id=customer_id,
+        survey=headers.get("survey"),
         metadata={"is_reply": is_reply},
     )

@@ -85,17 +85,23 @@ def _by_content(suffix: str, head: bytes, channel: str | None) -> str | None:
         return _json_kind(set(_KEY.findall(head[:65536])), channel)
     if stripped.startswith(b"From ") and _HEADER_LINE.search(stripped[:4096]):
         return "mbox"
-    if len(_HEADER_LINE.findall(stripped[:4096])) >= 2:
+    if _looks_like_message(stripped[:8192]):
         return "eml"
     if suffix in ("txt", "log", "text", "") and b"\x00" not in head[:4096]:
         return "chat-text"
     return None
 
 
+def _looks_like_message(head: bytes) -> bool:
+    """RFC 822 starts with header lines and has a From header plus at least one other kind."""
+    names = {m.group(0).split(b":")[0].strip().lower() for m in _HEADER_LINE.finditer(head.split(b"\n\n", 1)[0])}
+    return bool(_HEADER_LINE.match(head)) and b"from" in names and len(names) >= 2
+
+
 def _json_kind(keys: set[bytes], channel: str | None) -> str | None:
     if b"Transcript" in keys and b"ParticipantRole" in keys:
         return "call-json"
-    if b"results" in keys and (b"transcripts" in keys or b"items" in keys):
+    if b"results" in keys and keys & {b"transcripts", b"items", b"audio_segments", b"jobName"}:
         return "call-json"
     if b"segments" in keys and (b"speaker" in keys or b"words" in keys) and b"turns" not in keys:
         return "call-json"

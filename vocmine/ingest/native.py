@@ -45,7 +45,7 @@ def native_conversation(value: Any, location: Location, ctx: ReadContext) -> Ite
         return Rejection(location, f"expected a conversation object, found {type(value).__name__}")
     turns_in = value.get("turns")
     if not isinstance(turns_in, list) or not turns_in:
-        return Rejection(location, "conversation has no 'turns' list")
+        return Rejection(location, "conversation needs 'turns', a non-empty list")
     has_offsets = any(isinstance(t, dict) and t.get("start_s") is not None for t in turns_in)
     channel = value.get("channel") or ("call" if has_offsets else "chat")
     if channel not in CHANNELS:

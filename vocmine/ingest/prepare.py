@@ -18,12 +18,12 @@ class Preparer:
         self.settings = settings
         self.redactor = Redactor(
             types=settings.redact_types if settings.redact_pii else (),
-            phone_region=settings.phone_region,
+            phone_regions=settings.phone_regions,
             keep_handles=settings.brand_accounts,
         )
         # Rejection reasons may quote input; they are redacted too, without counting as data.
         self._reason_redactor = Redactor(
-            types=self.redactor.types, phone_region=settings.phone_region, keep_handles=settings.brand_accounts
+            types=self.redactor.types, phone_regions=settings.phone_regions, keep_handles=settings.brand_accounts
         )
 
     def keep_handles(self, handles: set[str]) -> None:

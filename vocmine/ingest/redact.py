@@ -33,6 +33,7 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 _NINO = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whatsapp|fax)\W{0,3}(?:\w+\W+){0,3}$", re.I)
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _DIGITS7 = re.compile(r"(?:\d\D{0,3}){7}")
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
@@ -61,12 +62,13 @@ class Redactor:
     """Replaces PII in text with typed placeholders and counts what it replaced."""
 
     types: Iterable[str] = PII_TYPES
-    phone_region: str = "US"
+    phone_regions: Iterable[str] = ("US", "GB")
     keep_handles: Iterable[str] = ()
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.types = tuple(self.types)
+        self.phone_regions = tuple(self.phone_regions)
         unknown = sorted(set(self.types) - set(PII_TYPES))
         if unknown:
             raise ConfigError(
@@ -123,17 +125,31 @@ class Redactor:
             return text  # libphonenumber is the slowest step; most texts have no 7-digit run
         import phonenumbers
 
-        spans = []
-        for match in phonenumbers.PhoneNumberMatcher(text, self.phone_region):
-            raw = match.raw_string
-            formatted = bool(re.search(r"[+()\s.-]", raw))
-            announced = bool(_PHONE_HINT.search(text[max(0, match.start - 40) : match.start]))
-            if formatted or announced:
-                spans.append((match.start, match.end))
-        for start, end in reversed(spans):
+        spans: set[tuple[int, int]] = set()
+        for region in self.phone_regions:
+            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+                if self._is_phone(match, text):
+                    spans.add((match.start, match.end))
+        for start, end in _outermost(spans):
             text = text[:start] + PLACEHOLDERS["phone"] + text[end:]
             self.counts["phone"] += 1
         return text
+
+    @staticmethod
+    def _is_phone(match, text: str) -> bool:  # type: ignore[no-untyped-def]
+        """Valid numbers that look or are announced like phone numbers; merely *possible* numbers
+        (reserved ranges such as the UK's 07700 900xxx, new allocations) only when written in a
+        dialling form: 9+ digits, starting with +, 0 or a bracket, with separators, not a date."""
+        import phonenumbers
+
+        raw = match.raw_string
+        formatted = bool(re.search(r"[+()\s.-]", raw))
+        announced = bool(_PHONE_HINT.search(text[max(0, match.start - 40) : match.start]))
+        if phonenumbers.is_valid_number(match.number):
+            return formatted or announced
+        digits = sum(ch.isdigit() for ch in raw)
+        dialling_form = raw[:1] in "+0(" and formatted and not _DATE.fullmatch(raw.strip())
+        return digits >= 9 and (dialling_form or (announced and raw[:1] in "+0("))
 
     def _redact_address(self, text: str) -> str:
         return self._sub("address", _ADDRESS, text)
@@ -142,6 +158,17 @@ class Redactor:
         if "@" not in text:
             return text
         return self._sub("handle", _HANDLE, text, lambda m: m.group(1).lower() not in self._keep)
+
+
+def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Non-overlapping spans, longest first where two regions found overlapping numbers, in
+    reverse order so that replacing them keeps earlier offsets valid."""
+    chosen: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+        if chosen and start < chosen[-1][1]:
+            continue
+        chosen.append((start, end))
+    return list(reversed(chosen))
 
 
 def pseudonymise(value: str, *, salt: str = "vocmine") -> str:
