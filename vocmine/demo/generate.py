@@ -679,7 +679,7 @@ def _times(plan: Plan, rng: random.Random, step: tuple[int, int]) -> list[dateti
 def _stamp(seconds: float, separator: str) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{int(hours):02d}:{int(minutes):02d}:{int(secs):02d}{separator}{int(round((secs % 1) * 1000)) % 1000:03d}"
+    return f"{int(hours):02d}:{int(minutes):02d}:{int(secs):02d}{separator}{round((secs % 1) * 1000) % 1000:03d}"
 
 
 def _write_jsonl(path: Path, items: list[dict]) -> None:

@@ -53,7 +53,8 @@ THEMES: tuple[Theme, ...] = (
             "Thanks.",
         ),
         (
-            "I'm sorry about the duplicate charge. I've raised a refund for {amount}; it will show in 3-5 working days.",
+            "I'm sorry about the duplicate charge. I've raised a refund for {amount}; "
+            "it will show in 3-5 working days.",
             "Thanks for flagging this. I can see the second payment and I've reversed it.",
             "Apologies for the billing error. The duplicate has been cancelled and a credit applied.",
         ),

@@ -10,8 +10,8 @@ The turn's ``text`` has quoted history and signature removed; ``raw_text`` keeps
 
 JSON exports: an array, JSON Lines, or a document ``{"messages": [...]}`` of objects with the
 fields ``message_id, in_reply_to, references, from, to, subject, date, text, html`` and optionally
-``survey`` (``{"nps": 0-10, "csat": 1-5, "ces": 1-7}``) (the vocmine export shape), or Microsoft Graph message objects (``internetMessageId, conversationId, from,
-body``…).
+``survey`` (``{"nps": 0-10, "csat": 1-5, "ces": 1-7}``) – the vocmine export shape – or Microsoft
+Graph message objects (``internetMessageId, conversationId, from, body``…).
 """
 
 from __future__ import annotations
