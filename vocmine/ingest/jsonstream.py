@@ -103,6 +103,9 @@ class _TextBuffer:
                 if at_end:
                     return "truncated JSON: the file ends inside this record"
                 return f"invalid JSON: {exc.msg} (character {exc.pos - self.pos + 1} of the record)"
+            if end - self.pos > max_chars:
+                self.advance(end)
+                return f"record larger than the {max_chars:,}-character limit"
             self.advance(end)
             return value, True
 

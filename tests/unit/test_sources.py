@@ -1,0 +1,95 @@
+"""Inputs as users give them: directories, globs, .gz, .zip, bad paths, junk and huge lines."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+
+import pytest
+
+from tests.conftest import DATA
+from vocmine.errors import InputPathError
+
+
+def test_missing_path_is_a_clear_error_naming_it(ingest):
+    with pytest.raises(InputPathError, match="does-not-exist"):
+        ingest(DATA / "does-not-exist.eml")
+
+
+def test_unreadable_directory_is_a_clear_error(ingest, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can read any directory")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        with pytest.raises(InputPathError, match="cannot read directory"):
+            ingest(locked)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_glob_matching_nothing_is_an_error(ingest, tmp_path):
+    with pytest.raises(InputPathError, match="no file matches"):
+        ingest(tmp_path / "*.mbox")
+
+
+def test_gzip_and_zip_members_are_read(ingest, store, tmp_path):
+    gz = tmp_path / "box.mbox.gz"
+    gz.write_bytes(gzip.compress((DATA / "email" / "box.mbox").read_bytes()))
+    archive = tmp_path / "calls.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(DATA / "calls" / "whisperx.json", "calls/whisperx.json")
+        zf.writestr("calls/voice.vtt.gz", gzip.compress((DATA / "calls" / "voice.vtt").read_bytes()))
+        zf.writestr("__MACOSX/._whisperx.json", b"\x00\x05junk")
+    report = ingest(gz, archive)
+    # by_format counts what each reader accepted; the mbox's headerless message is a rejection.
+    assert report.records_by_format == {"mbox": 3, "call-json": 1, "vtt": 1}
+    assert report.records_rejected == 1
+    assert [s.reason for s in report.files_skipped] == ["hidden file"]
+    assert {c.channel for c in store.iter_conversations()} == {"email", "call"}
+
+
+def test_corrupt_gzip_and_zip_are_rejected_not_fatal(ingest, tmp_path):
+    (tmp_path / "broken.jsonl.gz").write_bytes(gzip.compress(b'{"turns": []}\n' * 100)[:-30])
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "ok.txt").write_text("Customer: hello there\nAgent: hi\n", encoding="utf-8")
+    report = ingest(tmp_path)
+    assert report.records_stored == 1
+    reasons = " ".join(r["reason"] for r in report.rejection_samples)
+    assert "zip" in reasons and "unreadable" in reasons
+    assert report.accounted()
+
+
+def test_binary_junk_empty_files_and_blank_lines(ingest, tmp_path):
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "empty.json").write_bytes(b"")
+    (tmp_path / "blank-lines.jsonl").write_bytes(
+        b'\n\n{"id": "a", "turns": [{"role": "customer", "text": "one"}]}\n\n\n'
+    )
+    report = ingest(tmp_path)
+    assert report.records_stored == 1
+    reasons = sorted(r["reason"] for r in report.rejection_samples)
+    assert reasons == ["binary content: not a format vocmine reads (use --format to force one)", "empty file"]
+
+
+def test_gigantic_single_line_is_rejected_and_the_next_line_still_read(ingest, settings, tmp_path):
+    settings.max_record_bytes = 10_000
+    big = '{"id": "big", "turns": [{"role": "customer", "text": "' + "x" * 50_000 + '"}]}\n'
+    small = '{"id": "small", "turns": [{"role": "customer", "text": "fine"}]}\n'
+    (tmp_path / "big.jsonl").write_text(big + small, encoding="utf-8")
+    report = ingest(tmp_path / "big.jsonl")
+    assert report.records_stored == 1 and report.records_rejected == 1
+    assert "limit" in report.rejection_samples[0]["reason"]
+
+
+def test_format_can_be_forced_and_unknown_format_is_an_error(ingest, store, tmp_path):
+    from vocmine.errors import ConfigError
+
+    odd = tmp_path / "export.data"
+    odd.write_text("Customer: my bill is wrong\nAgent: let me check\n", encoding="utf-8")
+    report = ingest(odd, format_name="chat-text")
+    assert report.records_stored == 1
+    with pytest.raises(ConfigError, match="unknown format"):
+        ingest(odd, format_name="docx")
