@@ -1,0 +1,62 @@
+"""The vocmine command: exit statuses, summaries, search, show, stats."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from tests.conftest import DATA
+from vocmine.cli import app
+
+runner = CliRunner()
+
+
+def _store(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.sqlite'}"
+
+
+def test_ingest_exit_status_and_summary(tmp_path):
+    store = _store(tmp_path)
+    clean = runner.invoke(app, ["ingest", str(DATA / "calls" / "voice.vtt"), "--store", store])
+    assert clean.exit_code == 0, clean.output
+    assert "Ingestion summary" in clean.output
+    partial = runner.invoke(app, ["ingest", str(DATA / "chat"), "--store", store, "--json"])
+    assert partial.exit_code == 1  # some records were rejected
+    summary = json.loads(partial.output)
+    assert summary["records"]["rejected"] == 3
+    assert summary["records"]["read"] == summary["records"]["stored"] + summary["records"]["duplicate"] + 3
+
+
+def test_missing_input_is_exit_2_with_the_path(tmp_path):
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope.eml"), "--store", _store(tmp_path)])
+    assert result.exit_code == 2
+    assert "nope.eml" in result.output
+
+
+def test_search_show_and_stats(tmp_path):
+    store = _store(tmp_path)
+    runner.invoke(app, ["ingest", str(DATA / "email"), "--store", store, "--company-domain", "acme-shop.com"])
+    found = runner.invoke(app, ["search", "refund", "--store", store, "--json"])
+    assert found.exit_code == 0
+    page = json.loads(found.output)
+    assert page["total"] >= 2
+    conversation_id = page["hits"][0]["conversation"]["id"]
+    shown = runner.invoke(app, ["show", conversation_id, "--store", store])
+    assert shown.exit_code == 0 and conversation_id in shown.output
+    stats = json.loads(runner.invoke(app, ["stats", "--store", store, "--json"]).output)
+    assert stats["conversations"] == 9 and stats["by_channel"] == {"email": 9}
+    filtered = runner.invoke(app, ["search", "refund", "--channel", "chat", "--store", store, "--json"])
+    assert json.loads(filtered.output)["total"] == 0
+
+
+def test_user_errors_are_exit_2_with_a_hint(tmp_path):
+    store = _store(tmp_path)
+    missing = runner.invoke(app, ["show", "no-such-id", "--store", store])
+    assert missing.exit_code == 2 and "no conversation" in missing.output
+    wordless = runner.invoke(app, ["search", "--store", store, "--", "-refund"])
+    assert wordless.exit_code == 2 and "no words" in wordless.output
+    bad_channel = runner.invoke(app, ["search", "x", "--channel", "fax", "--store", store])
+    assert bad_channel.exit_code == 2 and "channel" in bad_channel.output
+    bad_store = runner.invoke(app, ["stats", "--store", "mysql://db"])
+    assert bad_store.exit_code == 2 and "unknown store URL" in bad_store.output
