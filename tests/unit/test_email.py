@@ -126,7 +126,8 @@ def test_reingesting_changes_nothing(ingest, store):
 
 def test_rejections_file_lists_every_rejection(ingest):
     report = ingest(EMAIL)
-    lines = [json.loads(line) for line in open(report.rejections_path, encoding="utf-8")]
+    with open(report.rejections_path, encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle]
     assert len(lines) == report.records_rejected
     assert all({"file", "position", "reason"} <= set(line) for line in lines)
 

@@ -16,12 +16,26 @@ from vocmine.settings import Settings
 SETTINGS = Settings(max_record_bytes=5_000)
 
 # Arbitrary bytes, and bytes that start like each format so parsers get past their first checks.
-PREFIXES = [b"", b"WEBVTT\n\n", b"1\n00:00:01,000 --> ", b"From a@b.c Mon Jan  1 00:00:00 2024\nFrom: a@b.c\n",
-            b"From: a@b.c\nSubject: x\n\n", b'{"turns": [', b'[{"id": ', b"id,author,text\n", b'{"results": {',
-            b'{"segments": [{"start": ', b"Customer: ", b'{"data": [{"id": "1", "author_id": ']
+PREFIXES = [
+    b"",
+    b"WEBVTT\n\n",
+    b"1\n00:00:01,000 --> ",
+    b"From a@b.c Mon Jan  1 00:00:00 2024\nFrom: a@b.c\n",
+    b"From: a@b.c\nSubject: x\n\n",
+    b'{"turns": [',
+    b'[{"id": ',
+    b"id,author,text\n",
+    b'{"results": {',
+    b'{"segments": [{"start": ',
+    b"Customer: ",
+    b'{"data": [{"id": "1", "author_id": ',
+]
 inputs = st.builds(lambda prefix, body: prefix + body, st.sampled_from(PREFIXES), st.binary(max_size=600))
-texts = st.builds(lambda prefix, body: prefix + body.encode("utf-8", "surrogatepass"),
-                  st.sampled_from(PREFIXES), st.text(max_size=300))
+texts = st.builds(
+    lambda prefix, body: prefix + body.encode("utf-8", "surrogatepass"),
+    st.sampled_from(PREFIXES),
+    st.text(max_size=300),
+)
 
 
 def _read_all(format_name: str, data: bytes) -> list[object]:
@@ -39,15 +53,13 @@ def test_readers_never_raise(data, format_name):
 
 
 GOOD = (b'{"a": 1}', b"[1, 2]")
-BAD = (b"{bad", b'"just a string"', b"{\"open\": [1, 2")
+BAD = (b"{bad", b'"just a string"', b'{"open": [1, 2')
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from([*GOOD, *BAD, b"", b"   "]), max_size=10))
 def test_json_lines_yield_one_item_per_non_blank_line(lines):
-    records = list(
-        iter_json_records(io.BytesIO(b"\n".join(lines)), ReadContext("fuzz", SETTINGS), unwrap_array=False)
-    )
+    records = list(iter_json_records(io.BytesIO(b"\n".join(lines)), ReadContext("fuzz", SETTINGS), unwrap_array=False))
     expected = [line for line in lines if line.strip()]
     if not expected:
         assert len(records) == 1 and isinstance(records[0], Rejection)  # an empty file is reported

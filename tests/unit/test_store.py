@@ -87,7 +87,7 @@ def test_query_syntax_phrases_or_and_exclusion(filled):
 
 
 def test_fts_operators_typed_by_users_are_searched_as_words(filled):
-    for hostile in ['customer_text:refund', 'NEAR(refund', '"unbalanced', "refund AND NOT", "^refund"]:
+    for hostile in ["customer_text:refund", "NEAR(refund", '"unbalanced', "refund AND NOT", "^refund"]:
         filled.search(SearchQuery(text=hostile))  # never an FTS5 syntax error
     for wordless in ("-refund", "*", '""'):
         with pytest.raises(ConfigError, match="no words"):
@@ -104,8 +104,10 @@ def test_filters(filled):
     assert ids(languages=["fr"]) == {"d"}
     assert ids(team_ids=["billing"]) == {"a"}
     assert ids(since=T0 + timedelta(days=2), until=T0 + timedelta(days=4)) == {"c", "d"}
-    assert {h.conversation.id for h in filled.search(SearchQuery(text="refund", filter=ConversationFilter(
-        channels=["chat"]))).hits} == {"a"}
+    assert {
+        h.conversation.id
+        for h in filled.search(SearchQuery(text="refund", filter=ConversationFilter(channels=["chat"]))).hits
+    } == {"a"}
 
 
 def test_cursor_pagination_visits_every_match_once(filled):

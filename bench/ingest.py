@@ -1,0 +1,144 @@
+"""Ingestion throughput and peak memory, on the demo corpus and on the real TWCS sample.
+
+    python bench/ingest.py --shared ../shared/data [--conversations 3200] [--out bench/results/ingest.json]
+
+For each corpus three stages run, each in a fresh process so its peak memory is its own:
+
+* ``read``   – read every input byte (the I/O floor, the baseline the others are compared with);
+* ``parse``  – run the format readers (parsing, cleaning, quote stripping), nothing stored;
+* ``ingest`` – the full ``vocmine ingest`` path: parse, redact, detect language, thread, write SQLite.
+
+It prints conversations/s, MB/s, the ratio to the read baseline measured in the same run, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _input_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+
+
+def run_stage(stage: str, path: Path, workdir: Path) -> dict[str, float]:
+    """One stage in this process; returns its timing, counts and peak memory."""
+    from vocmine.ingest.formats import detect_format
+    from vocmine.ingest.sources import expand_inputs
+    from vocmine.service import ingest_paths
+    from vocmine.settings import Settings
+    from vocmine.store.sqlite import SQLiteStore
+
+    settings = Settings(company_domains=["northwind-telecom.com"], brand_accounts=["NorthwindHelp"])
+    files, _ = expand_inputs([str(path)])
+    started = time.perf_counter()
+    conversations = records = 0
+    if stage == "read":
+        for source in files:
+            with source.open() as stream:
+                while stream.read(1 << 20):
+                    pass
+    elif stage == "parse":
+        from vocmine.ingest.base import ReadContext, Rejection
+
+        for source in files:
+            with source.open() as stream:
+                head = stream.read(65536)
+            fmt = detect_format(source.format_name, head)
+            if fmt is None:
+                continue
+            with source.open() as stream:
+                for item in fmt.reader(stream, ReadContext(source.name, settings)):
+                    records += not isinstance(item, Rejection)
+    else:
+        store = SQLiteStore(str(workdir / "bench.sqlite"))
+        report = ingest_paths([str(path)], settings, store, report_dir=workdir / "reports")
+        records = report.records_read
+        conversations = report.conversations["new"] + report.conversations["updated"]
+        store.close()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "records": records,
+        "conversations": conversations,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure(name: str, path: Path) -> dict[str, object]:
+    size = _input_bytes(path)
+    results: dict[str, object] = {"corpus": name, "path": str(path), "bytes": size}
+    with tempfile.TemporaryDirectory() as tmp:
+        for stage in ("read", "parse", "ingest"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--stage", stage, "--input", str(path), "--workdir", tmp],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            results[stage] = json.loads(out)
+    read_s = results["read"]["seconds"]  # type: ignore[index]
+    for stage in ("parse", "ingest"):
+        entry = results[stage]
+        entry["mb_per_s"] = size / 1e6 / entry["seconds"]  # type: ignore[index]
+        entry["times_read_baseline"] = entry["seconds"] / read_s  # type: ignore[index]
+    ingest = results["ingest"]
+    ingest["conversations_per_s"] = ingest["conversations"] / ingest["seconds"]  # type: ignore[index]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--conversations", type=int, default=3200)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(run_stage(args.stage, args.input, args.workdir)))
+        return
+
+    from vocmine.demo.generate import write_corpus
+
+    corpora = []
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = Path(tmp) / "demo"
+        write_corpus(demo, conversations=args.conversations)
+        corpora.append(measure(f"demo ({args.conversations} conversations)", demo))
+        twcs = args.shared / "twcs_sample" / "twcs_first5000.csv"
+        if twcs.exists():
+            corpora.append(measure("twcs_sample (5,000 tweets)", twcs))
+        else:
+            print(f"skipping TWCS: {twcs} not found (pass --shared)", file=sys.stderr)
+
+    header = (
+        f"{'corpus':32} {'MB':>6} {'records':>8} {'convs':>6} {'conv/s':>8} {'MB/s':>6} "
+        f"{'parse MB/s':>10} {'ingest/read':>11} {'peak MB':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in corpora:
+        i, p = r["ingest"], r["parse"]
+        print(
+            f"{r['corpus']:32} {r['bytes'] / 1e6:6.1f} {i['records']:8d} {i['conversations']:6d} "  # type: ignore[index]
+            f"{i['conversations_per_s']:8.0f} {i['mb_per_s']:6.2f} {p['mb_per_s']:10.2f} "  # type: ignore[index]
+            f"{i['times_read_baseline']:10.0f}x {i['peak_rss_mb']:8.0f}"
+        )  # type: ignore[index]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(corpora, indent=2), encoding="utf-8")
+    print(f"\nwritten: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
