@@ -146,3 +146,16 @@ def test_quote_and_signature_rules():
     separator = "Fine.\n\n________________________________\nFrom: A <a@x.com>\nSent: today\nTo: B\nSubject: x\n\nold"
     assert strip_quotes_and_signature(separator) == "Fine."
     assert strip_quotes_and_signature("Thanks!") == "Thanks!"  # a one-line thank-you is the message
+
+
+def test_unescaped_from_line_in_a_body_is_not_a_new_message(ingest, store, tmp_path):
+    box = tmp_path / "mboxo.mbox"
+    box.write_text(
+        "From someone@example.com Sun Aug  7 11:40:37 2022\n"
+        "From: someone@example.com\nSubject: Opening hours\n\nHello\n\nFrom time to time the shop is closed.\n",
+        encoding="utf-8",
+    )
+    report = ingest(box)
+    assert report.records_read == 1 and report.records_stored == 1
+    [conversation] = list(store.iter_conversations())
+    assert conversation.turns[0].text == "Hello\n\nFrom time to time the shop is closed."

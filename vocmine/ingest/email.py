@@ -32,6 +32,7 @@ from vocmine.ingest.text import html_to_text, normalize_text
 from vocmine.schema import SurveyScores, Turn, stable_hash
 from vocmine.settings import Settings
 
+_ENVELOPE = re.compile(rb"^From \S+\s.*\b\d{1,2}:\d{2}(?::\d{2})?\b.*\b\d{4}\b")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _REPLY_PREFIX = re.compile(r"^\s*((?:re|aw|sv|vs|antw|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
@@ -51,8 +52,10 @@ def read_eml(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
 
 
 def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    """Stream an mbox: a message starts at a "From " line at the start of the file or after a blank
-    line. ">From " escapes (mboxrd) are undone. Only one message is held in memory at a time."""
+    """Stream an mbox: a message starts at an envelope line ("From sender Sun Aug  7 11:40:37 2022")
+    at the start of the file or after a blank line; an unescaped "From time to time" in a body is
+    not an envelope (mboxo writers leave those). ">From " escapes (mboxrd) are undone. Only one
+    message is held in memory at a time."""
     limit = ctx.settings.max_record_bytes
     offset = 0
     start = 0
@@ -60,14 +63,16 @@ def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
     lines: list[bytes] = []
     size = 0
     oversized = False
+    in_message = False
     previous_blank = True
     for line in stream:
-        if line.startswith(b"From ") and previous_blank:
-            if lines or oversized:
+        if previous_blank and _ENVELOPE.match(line):
+            if in_message:
                 yield _mbox_message(lines, oversized, Location(ctx.name, f"message {index} at byte {start}"), ctx)
                 index += 1
-            lines, size, oversized, start = [], 0, False, offset
+            lines, size, oversized, start, in_message = [], 0, False, offset, True
         elif not oversized:
+            in_message = True  # content before any envelope is still a message, not lost
             if re.match(rb">+From ", line):
                 line = line[1:]
             size += len(line)
@@ -79,7 +84,7 @@ def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         previous_blank = line.strip() == b""
         if ctx.on_progress and index % 200 == 0:
             ctx.on_progress(offset)
-    if lines or oversized:
+    if in_message:
         yield _mbox_message(lines, oversized, Location(ctx.name, f"message {index} at byte {start}"), ctx)
     elif offset == 0:
         yield Rejection(Location(ctx.name, "file"), "empty mbox: no messages")
