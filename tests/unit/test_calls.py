@@ -82,3 +82,11 @@ def test_overlapping_turns_metrics():
 
 def test_untimed_turns_have_no_metrics():
     assert call_metrics([Turn(role="customer", text="x")]) is None
+
+
+def test_aws_channel_identification_for_stereo_recordings(ingest, store):
+    conversation = _one(ingest, store, "aws_stereo_channels.json")
+    assert [(t.role, t.speaker, t.text) for t in conversation.turns] == [
+        ("agent", "ch_0", "Hello."),
+        ("customer", "ch_1", "My router"),
+    ]

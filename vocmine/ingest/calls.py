@@ -3,7 +3,8 @@
 Formats:
 
 * vocmine JSON with ``start_s``/``end_s`` turns (see ``native``);
-* AWS Transcribe (``results.audio_segments`` or ``results.items`` with ``speaker_label``) and
+* AWS Transcribe (``results.audio_segments``, or ``results.items`` with speakers from ``speaker_label``,
+  ``speaker_labels.segments`` or, for stereo recordings, ``channel_labels.channels``) and
   AWS Transcribe Call Analytics (``Transcript`` with ``ParticipantRole``);
 * WhisperX-style JSON (``segments`` with ``start``, ``end``, ``text``, ``speaker``);
 * WebVTT, with ``<v Speaker>`` voice tags or without them ("Name: text" prefixes, or none);
@@ -287,10 +288,18 @@ def _aws_transcribe(value: dict[str, Any], location: Location, ctx: ReadContext)
 
 
 def _speaker_spans(results: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Who speaks when: speaker diarization segments, or – for stereo call recordings transcribed
+    with channel identification – the items of each channel (agent and customer on their own line)."""
     spans = [
         (float(s["start_time"]), float(s["end_time"]), s["speaker_label"])
         for s in (results.get("speaker_labels") or {}).get("segments", [])
     ]
+    for channel in (results.get("channel_labels") or {}).get("channels", []):
+        spans += [
+            (float(i["start_time"]), float(i["end_time"]), channel["channel_label"])
+            for i in channel.get("items", [])
+            if i.get("start_time") is not None
+        ]
 
     def speaker_at(moment: float) -> str | None:
         return next((label for start, end, label in spans if start <= moment <= end), None)
