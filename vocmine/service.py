@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vocmine.ingest.base import ReadContext, Rejection, ThreadMessage
+from vocmine.ingest.base import Location, ReadContext, Rejection, ThreadMessage
 from vocmine.ingest.formats import detect_format
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.sources import InputFile, SkippedInput, expand_inputs
@@ -255,12 +255,16 @@ class IngestRun:
         if outcome is not UpsertOutcome.UNCHANGED:
             self.report.conversations_by_channel[conversation.channel] += 1
 
+    def close(self) -> None:
+        """Release the report file; ``finish`` does this too. For runs that stop early."""
+        self._rejections.close()
+
     def finish(self) -> IngestReport:
         try:
             self._flush_batch()
             self._flush_threads()
         finally:
-            self._rejections.close()
+            self.close()
         self.report.pii_redacted = self.preparer.pii_counts
         self.report.finished_at = utcnow()
         self._summary_path.write_text(json.dumps(self.report.to_dict(), indent=2), encoding="utf-8")
@@ -284,9 +288,7 @@ def _merge(previous: Conversation, update: Conversation, fresh: list[Turn]) -> C
     ).with_time_bounds()
 
 
-def _file_location(source: InputFile):  # type: ignore[no-untyped-def]
-    from vocmine.ingest.base import Location
-
+def _file_location(source: InputFile) -> Location:
     return Location(source.name, "file")
 
 
@@ -315,10 +317,14 @@ def ingest_paths(
         settings, store, channel=channel, format_name=format_name, report_dir=report_dir, on_progress=on_progress
     )
     run.report.files_skipped = skipped
-    for source in files:
-        if on_file:
-            on_file(source)
-        run.ingest_file(source)
+    try:
+        for source in files:
+            if on_file:
+                on_file(source)
+            run.ingest_file(source)
+    except BaseException:
+        run.close()  # what was written stays; running again completes it
+        raise
     return run.finish()
 
 

@@ -58,17 +58,25 @@ def assemble_threads(
         else:
             unique[message.key] = message
 
+    arrival = {key: i for i, key in enumerate(unique)}
+
+    def sort_key(message: ThreadMessage) -> tuple[bool, float, int]:
+        """Time order; messages without a time go last; ties keep the order they were read in."""
+        stamp = message.turn.timestamp
+        return (stamp is None, stamp.timestamp() if stamp else 0.0, arrival[message.key])
+
     links = _UnionFind()
     for message in unique.values():
         links.find(message.key)
         for parent in message.parent_keys:
             links.union(parent, message.key)
-    _link_by_subject(unique.values(), links)
+    _link_by_subject(sorted(unique.values(), key=sort_key), links)
 
     groups: dict[str, list[ThreadMessage]] = defaultdict(list)
-    for order, message in enumerate(unique.values()):
-        message.metadata.setdefault("_order", order)
+    for message in unique.values():
         groups[links.find(message.key)].append(message)
+    for group in groups.values():
+        group.sort(key=sort_key)
 
     thread_roots = {group_id: _root_key(group, unique) for group_id, group in groups.items()}
     stored = lookup(sorted({key for keys in thread_roots.values() for key in keys})) if lookup else {}
@@ -80,9 +88,10 @@ def assemble_threads(
     return ThreadResult(conversations, duplicates)
 
 
-def _link_by_subject(messages: Iterable[ThreadMessage], links: _UnionFind) -> None:
+def _link_by_subject(timed: list[ThreadMessage], links: _UnionFind) -> None:
+    """Replies without thread headers join the earliest message with their subject and customer."""
     first_by_subject: dict[str, str] = {}
-    for message in sorted(messages, key=_sort_key):
+    for message in timed:
         if not message.fallback_thread:
             continue
         if message.parent_keys or not message.metadata.get("is_reply"):
@@ -92,23 +101,17 @@ def _link_by_subject(messages: Iterable[ThreadMessage], links: _UnionFind) -> No
         links.union(anchor, message.key)
 
 
-def _sort_key(message: ThreadMessage) -> tuple[int, float, int]:
-    stamp = message.turn.timestamp
-    return (stamp is None, stamp.timestamp() if stamp else 0.0, int(message.metadata.get("_order", 0)))
-
-
 def _root_key(group: list[ThreadMessage], known: dict[str, ThreadMessage]) -> list[str]:
     """Candidate root keys, best first: the earliest top message's first parent (or own key),
-    then the other keys a stored conversation could be found by."""
+    then the other keys a stored conversation could be found by. ``group`` is in time order."""
     tops = [m for m in group if not any(p in known for p in m.parent_keys)]
-    top = min(tops or group, key=_sort_key)
+    top = (tops or group)[0]
     primary = top.parent_keys[0] if top.parent_keys else top.key
     others = [p for m in group for p in m.parent_keys if p not in known] + [m.key for m in group]
     return list(dict.fromkeys([primary, *others]))
 
 
-def _conversation(group: list[ThreadMessage], conversation_id: str) -> Conversation:
-    ordered = sorted(group, key=_sort_key)
+def _conversation(ordered: list[ThreadMessage], conversation_id: str) -> Conversation:
     first = ordered[0]
     customer_id = next((m.customer_id for m in ordered if m.customer_id and m.turn.role == "customer"), None)
     customer_id = customer_id or next((m.customer_id for m in ordered if m.customer_id), None)
@@ -116,7 +119,7 @@ def _conversation(group: list[ThreadMessage], conversation_id: str) -> Conversat
     survey = next((m.survey for m in ordered if m.survey and not m.survey.is_empty()), None)
     metadata: dict[str, object] = {}
     for message in ordered:
-        metadata.update({k: v for k, v in message.metadata.items() if not k.startswith("_") and k != "is_reply"})
+        metadata.update({k: v for k, v in message.metadata.items() if k != "is_reply"})
     return Conversation(
         id=conversation_id,
         channel=first.channel,
