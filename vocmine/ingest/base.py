@@ -78,6 +78,18 @@ class ReadContext:
 Reader = Callable[[BinaryIO, ReadContext], Iterator[Item]]
 
 
+def read_whole(stream: BinaryIO, ctx: ReadContext, what: str) -> bytes | Rejection:
+    """Read a one-record input (an .eml, a caption file, a transcript) up to the size limit."""
+    data = stream.read(ctx.settings.max_record_bytes + 1)
+    if ctx.on_progress:
+        ctx.on_progress(len(data))
+    if len(data) > ctx.settings.max_record_bytes:
+        return Rejection(
+            Location(ctx.name, "file"), f"{what} larger than the {ctx.settings.max_record_bytes:,}-byte limit"
+        )
+    return data
+
+
 def parse_timestamp(value: object) -> datetime | None:
     """Parse the time stamp shapes sources really use: ISO 8601, epoch seconds or milliseconds,
     Twitter's "Tue Oct 31 22:10:47 +0000 2017". Returns None for empty values; raises ValueError

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from vocmine.ingest.base import Item, Location, ReadContext, Rejection
+from vocmine.ingest.base import Item, Location, ReadContext, Rejection, read_whole
 from vocmine.ingest.jsonstream import iter_json_records
 from vocmine.ingest.roles import SpeakerRoles
 from vocmine.ingest.text import clean_text
@@ -216,12 +216,10 @@ def read_srt(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
 
 
 def _read_text(stream: BinaryIO, ctx: ReadContext) -> str | Rejection:
-    data = stream.read(ctx.settings.max_record_bytes + 1)
-    if ctx.on_progress:
-        ctx.on_progress(len(data))
+    data = read_whole(stream, ctx, "file")
+    if isinstance(data, Rejection):
+        return data
     location = Location(ctx.name, "file")
-    if len(data) > ctx.settings.max_record_bytes:
-        return Rejection(location, "file larger than the size limit")
     if not data.strip():
         return Rejection(location, "empty file")
     try:

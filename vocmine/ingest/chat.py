@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from vocmine.ingest.base import Item, Location, ReadContext, Rejection, parse_timestamp
+from vocmine.ingest.base import Item, Location, ReadContext, Rejection, parse_timestamp, read_whole
 from vocmine.ingest.jsonstream import iter_json_records
 from vocmine.ingest.native import native_conversation
 from vocmine.ingest.roles import SpeakerRoles, customer_identifier
@@ -147,11 +147,9 @@ _HEADERS = {
 
 
 def read_chat_text(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    data = stream.read(ctx.settings.max_record_bytes + 1)
-    if ctx.on_progress:
-        ctx.on_progress(len(data))
-    if len(data) > ctx.settings.max_record_bytes:
-        yield Rejection(Location(ctx.name, "file"), "transcript larger than the size limit")
+    data = read_whole(stream, ctx, "transcript")
+    if isinstance(data, Rejection):
+        yield data
         return
     try:
         text = data.decode("utf-8-sig")

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from typing import Any, BinaryIO
 
-from vocmine.ingest.base import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp
+from vocmine.ingest.base import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp, read_whole
 from vocmine.ingest.email_quotes import strip_quotes_and_signature
 from vocmine.ingest.jsonstream import JsonRecord, iter_json_records
 from vocmine.ingest.roles import customer_identifier
@@ -41,14 +41,8 @@ _REPLY_PREFIX = re.compile(r"^\s*((?:re|aw|sv|vs|antw|fw|fwd|wg|tr)\s*(?:\[\d+\]
 
 
 def read_eml(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    data = stream.read(ctx.settings.max_record_bytes + 1)
-    if ctx.on_progress:
-        ctx.on_progress(len(data))
-    location = Location(ctx.name, "file")
-    if len(data) > ctx.settings.max_record_bytes:
-        yield Rejection(location, f"message larger than the {ctx.settings.max_record_bytes:,}-byte limit")
-        return
-    yield _from_bytes(data, location, ctx, source="eml")
+    data = read_whole(stream, ctx, "message")
+    yield data if isinstance(data, Rejection) else _from_bytes(data, Location(ctx.name, "file"), ctx, source="eml")
 
 
 def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
