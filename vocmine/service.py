@@ -26,7 +26,7 @@ from vocmine.ingest.base import Location, ReadContext, Rejection, ThreadMessage
 from vocmine.ingest.formats import detect_format
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.sources import InputFile, SkippedInput, expand_inputs
-from vocmine.ingest.threading import assemble_threads
+from vocmine.ingest.threading import MessageSpool, iter_thread_conversations, plan_threads
 from vocmine.schema import Conversation, Turn, utcnow
 from vocmine.settings import Settings
 from vocmine.store.base import Store, UpsertOutcome
@@ -135,7 +135,7 @@ class IngestRun:
         self.on_progress = on_progress
         self.preparer = Preparer(settings)
         self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=utcnow(), inputs=[])
-        self._messages: list[ThreadMessage] = []
+        self._spool = MessageSpool()
         self._batch: list[Conversation] = []
         self._batch_records: dict[str, int] = {}
         directory = report_dir or Path("vocmine-reports")
@@ -184,7 +184,7 @@ class IngestRun:
         self.report.records_by_format[format_name] += 1
         if isinstance(item, ThreadMessage):
             # Prepared in _flush_threads, once every brand account in the input is known.
-            self._messages.append(item)
+            self._spool.add(item)
             return
         self._batch.append(self.preparer.conversation(item))
         if len(self._batch) >= self.settings.batch_size:
@@ -226,15 +226,17 @@ class IngestRun:
 
     def _flush_threads(self) -> None:
         """Threaded messages are merged into the stored conversation of their thread."""
-        self.preparer.keep_handles({m.brand for m in self._messages if m.brand})
-        for message in self._messages:
+        if not len(self._spool):
+            return
+        self.preparer.keep_handles(self._spool.brands)
+        threads, duplicates = plan_threads(self._spool.headers, self.store.conversation_ids_for_turn_keys)
+        self.report.records_duplicate += len(duplicates)
+
+        def prepare(message: ThreadMessage) -> ThreadMessage:
             message.turn = self.preparer.turn(message.turn)
-        result = assemble_threads(self._messages, self.store.conversation_ids_for_turn_keys)
-        self.report.records_duplicate += len(result.duplicate_messages)
-        self._messages = []
-        conversations = result.conversations
-        for start in range(0, len(conversations), self.settings.batch_size):
-            chunk = conversations[start : start + self.settings.batch_size]
+            return message
+
+        for chunk in iter_thread_conversations(self._spool, threads, self.settings.batch_size, prepare):
             stored = self.store.get_conversations(c.id for c in chunk)
             merged, new_turns = [], []
             for conversation in chunk:
@@ -256,8 +258,9 @@ class IngestRun:
             self.report.conversations_by_channel[conversation.channel] += 1
 
     def close(self) -> None:
-        """Release the report file; ``finish`` does this too. For runs that stop early."""
+        """Release the report file and the message spool; ``finish`` does this too."""
         self._rejections.close()
+        self._spool.close()
 
     def finish(self) -> IngestReport:
         try:

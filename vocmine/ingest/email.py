@@ -16,12 +16,14 @@ Graph message objects (``internetMessageId, conversationId, from, body``…).
 
 from __future__ import annotations
 
+import contextlib
 import email
-import email.policy
 import email.utils
 import re
 from collections.abc import Iterator
-from email.message import EmailMessage, Message
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any, BinaryIO
 
 from vocmine.ingest.base import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp, read_whole
@@ -114,7 +116,9 @@ def _from_bytes(data: bytes, location: Location, ctx: ReadContext, *, source: st
     if b":" not in data[:4096]:
         return Rejection(location, "not an e-mail message: no header lines")
     try:
-        message = email.message_from_bytes(data, policy=email.policy.default)
+        # compat32 parses lazily and several times faster than policy.default, whose structured
+        # header objects we do not need; encoded words are decoded in _header.
+        message = email.message_from_bytes(data)
         headers = _headers(message)
         body = _body_text(message)
     except Exception as exc:  # the email package raises many kinds on hostile input
@@ -127,11 +131,22 @@ def _from_bytes(data: bytes, location: Location, ctx: ReadContext, *, source: st
 
 
 def _header(message: Message, name: str) -> str:
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed encoded-word; fall back on the raw header
-        value = message.get_all(name, failobj=[""])[0] if hasattr(message, "get_all") else ""
-    return str(value or "").strip()
+    """A header as text: RFC 2047 encoded words decoded, raw 8-bit bytes decoded as UTF-8 or by
+    detection, folding removed. A malformed encoded word leaves the raw text rather than failing."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):  # an email.header.Header for some malformed input
+        value = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        raw = value.encode("ascii", "surrogateescape")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = _guess_decode(raw)
+    with contextlib.suppress(HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        value = str(make_header(decode_header(value)))
+    return " ".join(value.split())
 
 
 def _headers(message: Message) -> dict[str, Any]:
@@ -161,13 +176,15 @@ def _first_id(value: str) -> str | None:
 
 
 def _body_text(message: Message) -> str:
-    part = message.get_body(preferencelist=("plain", "html")) if isinstance(message, EmailMessage) else None
+    """The first inline text/plain part, else the first inline text/html part, else any text part."""
+    parts = [p for p in message.walk() if p.get_content_maintype() == "text"]
+    inline = [p for p in parts if not str(p.get("Content-Disposition", "")).lower().startswith("attachment")]
+    part = next(
+        (p for p in inline if p.get_content_subtype() == "plain"),
+        next((p for p in inline if p.get_content_subtype() == "html"), parts[0] if parts else None),
+    )
     if part is None:
-        # get_body finds nothing for odd types (text/enriched, a bare text/* root without subtype);
-        # take the first text part there is.
-        part = next((p for p in message.walk() if p.get_content_maintype() == "text"), None)
-        if part is None:
-            return ""
+        return ""
     text = _decode_part(part)
     if part.get_content_subtype() == "html":
         text = html_to_text(text)

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode category Cc, but newline and tab
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newlines
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _HTML_HINT = re.compile(r"<(?:p|div|br|span|html|body|table|a|b|i|strong|em|ul|li)\b[^>]*>", re.IGNORECASE)
@@ -28,7 +29,7 @@ def normalize_text(text: str) -> str:
     Newlines are kept because turn structure and quote detection depend on them."""
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
