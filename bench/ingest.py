@@ -9,6 +9,8 @@ For each corpus three stages run, each in a fresh process so its peak memory is 
 * ``ingest`` – the full ``vocmine ingest`` path: parse, redact, detect language, thread, write SQLite.
 
 It prints conversations/s, MB/s, the ratio to the read baseline measured in the same run, and peak RSS.
+``--large-mbox-mb N`` adds a synthetic mailbox of about N MB (the demo's mbox messages repeated with
+fresh Message-IDs) to show that memory does not grow with the size of the input.
 """
 
 from __future__ import annotations
@@ -96,11 +98,24 @@ def measure(name: str, path: Path) -> dict[str, object]:
     return results
 
 
+def _write_large_mbox(demo: Path, target: Path, size: int) -> None:
+    import re
+
+    source = b"".join(p.read_bytes() for p in sorted((demo / "email" / "mbox").glob("*.mbox")))
+    ids = re.compile(rb"<([^<>@\s]+@[^<>\s]+)>")
+    with target.open("wb") as out:
+        copy = 0
+        while out.tell() < size:
+            out.write(ids.sub(lambda m, c=copy: b"<c%d.%s>" % (c, m.group(1)), source))
+            copy += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--conversations", type=int, default=3200)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
+    parser.add_argument("--large-mbox-mb", type=int, default=0, help="also measure a synthetic mbox of this size")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -116,6 +131,10 @@ def main() -> None:
         demo = Path(tmp) / "demo"
         write_corpus(demo, conversations=args.conversations)
         corpora.append(measure(f"demo ({args.conversations} conversations)", demo))
+        if args.large_mbox_mb:
+            large = Path(tmp) / "large.mbox"
+            _write_large_mbox(demo, large, args.large_mbox_mb * 1_000_000)
+            corpora.append(measure(f"large mbox ({args.large_mbox_mb} MB)", large))
         twcs = args.shared / "twcs_sample" / "twcs_first5000.csv"
         if twcs.exists():
             corpora.append(measure("twcs_sample (5,000 tweets)", twcs))

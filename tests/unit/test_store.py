@@ -42,7 +42,7 @@ def filled(store):
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
     store.stats()
-    assert store.schema_version() == 1
+    assert store.schema_version() == 2
     mode = sqlite3.connect(tmp_path / "store.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -145,3 +145,21 @@ def test_open_store_urls(tmp_path):
         open_store("https://localhost:9200")
     with pytest.raises(ConfigError, match="unknown store URL"):
         open_store("postgres://x")
+
+
+def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch):
+    import vocmine.store.sqlite as sqlite_module
+
+    path = str(tmp_path / "old.sqlite")
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
+    old = SQLiteStore(path)
+    old.upsert_conversations([conversation("kept", "my refund")])
+    assert old.schema_version() == 1
+    old.close()
+    monkeypatch.undo()
+
+    upgraded = SQLiteStore(path)
+    assert upgraded.schema_version() == 2
+    assert upgraded.get_conversation("kept") is not None
+    indexes = {row[1] for row in upgraded.conn.execute("PRAGMA index_list(turn_keys)")}
+    assert "turn_keys_conversation" in indexes

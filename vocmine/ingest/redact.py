@@ -36,7 +36,7 @@ _PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whats
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 # A run of digits with the separators phone numbers are written with; at least 7 digits is checked after.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+£$€.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){5,14}(?![\w,]|\.\d)"
+    r"(?<![\w+£$€.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){6,14}(?![\w,]|\.\d)"
 )
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
@@ -143,6 +143,8 @@ class Redactor:
             return False
         formatted = bool(re.search(r"[+()\s.-]", raw))
         announced = bool(_PHONE_HINT.search(text[max(0, start - 40) : start]))
+        if not (formatted or announced):
+            return False  # a bare digit run is an order or account number unless announced
         possible = False
         for region in self.phone_regions:
             try:

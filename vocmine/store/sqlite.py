@@ -64,6 +64,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        # Rewriting a conversation deletes its old turn keys; without this index that is a scan.
+        "CREATE INDEX turn_keys_conversation ON turn_keys (conversation_id);",
+    ),
 ]
 
 _FILTER_COLUMNS = {
