@@ -1,0 +1,1 @@
+"""Analysis of what customers said: segments, embeddings, sentiment, journey stage, signals, themes."""
