@@ -25,7 +25,7 @@ demo: $(VENV)/.installed-runtime
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check vocmine tests bench
-	$(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check vocmine tests bench
