@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vocmine.errors import ConfigError, NotFoundError, StoreError, VocmineError
+from vocmine.errors import ConfigError, InputPathError, NotFoundError, StoreError, VocmineError
 from vocmine.service import EXIT_STORE, EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, SearchQuery, Store, open_store
@@ -280,6 +280,32 @@ def print_stats(result) -> None:  # type: ignore[no-untyped-def]
     ):
         for key, value in counts.items():
             table.add_row(f"{title}: {key}", str(value))
+    console.print(table)
+
+
+train_app = typer.Typer(no_args_is_help=True, help="Train the shipped models on labelled data.")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("journey")
+def train_journey(
+    data: Annotated[Path, typer.Option(help="the shared data folder (needs bitext_cs/)")] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="where the head goes (default: models/journey/)")] = None,
+) -> None:
+    """Train the journey-stage head on the seed set and Bitext, print its cross-validated metrics."""
+    from vocmine.analysis.journey import DEFAULT_HEAD
+    from vocmine.analysis.journey_train import train
+
+    source = data / "bitext_cs"
+    if not source.is_dir():
+        raise _fail(InputPathError(f"no bitext_cs folder under {data}", hint="pass --data ../shared/data"))
+    try:
+        metrics = train(data, out or DEFAULT_HEAD)
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    table = Table("metric", "value", title="Journey head")
+    for key, value in metrics.items():
+        table.add_row(key, str(value))
     console.print(table)
 
 

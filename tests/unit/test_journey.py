@@ -1,0 +1,65 @@
+"""The shipped journey-stage head on sentences it was not trained on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vocmine.analysis.encoder import Encoder
+from vocmine.analysis.journey import DEFAULT_HEAD, STAGES, UNKNOWN, JourneyHead
+from vocmine.errors import ConfigError
+
+HELD_OUT = [
+    ("Do you have a cheaper plan for pensioners? Comparing options", "consideration"),
+    ("what is the difference between the gold and silver membership?", "consideration"),
+    ("what does your company actually do, just saw your ad on the bus", "awareness"),
+    ("heard about you from a podcast, never knew you existed", "awareness"),
+    ("I want to buy the 2TB storage plan now, how do I pay", "purchase"),
+    ("payment failed at checkout twice", "purchase"),
+    ("my package never arrived and the tracking is stuck", "support"),
+    ("I need to cancel my order urgently", "support"),
+    ("Been using the watch for a month, the battery lasts about 3 days", "use"),
+    ("the new app update makes the dashboard faster to load", "use"),
+    ("I tell all my friends to bank with you, best service ever", "advocacy"),
+    ("customer for 15 years and I will never leave, highly recommend", "advocacy"),
+]
+
+
+@pytest.fixture(scope="module")
+def head_and_vectors():
+    head = JourneyHead.load()
+    return head, Encoder().encode([text for text, _ in HELD_OUT])
+
+
+def test_held_out_sentences_get_their_stage(head_and_vectors):
+    head, vectors = head_and_vectors
+    predictions = head.predict(vectors)
+    correct = sum(p.stage == stage for p, (_, stage) in zip(predictions, HELD_OUT, strict=True))
+    confidently_wrong = sum(
+        p.stage not in (stage, UNKNOWN) for p, (_, stage) in zip(predictions, HELD_OUT, strict=True)
+    )
+    assert correct >= 10 and confidently_wrong <= 1
+    assert all(abs(sum(p.probabilities.values()) - 1) < 1e-3 for p in predictions)
+
+
+def test_conversation_stage_is_the_mean_over_segments(head_and_vectors):
+    head, vectors = head_and_vectors
+    support = [i for i, (_, stage) in enumerate(HELD_OUT) if stage == "support"]
+    assert head.conversation_stage(vectors[support]).stage == "support"
+    assert head.conversation_stage(np.zeros((0, vectors.shape[1]))).stage == UNKNOWN
+
+
+def test_head_records_its_metrics_and_encoder():
+    data = json.loads(DEFAULT_HEAD.read_text(encoding="utf-8"))
+    assert data["stages"] == list(STAGES)
+    assert data["metrics"]["cv_macro_f1_seed"] > 0.6
+    assert "MiniLM" in data["version"]
+
+
+def test_broken_head_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "head.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="train one"):
+        JourneyHead.load(bad)

@@ -1,0 +1,89 @@
+"""Customer-journey stage: a linear head over the shared sentence embeddings.
+
+Stages (definitions in models/journey/MODEL_CARD.md): awareness, consideration, purchase, use,
+support, advocacy, and "unknown" when the head's top probability is below its threshold.
+
+A conversation's stage is the stage with the highest mean probability over its customer segments
+(each segment votes with its whole distribution, so one confident segment outweighs several
+hesitant ones, and the result is "unknown" when even the mean is unsure).
+
+The head is stored as JSON (weights, bias, threshold, encoder version, metrics): no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vocmine.errors import ConfigError
+
+STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy")
+UNKNOWN = "unknown"
+DEFAULT_HEAD = Path(__file__).resolve().parents[2] / "models" / "journey" / "journey_head.json"
+
+
+@dataclass(frozen=True)
+class StagePrediction:
+    stage: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+class JourneyHead:
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, threshold: float, version: str) -> None:
+        if weights.shape[0] != len(STAGES) or bias.shape != (len(STAGES),):
+            raise ConfigError(
+                "journey head does not have one row per stage", hint="retrain with `vocmine train journey`"
+            )
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.threshold = threshold
+        self.version = version
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_HEAD) -> JourneyHead:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(np.array(data["weights"]), np.array(data["bias"]), float(data["threshold"]), data["version"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot load the journey head from {path}: {exc}",
+                hint="train one with `vocmine train journey --data ../shared/data`",
+            ) from exc
+
+    def save(self, path: Path, extra: dict[str, object]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "version": self.version,
+            "stages": list(STAGES),
+            "threshold": self.threshold,
+            "weights": self.weights.round(6).tolist(),
+            "bias": self.bias.round(6).tolist(),
+            **extra,
+        }
+        path.write_text(json.dumps(payload), encoding="utf-8")
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        logits = vectors @ self.weights.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, vectors: np.ndarray) -> list[StagePrediction]:
+        return [self._decide(row) for row in self.probabilities(vectors)]
+
+    def conversation_stage(self, segment_vectors: np.ndarray) -> StagePrediction:
+        if len(segment_vectors) == 0:
+            return StagePrediction(UNKNOWN, 0.0, {})
+        return self._decide(self.probabilities(segment_vectors).mean(axis=0))
+
+    def _decide(self, row: np.ndarray) -> StagePrediction:
+        best = int(row.argmax())
+        confidence = float(row[best])
+        stage = STAGES[best] if confidence >= self.threshold else UNKNOWN
+        return StagePrediction(
+            stage, round(confidence, 4), {s: round(float(p), 4) for s, p in zip(STAGES, row, strict=True)}
+        )
