@@ -60,3 +60,8 @@ def test_user_errors_are_exit_2_with_a_hint(tmp_path):
     assert bad_channel.exit_code == 2 and "channel" in bad_channel.output
     bad_store = runner.invoke(app, ["stats", "--store", "mysql://db"])
     assert bad_store.exit_code == 2 and "unknown store URL" in bad_store.output
+
+
+def test_train_journey_without_data_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", "journey", "--data", str(tmp_path)])
+    assert result.exit_code == 2 and "bitext_cs" in result.output
