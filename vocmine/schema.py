@@ -169,5 +169,25 @@ class Segment(_Record):
     text: str
 
 
+class Evidence(_Record):
+    """Where a flag's reason shows in the customer's words: offsets into ``turns[turn_index].text``."""
+
+    turn_index: int = Field(ge=0)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str  # the matched words
+    context: str  # the segment (sentence) they occur in
+
+
+class Flag(_Record):
+    """An operational signal raised on a conversation, with its reason and evidence."""
+
+    signal: str
+    severity: int = Field(ge=1, le=5)
+    reason: str
+    evidence: list[Evidence] = Field(min_length=1)
+    model_version: str
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
