@@ -72,3 +72,15 @@ def test_broken_rule_files_are_refused_with_the_reason(tmp_path, body, message):
     path.write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         SignalDetector.load(path)
+
+
+def test_labelled_samples_use_the_rule_names(detector):
+    import json
+    from pathlib import Path
+
+    names = {rule.name for rule in detector.rules}
+    folder = Path(__file__).resolve().parents[2] / "models" / "signals"
+    for sample in ("labelled_dev_sample.jsonl", "labelled_test_sample.jsonl"):
+        rows = [json.loads(line) for line in (folder / sample).read_text(encoding="utf-8").splitlines()]
+        assert rows and all(set(r["signals"]) <= names and r["source"] in ("twcs", "airline") for r in rows)
+        assert "text" not in rows[0]  # labels only: texts stay in ../shared/data

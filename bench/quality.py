@@ -1,0 +1,117 @@
+"""Quality of the analysis models on the labelled data in ../shared/data: one table, one JSON file.
+
+    python bench/quality.py --data ../shared/data [--out bench/results/quality.json]
+
+Measured now:
+
+* journey stage – 5-fold cross-validated macro-F1 of the head's recipe on the seed set and on
+  seed + Bitext, and the seed-trained head on Bitext (``vocmine/analysis/journey_train.py``);
+* signals – precision and recall of the shipped rules on two samples of customer tweets from the
+  TWCS and airline sets, labelled by hand (texts are read from ../shared/data by id, never copied):
+  ``labelled_dev_sample.jsonl`` (149 tweets: 60 random, 89 with complaint/praise words) was used to
+  revise the rules, so its figures are optimistic; ``labelled_test_sample.jsonl`` (100 tweets: 40
+  random, 15 with escalation words, 45 with complaint/praise words, none from the dev sample) was
+  labelled after the revision and is the honest figure.
+
+The sentiment rows (the fine-tuned model against VADER on TweetEval) join this table when the
+sentiment model is trained; ``bench/sentiment_probe.py`` measures the candidate approaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vocmine.analysis.signals import SignalDetector  # noqa: E402
+from vocmine.schema import Conversation, Turn  # noqa: E402
+
+SIGNAL_SAMPLES = {
+    "dev": ROOT / "models" / "signals" / "labelled_dev_sample.jsonl",
+    "test": ROOT / "models" / "signals" / "labelled_test_sample.jsonl",
+}
+
+
+def _texts(data: Path) -> dict[tuple[str, str], str]:
+    texts: dict[tuple[str, str], str] = {}
+    raw = (data / "twcs_sample" / "twcs_first5000.csv").read_text(encoding="utf-8").replace("\r", " ")
+    for row in csv.DictReader(io.StringIO(raw)):
+        texts[("twcs", row["tweet_id"])] = row["text"]
+    with (data / "airline" / "Tweets.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            texts.setdefault(("airline", row["tweet_id"]), row["text"])
+    return texts
+
+
+def signal_quality(data: Path, labels: Path, texts: dict[tuple[str, str], str]) -> dict[str, object]:
+    detector = SignalDetector.load()
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line]
+    predictions = []
+    for row in rows:
+        text = texts[(row["source"], row["id"])]
+        conversation = Conversation(
+            id=row["id"], channel="social", source=row["source"], turns=[Turn(role="customer", text=text)]
+        )
+        predictions.append({f.signal for f in detector.detect(conversation)})
+    results: dict[str, object] = {"examples": len(rows), "rules_version": detector.version}
+    for subset in ("all", "random"):
+        chosen = [i for i, r in enumerate(rows) if subset == "all" or r["sample"] == "random"]
+        per_signal = {}
+        for rule in detector.rules:
+            truth = [rule.name in rows[i]["signals"] for i in chosen]
+            guess = [rule.name in predictions[i] for i in chosen]
+            tp = sum(t and g for t, g in zip(truth, guess, strict=True))
+            per_signal[rule.name] = {
+                "labelled": sum(truth),
+                "flagged": sum(guess),
+                "precision": round(tp / sum(guess), 3) if sum(guess) else None,
+                "recall": round(tp / sum(truth), 3) if sum(truth) else None,
+            }
+        results[subset] = per_signal
+    return results
+
+
+def journey_quality(data: Path) -> dict[str, object]:
+    import tempfile
+
+    from vocmine.analysis.journey_train import train
+
+    with tempfile.TemporaryDirectory() as tmp:  # measure the recipe; leave the shipped head alone
+        return train(data, Path(tmp) / "head.json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    args = parser.parse_args()
+
+    texts = _texts(args.data)
+    results = {
+        "journey": journey_quality(args.data),
+        "signals": {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()},
+    }
+    journey = results["journey"]
+    print(f"{'model':10} {'measure':52} {'value':>8}")
+    print("-" * 72)
+    for key in ("cv_macro_f1_seed", "cv_macro_f1_seed_plus_bitext", "seed_trained_macro_f1_on_bitext"):
+        print(f"{'journey':10} {key:52} {journey[key]:>8}")  # type: ignore[index]
+    for sample in ("test", "dev"):
+        for name, m in results["signals"][sample]["all"].items():  # type: ignore[index,union-attr]
+            label = f"{name} ({sample}: {m['labelled']} labelled, {m['flagged']} flagged)"
+            print(f"{'signals':10} {label:52} P={m['precision']!s:>5} R={m['recall']!s:>5}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"\nwritten: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
