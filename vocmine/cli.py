@@ -310,6 +310,32 @@ def train_journey(
 
 
 @app.command()
+def classify(
+    task: Annotated[str, typer.Option(help="journey | signals")],
+    input: Annotated[Path, typer.Option("--input", help="text (one per line), .csv or .jsonl")],
+    output: Annotated[Path, typer.Option("--output", help="JSON Lines, one object per input record")],
+    input_format: Annotated[
+        str | None, typer.Option("--format", help="text | csv | jsonl (default: by extension)")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="CSV column holding the text")] = None,
+    text_field: Annotated[str | None, typer.Option(help="JSONL field holding the text")] = None,
+) -> None:
+    """Score an ad-hoc export without a store; every input record gets one output line, in order."""
+    from vocmine.analysis.classify import classify_file
+
+    if not input.is_file():
+        raise _fail(InputPathError(f"input file does not exist: {input}", hint="check the path"))
+    try:
+        counts = classify_file(
+            task, input, output, input_format=input_format, text_column=text_column, text_field=text_field
+        )
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    err.print(f"{counts['scored']} scored, {counts['errors']} could not be scored (see 'error' lines) -> {output}")
+    raise typer.Exit(1 if counts["errors"] else 0)
+
+
+@app.command()
 def formats() -> None:
     """List the input formats and how they are recognised."""
     from vocmine.ingest.formats import FORMATS

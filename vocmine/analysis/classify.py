@@ -1,0 +1,181 @@
+"""Batch scoring of ad-hoc exports without a store: ``vocmine classify``.
+
+Input: plain text (one text per line), CSV (``text_column``) or JSON Lines (``text_field``); the
+format comes from the file extension unless given. Output: one JSON object per input record, in
+input order, with ``line`` (the record's line or row number) and either the task's result or an
+``error`` saying why that record could not be scored (an empty text, a bad JSON line): nothing is
+dropped silently.
+
+Tasks available now: ``journey`` (stage, confidence, probabilities; the text is segmented and the
+stage is the mean over its segments, as for a conversation) and ``signals`` (flags with reason and
+evidence offsets into the text). ``sentiment`` joins when its model is trained.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from vocmine.errors import ConfigError
+
+TASKS = ("journey", "signals")
+BATCH = 256
+
+
+@dataclass
+class Record:
+    line: int
+    text: str | None
+    error: str | None = None
+
+
+def read_records(
+    path: Path, *, input_format: str | None, text_column: str | None, text_field: str | None
+) -> Iterator[Record]:
+    kind = input_format or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower(), "text")
+    if kind not in ("text", "csv", "jsonl"):
+        raise ConfigError(f"unknown input format {kind!r}", hint="use text, csv or jsonl")
+    if kind == "csv" and not text_column:
+        raise ConfigError("CSV input needs --text-column", hint="name the column that holds the text")
+    if kind == "jsonl" and not text_field:
+        raise ConfigError("JSONL input needs --text-field", hint="name the field that holds the text")
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", hint="check the path") from exc
+    with handle:
+        if kind == "csv":
+            yield from _csv(handle, text_column or "")
+        elif kind == "jsonl":
+            yield from _jsonl(handle, text_field or "")
+        else:
+            for number, line in enumerate(handle, start=1):
+                yield _record(number, line.rstrip("\r\n"))
+
+
+def _record(line: int, text: object) -> Record:
+    if not isinstance(text, str):
+        return Record(line, None, f"text is {type(text).__name__}, not a string")
+    if not text.strip():
+        return Record(line, None, "empty text")
+    return Record(line, text)
+
+
+def _csv(handle: TextIO, column: str) -> Iterator[Record]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None or column not in reader.fieldnames:
+        raise ConfigError(f"CSV has no column {column!r}", hint=f"columns: {', '.join(reader.fieldnames or [])}")
+    for row in reader:
+        yield _record(reader.line_num, row.get(column))
+
+
+def _jsonl(handle: TextIO, field: str) -> Iterator[Record]:
+    for number, line in enumerate(handle, start=1):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Record(number, None, f"invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(value, dict) or field not in value:
+            yield Record(number, None, f"no field {field!r}")
+            continue
+        yield _record(number, value[field])
+
+
+class Classifier:
+    def __init__(self, task: str) -> None:
+        if task not in TASKS:
+            raise ConfigError(f"unknown task {task!r}", hint=f"choose from {', '.join(TASKS)}")
+        self.task = task
+        if task == "journey":
+            from vocmine.analysis.encoder import Encoder
+            from vocmine.analysis.journey import JourneyHead
+
+            self.encoder, self.head = Encoder(), JourneyHead.load()
+        else:
+            from vocmine.analysis.signals import SignalDetector
+
+            self.detector = SignalDetector.load()
+
+    def score(self, texts: list[str]) -> list[dict[str, Any]]:
+        return self._journey(texts) if self.task == "journey" else [self._signals(t) for t in texts]
+
+    def _journey(self, texts: list[str]) -> list[dict[str, Any]]:
+        from vocmine.analysis.segmenter import split_text
+
+        pieces = [[text[s:e] for s, e in split_text(text)] for text in texts]
+        vectors = self.encoder.encode([p for segments in pieces for p in segments])
+        results, offset = [], 0
+        for segments in pieces:
+            prediction = self.head.conversation_stage(vectors[offset : offset + len(segments)])
+            offset += len(segments)
+            results.append(
+                {
+                    "label": prediction.stage,
+                    "confidence": prediction.confidence,
+                    "probabilities": prediction.probabilities,
+                    "model_version": self.head.version,
+                }
+            )
+        return results
+
+    def _signals(self, text: str) -> dict[str, Any]:
+        from vocmine.schema import Conversation, Turn
+
+        conversation = Conversation(
+            id="text", channel="chat", source="classify", turns=[Turn(role="customer", text=text)]
+        )
+        flags = self.detector.detect(conversation)
+        return {
+            "flags": [
+                {
+                    "signal": f.signal,
+                    "severity": f.severity,
+                    "reason": f.reason,
+                    "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in f.evidence],
+                }
+                for f in flags
+            ],
+            "model_version": self.detector.version,
+        }
+
+
+def classify_file(
+    task: str,
+    source: Path,
+    target: Path,
+    *,
+    input_format: str | None = None,
+    text_column: str | None = None,
+    text_field: str | None = None,
+) -> dict[str, int]:
+    """Score every record of ``source`` into ``target``; returns counts of scored and failed records."""
+    classifier = Classifier(task)
+    counts = {"scored": 0, "errors": 0}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as out:
+        batch: list[Record] = []
+
+        def flush() -> None:
+            good = [r for r in batch if r.text is not None]
+            scored = iter(classifier.score([r.text for r in good if r.text is not None]) if good else [])
+            for record in batch:
+                if record.text is None:
+                    row: dict[str, Any] = {"line": record.line, "error": record.error}
+                    counts["errors"] += 1
+                else:
+                    row = {"line": record.line, **next(scored)}
+                    counts["scored"] += 1
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            batch.clear()
+
+        for record in read_records(source, input_format=input_format, text_column=text_column, text_field=text_field):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+    return counts
