@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import DATA
+import pytest
+
+from tests.conftest import DATA, SHARED_DATA
 
 CHAT = DATA / "chat"
 
@@ -57,3 +59,13 @@ def test_text_without_speakers_is_rejected(ingest):
     report = ingest(CHAT / "no_speakers.txt")
     assert report.records_rejected == 1 and report.records_stored == 0
     assert "Speaker" in report.rejection_samples[0]["reason"]
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not (SHARED_DATA / "abcd_sample").exists(), reason="../shared/data is not beside the checkout")
+def test_real_abcd_dialogues(ingest, store):
+    report = ingest(SHARED_DATA / "abcd_sample" / "abcd_sample.json")
+    assert report.records_read == 3 and report.records_stored == 3
+    for conversation in store.iter_conversations():
+        assert {t.role for t in conversation.turns} == {"agent", "customer", "system"}
+        assert conversation.metadata["flow"] and conversation.customer_id.startswith("cust-")
