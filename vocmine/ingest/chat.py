@@ -120,7 +120,9 @@ def _abcd(value: dict[str, Any], location: Location, ctx: ReadContext) -> Item:
             channel="chat",
             source="abcd",
             source_id=str(value["convo_id"]),
-            customer_id=customer_identifier(personal.get("username"), ctx.settings),
+            customer_id=customer_identifier(
+                personal.get("username") or personal.get("email") or personal.get("customer_name"), ctx.settings
+            ),
             metadata={"flow": scenario.get("flow"), "subflow": scenario.get("subflow")},
             turns=turns,
         )
