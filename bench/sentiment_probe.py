@@ -8,7 +8,9 @@ An exploration for choosing the shipped sentiment model, not the shipped model i
 * VADER (lexicon baseline, compound score thresholds ±0.05);
 * frozen all-MiniLM-L6-v2 vectors + class-balanced logistic regression;
 * all-MiniLM-L6-v2 fine-tuned end to end with a linear head (mean pooling, class-weighted loss),
-  timed on this machine's CPU.
+  timed on this machine's CPU;
+* only its top layers fine-tuned over cached lower-layer outputs (``--finetune-top-layers K``), the
+  recipe of the shipped model (``vocmine/analysis/sentiment_train.py``).
 
 Training data: SemEval 2013–2016 + airline tweets, deduplicated, TweetEval validation tweets removed.
 """
@@ -127,94 +129,6 @@ def finetune(train_texts, train_labels, test_texts, test_labels, epochs, log) ->
     return {"history": history, "train_minutes": (time.perf_counter() - started) / 60}
 
 
-def finetune_top(train_texts, train_labels, test_texts, test_labels, epochs, k, log) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """Fine-tune only the top ``k`` transformer layers. The frozen lower layers are run once and
-    their output cached, so an epoch costs about k/6 of a full fine-tuning epoch; at serving time
-    the lower layers are the trunk shared with the general-purpose embedding."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(0)
-    st = encoder()
-    tokenizer, bert = st.tokenizer, st[0].auto_model
-    first = len(bert.encoder.layer) - k
-    for parameter in bert.parameters():
-        parameter.requires_grad = False
-    top = bert.encoder.layer[first:]
-    for parameter in top.parameters():
-        parameter.requires_grad = True
-    head = nn.Linear(bert.config.hidden_size, len(LABELS))
-
-    def cache(texts: list[str], labels: list[int]) -> list[tuple]:  # type: ignore[type-arg]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = []
-        with torch.no_grad():
-            for start in range(0, len(order), 32):
-                idx = order[start : start + 32]
-                batch = tokenizer(
-                    [texts[i] for i in idx], padding=True, truncation=True, max_length=64, return_tensors="pt"
-                )
-                hidden = bert(**batch, output_hidden_states=True).hidden_states[first]
-                batches.append((hidden.half(), batch["attention_mask"], torch.tensor([labels[i] for i in idx])))
-        return batches
-
-    started = time.perf_counter()
-    train_batches, test_batches = cache(train_texts, train_labels), cache(test_texts, test_labels)
-    log(f"cached the lower {first} layers' output in {time.perf_counter() - started:.0f}s")
-
-    def forward(hidden, mask):  # type: ignore[no-untyped-def]
-        hidden = hidden.float()
-        extended = bert._create_attention_masks(
-            attention_mask=mask,
-            encoder_attention_mask=None,
-            embedding_output=hidden,
-            encoder_hidden_states=None,
-            past_key_values=None,
-        )[0]
-        for layer in top:
-            out = layer(hidden, attention_mask=extended)
-            hidden = out[0] if isinstance(out, tuple) else out
-        weights = mask.unsqueeze(-1).float()
-        return head((hidden * weights).sum(1) / weights.sum(1))
-
-    counts = np.bincount(train_labels, minlength=len(LABELS))
-    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(counts.sum() / (len(LABELS) * counts), dtype=torch.float32))
-    steps = epochs * len(train_batches)
-    optimizer = torch.optim.AdamW(
-        [{"params": top.parameters(), "lr": 5e-5}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, s / (0.06 * steps)) * max(0.0, (steps - s) / steps)
-    )
-    rng = np.random.default_rng(0)
-    history = []
-    train_started = time.perf_counter()
-    for epoch in range(epochs):
-        top.train()
-        for n, b in enumerate(rng.permutation(len(train_batches))):
-            hidden, mask, labels = train_batches[b]
-            loss = loss_fn(forward(hidden, mask), labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(list(top.parameters()) + list(head.parameters()), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            if n % 400 == 0:
-                log(f"epoch {epoch} batch {n}/{len(train_batches)} loss {loss.item():.3f}")
-        top.eval()
-        predicted, truth = [], []
-        with torch.no_grad():
-            for hidden, mask, labels in test_batches:
-                predicted += forward(hidden, mask).argmax(-1).tolist()
-                truth += labels.tolist()
-        score = macro_recall(truth, predicted)
-        history.append(
-            {"epoch": epoch + 1, "macro_recall": score, "minutes": (time.perf_counter() - train_started) / 60}
-        )
-        log(f"top-{k} epoch {epoch + 1}: TweetEval val macro recall {score:.4f}")
-    return {"top_layers": k, "history": history, "minutes_total": (time.perf_counter() - started) / 60}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -240,9 +154,14 @@ def main() -> None:
         results["frozen_minilm_logreg"] = macro_recall(test_labels, frozen)
         log(f"frozen MiniLM + logistic regression macro recall {results['frozen_minilm_logreg']:.4f}")
     if args.finetune_epochs and args.finetune_top_layers:
-        results["finetuned_top_layers"] = finetune_top(
-            train_texts, train_labels, test_texts, test_labels, args.finetune_epochs, args.finetune_top_layers, log
-        )
+        import tempfile
+
+        from vocmine.analysis.sentiment_train import train
+
+        with tempfile.TemporaryDirectory() as tmp:  # the recipe of the shipped model, not its artifact
+            results["finetuned_top_layers"] = train(
+                args.data, Path(tmp), epochs=args.finetune_epochs, top_layers=args.finetune_top_layers, log=log
+            )
     elif args.finetune_epochs:
         results["finetuned_minilm"] = finetune(
             train_texts, train_labels, test_texts, test_labels, args.finetune_epochs, log

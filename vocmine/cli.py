@@ -309,6 +309,23 @@ def train_journey(
     console.print(table)
 
 
+@train_app.command("sentiment")
+def train_sentiment(
+    data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="where the layers go (default: models/sentiment/)")] = None,
+    epochs: Annotated[int, typer.Option(min=1, max=10)] = 2,
+) -> None:
+    """Fine-tune the top encoder layers for sentiment (about 30 minutes on 2 CPU cores)."""
+    from vocmine.analysis.sentiment_train import DEFAULT_DIR, train
+
+    needed = [data / "semeval_twitter_sentiment", data / "airline", data / "tweeteval_sentiment"]
+    missing = [str(p) for p in needed if not p.is_dir()]
+    if missing:
+        raise _fail(InputPathError(f"missing data folders: {', '.join(missing)}", hint="pass --data ../shared/data"))
+    card = train(data, out or DEFAULT_DIR, epochs=epochs, log=lambda m: err.print(m))
+    console.print_json(json.dumps({k: card[k] for k in ("version", "train_size", "history", "train_minutes")}))
+
+
 @app.command()
 def classify(
     task: Annotated[str, typer.Option(help="journey | signals")],

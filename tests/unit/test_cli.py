@@ -65,3 +65,8 @@ def test_user_errors_are_exit_2_with_a_hint(tmp_path):
 def test_train_journey_without_data_is_exit_2(tmp_path):
     result = runner.invoke(app, ["train", "journey", "--data", str(tmp_path)])
     assert result.exit_code == 2 and "bitext_cs" in result.output
+
+
+def test_train_sentiment_without_data_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", "sentiment", "--data", str(tmp_path)])
+    assert result.exit_code == 2 and "semeval_twitter_sentiment" in result.output
