@@ -69,4 +69,4 @@ def test_train_journey_without_data_is_exit_2(tmp_path):
 
 def test_train_sentiment_without_data_is_exit_2(tmp_path):
     result = runner.invoke(app, ["train", "sentiment", "--data", str(tmp_path)])
-    assert result.exit_code == 2 and "semeval_twitter_sentiment" in result.output
+    assert result.exit_code == 2 and "semeval_twitter_sentiment" in result.output.replace("\n", "")
