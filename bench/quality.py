@@ -13,8 +13,9 @@ Measured now:
   random, 15 with escalation words, 45 with complaint/praise words, none from the dev sample) was
   labelled after the revision and is the honest figure.
 
-The sentiment rows (the fine-tuned model against VADER on TweetEval) join this table when the
-sentiment model is trained; ``bench/sentiment_probe.py`` measures the candidate approaches.
+* sentiment – the shipped model (``models/sentiment/``) and VADER, in the same run, on the TweetEval
+  validation split (macro-averaged recall, the leaderboard's metric, and macro-F1);
+  ``bench/sentiment_probe.py`` measures the other candidate approaches.
 """
 
 from __future__ import annotations
@@ -79,6 +80,27 @@ def signal_quality(data: Path, labels: Path, texts: dict[tuple[str, str], str]) 
     return results
 
 
+def sentiment_quality(data: Path) -> dict[str, object]:
+    from sklearn.metrics import f1_score, recall_score
+
+    from vocmine.analysis.sentiment import SentimentModel
+    from vocmine.analysis.sentiment_data import LABELS, load_tweeteval_val
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from sentiment_probe import vader
+
+    val = load_tweeteval_val(data / "tweeteval_sentiment")
+    texts, truth = [e.text for e in val], [e.label for e in val]
+    model = SentimentModel()
+    ours = [LABELS.index(p.label) for p in model.predict(texts)]
+    baseline = vader(texts)
+    results: dict[str, object] = {"model": model.version, "examples": len(val)}
+    for name, predicted in (("model", ours), ("vader", baseline)):
+        results[name + "_macro_recall"] = round(float(recall_score(truth, predicted, average="macro")), 4)
+        results[name + "_macro_f1"] = round(float(f1_score(truth, predicted, average="macro")), 4)
+    return results
+
+
 def journey_quality(data: Path) -> dict[str, object]:
     import tempfile
 
@@ -96,9 +118,13 @@ def main() -> None:
 
     texts = _texts(args.data)
     results = {
+        "sentiment": sentiment_quality(args.data),
         "journey": journey_quality(args.data),
         "signals": {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()},
     }
+    sentiment = results["sentiment"]
+    for key in ("model_macro_recall", "vader_macro_recall", "model_macro_f1", "vader_macro_f1"):
+        print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
     journey = results["journey"]
     print(f"{'model':10} {'measure':52} {'value':>8}")
     print("-" * 72)

@@ -328,7 +328,7 @@ def train_sentiment(
 
 @app.command()
 def classify(
-    task: Annotated[str, typer.Option(help="journey | signals")],
+    task: Annotated[str, typer.Option(help="sentiment | journey | signals")],
     input: Annotated[Path, typer.Option("--input", help="text (one per line), .csv or .jsonl")],
     output: Annotated[Path, typer.Option("--output", help="JSON Lines, one object per input record")],
     input_format: Annotated[

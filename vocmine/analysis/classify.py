@@ -6,9 +6,9 @@ input order, with ``line`` (the record's line or row number) and either the task
 ``error`` saying why that record could not be scored (an empty text, a bad JSON line): nothing is
 dropped silently.
 
-Tasks available now: ``journey`` (stage, confidence, probabilities; the text is segmented and the
-stage is the mean over its segments, as for a conversation) and ``signals`` (flags with reason and
-evidence offsets into the text). ``sentiment`` joins when its model is trained.
+Tasks: ``sentiment`` (label, score in [-1, 1], probabilities, for the whole text), ``journey``
+(stage, confidence, probabilities; the text is segmented and the stage is the mean over its
+segments, as for a conversation) and ``signals`` (flags with reason and evidence offsets).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from vocmine.errors import ConfigError
 
-TASKS = ("journey", "signals")
+TASKS = ("sentiment", "journey", "signals")
 BATCH = 256
 
 
@@ -91,7 +91,11 @@ class Classifier:
         if task not in TASKS:
             raise ConfigError(f"unknown task {task!r}", hint=f"choose from {', '.join(TASKS)}")
         self.task = task
-        if task == "journey":
+        if task == "sentiment":
+            from vocmine.analysis.sentiment import SentimentModel
+
+            self.sentiment = SentimentModel()
+        elif task == "journey":
             from vocmine.analysis.encoder import Encoder
             from vocmine.analysis.journey import JourneyHead
 
@@ -102,6 +106,12 @@ class Classifier:
             self.detector = SignalDetector.load()
 
     def score(self, texts: list[str]) -> list[dict[str, Any]]:
+        if self.task == "sentiment":
+            version = self.sentiment.version
+            return [
+                {"label": p.label, "score": p.score, "probabilities": p.probabilities, "model_version": version}
+                for p in self.sentiment.predict(texts)
+            ]
         return self._journey(texts) if self.task == "journey" else [self._signals(t) for t in texts]
 
     def _journey(self, texts: list[str]) -> list[dict[str, Any]]:
