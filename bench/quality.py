@@ -122,12 +122,12 @@ def main() -> None:
         "journey": journey_quality(args.data),
         "signals": {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()},
     }
-    sentiment = results["sentiment"]
-    for key in ("model_macro_recall", "vader_macro_recall", "model_macro_f1", "vader_macro_f1"):
-        print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
     journey = results["journey"]
     print(f"{'model':10} {'measure':52} {'value':>8}")
     print("-" * 72)
+    sentiment = results["sentiment"]
+    for key in ("model_macro_recall", "vader_macro_recall", "model_macro_f1", "vader_macro_f1"):
+        print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
     for key in ("cv_macro_f1_seed", "cv_macro_f1_seed_plus_bitext", "seed_trained_macro_f1_on_bitext"):
         print(f"{'journey':10} {key:52} {journey[key]:>8}")  # type: ignore[index]
     for sample in ("test", "dev"):

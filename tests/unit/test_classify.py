@@ -78,3 +78,12 @@ def test_journey_task_labels_each_text(tmp_path):
     rows = _lines(tmp_path / "out.jsonl")
     assert [r["label"] for r in rows] == ["consideration", "support"]
     assert all(0 <= r["confidence"] <= 1 and r["model_version"] for r in rows)
+
+
+def test_sentiment_task(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"t": "Brilliant service, thank you!"}\n{"t": "Terrible, my bag is lost again."}\n')
+    classify_file("sentiment", source, tmp_path / "out.jsonl", text_field="t")
+    rows = _lines(tmp_path / "out.jsonl")
+    assert [r["label"] for r in rows] == ["positive", "negative"]
+    assert rows[0]["score"] > 0 > rows[1]["score"]

@@ -1,0 +1,67 @@
+"""The shipped sentiment layers: clear cases right, scores in range, one pass for both outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vocmine.analysis.encoder import Encoder
+from vocmine.analysis.sentiment import SentimentModel
+from vocmine.errors import ConfigError
+
+CLEAR = [
+    ("Absolutely love the new app, the support team was brilliant!", "positive"),
+    ("Thank you so much for sorting my refund so quickly", "positive"),
+    ("My internet has been down for three days and nobody answers. Disgraceful.", "negative"),
+    ("Worst airline ever, lost my bag and cancelled my flight", "negative"),
+    ("The store opens at 9am on Saturdays.", "neutral"),
+    ("My order number is 55123 and it was placed on Monday.", "neutral"),
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return SentimentModel()
+
+
+def test_clear_cases(model):
+    predictions = model.predict([text for text, _ in CLEAR])
+    labels = [p.label for p in predictions]
+    assert sum(label == expected for label, (_, expected) in zip(labels, CLEAR, strict=True)) >= 5, labels
+    for prediction in predictions:
+        assert -1 <= prediction.score <= 1
+        assert abs(sum(prediction.probabilities.values()) - 1) < 1e-3
+    assert predictions[0].score > 0.5 and predictions[3].score < -0.5
+
+
+def test_one_pass_gives_the_encoder_embedding_too(model):
+    texts = [text for text, _ in CLEAR[:3]]
+    vectors, predictions = model.analyse(texts)
+    assert len(predictions) == 3
+    assert np.allclose(vectors, Encoder().encode(texts), atol=1e-4)
+
+
+def test_model_card_records_how_it_was_made(model):
+    card = model.card
+    assert card["train_size"] > 50_000 and card["dropped"]["in_tweeteval_val"] > 0
+    assert card["history"][-1]["tweeteval_val_macro_recall"] >= 0.70
+    assert model.version.startswith("sentiment-top")
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="train one"):
+        SentimentModel(tmp_path).predict(["x"])
+
+
+def test_conversation_aggregate_and_trajectory():
+    from vocmine.analysis.sentiment import conversation_sentiment
+
+    improved = conversation_sentiment([(0, -0.9), (0, -0.5), (2, 0.1), (4, 0.8)])
+    assert improved is not None
+    assert improved.trajectory == "improved" and improved.opening == -0.7 and improved.closing == 0.8
+    assert improved.most_negative == -0.9 and improved.label == "neutral"
+    worsened = conversation_sentiment([(0, 0.6), (2, -0.6)])
+    assert worsened is not None and worsened.trajectory == "worsened"
+    single = conversation_sentiment([(0, -0.8), (0, -0.6)])
+    assert single is not None and single.trajectory is None and single.label == "negative"
+    assert conversation_sentiment([]) is None
