@@ -28,7 +28,7 @@ from vocmine.ingest.base import Item, Location, ReadContext, Rejection, parse_ti
 from vocmine.ingest.jsonstream import iter_json_records
 from vocmine.ingest.native import native_conversation
 from vocmine.ingest.roles import SpeakerRoles, customer_identifier
-from vocmine.ingest.text import clean_text
+from vocmine.ingest.text import clean_text, decode_guessing
 from vocmine.schema import Conversation, SurveyScores, Turn, conversation_id_from_content
 
 # ---------------------------------------------------------------- JSON
@@ -156,7 +156,7 @@ def read_chat_text(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = _guess(data)
+        text = decode_guessing(data)
     if "\x00" in text:
         yield Rejection(Location(ctx.name, "file"), "binary content, not a text transcript")
         return
@@ -173,13 +173,6 @@ def read_chat_text(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         yield _transcript(block, Location(ctx.name, f"line {start_line}"), ctx)
     elif start_line == 1:
         yield Rejection(Location(ctx.name, "file"), "empty transcript")
-
-
-def _guess(data: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return str(best) if best is not None else data.decode("utf-8", errors="replace")
 
 
 def _transcript(lines: list[str], location: Location, ctx: ReadContext) -> Item:

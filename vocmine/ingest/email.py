@@ -30,7 +30,7 @@ from vocmine.ingest.base import Item, Location, ReadContext, Rejection, ThreadMe
 from vocmine.ingest.email_quotes import strip_quotes_and_signature
 from vocmine.ingest.jsonstream import JsonRecord, iter_json_records
 from vocmine.ingest.roles import customer_identifier
-from vocmine.ingest.text import html_to_text, normalize_text
+from vocmine.ingest.text import decode_guessing, html_to_text, normalize_text
 from vocmine.schema import SurveyScores, Turn, stable_hash
 from vocmine.settings import Settings
 
@@ -143,7 +143,7 @@ def _header(message: Message, name: str) -> str:
         try:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
-            value = _guess_decode(raw)
+            value = decode_guessing(raw)
     with contextlib.suppress(HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
         value = str(make_header(decode_header(value)))
     return " ".join(value.split())
@@ -199,18 +199,8 @@ def _decode_part(part: Message) -> str:
     try:
         text = payload.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        text = _guess_decode(payload)
+        text = decode_guessing(payload)
     return text
-
-
-def _guess_decode(payload: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(payload).best()
-    return str(best) if best is not None else payload.decode("utf-8", errors="replace")
-
-
-# ---------------------------------------------------------------- JSON shapes
 
 
 def _from_json(record: JsonRecord, ctx: ReadContext) -> Item:

@@ -61,3 +61,12 @@ def detect_language(text: str) -> str:
         return "und"
     code, confidence = _identifier().classify(sample[:2000])
     return code if confidence >= MIN_LANGUAGE_CONFIDENCE else "und"
+
+
+def decode_guessing(data: bytes) -> str:
+    """Bytes whose declared encoding is missing or wrong, decoded by detection (charset-normalizer);
+    undecodable bytes become U+FFFD only when detection finds nothing."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return str(best) if best is not None else data.decode("utf-8", errors="replace")
