@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The demo analyses its corpus, so it installs the analysis stack (CPU torch from the pinned wheel).
 $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[analysis]"
 	touch $@
 
 # The tests cover the analysis code too, so they install its stack (CPU torch from the pinned wheel).

@@ -9,13 +9,25 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from vocmine.cli_render import (
+    highlight,
+    print_analysis,
+    print_analysis_stats,
+    print_analyze_report,
+    print_report,
+    print_stats,
+)
+
+if TYPE_CHECKING:
+    from vocmine.analyze import AnalyzeReport
 
 from vocmine.errors import ConfigError, InputPathError, NotFoundError, StoreError, VocmineError
 from vocmine.service import EXIT_STORE, EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
@@ -124,30 +136,6 @@ def _run_ingest(
     return report
 
 
-def print_report(report: IngestReport) -> None:
-    table = Table(title="Ingestion summary", show_header=False)
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    table.add_row("inputs read", str(report.files_read))
-    table.add_row("inputs skipped (hidden)", str(len(report.files_skipped)))
-    table.add_row("records read", str(report.records_read))
-    table.add_row("  stored", str(report.records_stored))
-    table.add_row("  duplicate", str(report.records_duplicate))
-    table.add_row("  rejected", str(report.records_rejected))
-    for outcome in ("new", "updated", "unchanged"):
-        table.add_row(f"conversations {outcome}", str(report.conversations[outcome]))
-    for channel_name, count in sorted(report.conversations_by_channel.items()):
-        table.add_row(f"  {channel_name}", str(count))
-    for kind, count in sorted(report.pii_redacted.items()):
-        table.add_row(f"PII redacted: {kind}", str(count))
-    console.print(table)
-    if report.rejection_samples:
-        console.print(f"[yellow]{report.records_rejected} record(s) rejected[/yellow], for example:")
-        for sample in report.rejection_samples[:5]:
-            console.print(f"  {escape(sample['file'])} ({sample['position']}): {escape(sample['reason'])}")
-    console.print(f"report: {report.summary_path}\nrejections: {report.rejections_path}")
-
-
 @app.command()
 def search(
     text: Annotated[str | None, typer.Argument(help='words, "phrases", OR, -exclude, prefix*')] = None,
@@ -161,6 +149,10 @@ def search(
     source: Annotated[list[str], typer.Option()] = [],  # noqa: B006
     since: Annotated[datetime | None, typer.Option(help="started at or after (ISO date)")] = None,
     until: Annotated[datetime | None, typer.Option(help="started before (ISO date)")] = None,
+    sentiment: Annotated[list[str], typer.Option(help="negative | neutral | positive (analysed)")] = [],  # noqa: B006
+    stage: Annotated[list[str], typer.Option(help="journey stage (analysed)")] = [],  # noqa: B006
+    flag: Annotated[list[str], typer.Option(help="raised signal, e.g. escalation (analysed)")] = [],  # noqa: B006
+    trajectory: Annotated[list[str], typer.Option(help="improved | worsened | steady (analysed)")] = [],  # noqa: B006
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page")] = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
@@ -182,6 +174,10 @@ def search(
                 sources=source,
                 since=since,
                 until=until,
+                sentiments=sentiment,  # type: ignore[arg-type]
+                stages=stage,
+                signals=flag,
+                trajectories=trajectory,  # type: ignore[arg-type]
             ),
         )
         page = _open(settings).search(query)
@@ -198,14 +194,9 @@ def search(
         when = c.started_at.strftime("%Y-%m-%d %H:%M") if c.started_at else "-"
         console.print(f"[bold]{c.id}[/bold]  {c.channel}  {when}  {escape(c.subject or '')}")
         for passage in hit.highlights or [c.customer_text()[:200]]:
-            console.print("   " + _highlight(passage))
+            console.print("   " + highlight(passage))
     if page.next_cursor:
         console.print(f"next page: --cursor {page.next_cursor}")
-
-
-def _highlight(passage: str) -> str:
-    parts = escape(passage.replace("\n", " ")).split("<mark>")
-    return parts[0] + "".join("[reverse]" + p.replace("</mark>", "[/reverse]", 1) for p in parts[1:])
 
 
 @app.command()
@@ -214,15 +205,19 @@ def show(
     store: StoreOption = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show one conversation with its turns."""
+    """Show one conversation: its turns, and what analysis found (segment sentiment, stage, flags)."""
     try:
-        conversation = _open(_settings(store=store)).get_conversation(conversation_id)
+        target = _open(_settings(store=store))
+        conversation = target.get_conversation(conversation_id)
         if conversation is None:
             raise NotFoundError(f"no conversation with id {conversation_id!r}", hint="copy an id from `vocmine search`")
+        analysis = target.get_analyses([conversation_id]).get(conversation_id)
     except VocmineError as exc:
         raise _fail(exc) from exc
     if json_output:
-        console.print_json(conversation.model_dump_json())
+        payload = {"conversation": conversation.model_dump(mode="json")}
+        payload["analysis"] = analysis.model_dump(mode="json") if analysis else None
+        console.print_json(json.dumps(payload))
         return
     c = conversation
     console.print(f"[bold]{c.id}[/bold]  channel={c.channel}  source={c.source}  language={c.language}")
@@ -239,48 +234,88 @@ def show(
     ):
         if value:
             console.print(f"  {label}: {escape(str(value))}")
-    for turn in c.turns:
-        when = (
-            turn.timestamp.strftime("%Y-%m-%d %H:%M")
-            if turn.timestamp
-            else (f"{turn.start_s:.1f}s" if turn.start_s is not None else "")
-        )
-        console.print(f"[cyan]{turn.role}[/cyan] {escape(turn.speaker or '')} {when}")
-        console.print("   " + escape(turn.text).replace("\n", "\n   "))
+    print_analysis(c, analysis)
 
 
 @app.command()
 def stats(store: StoreOption = None, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of what the store holds."""
     try:
-        result = _open(_settings(store=store)).stats()
+        target = _open(_settings(store=store))
+        result, analysis = target.stats(), target.analysis_stats()
     except VocmineError as exc:
         raise _fail(exc) from exc
     if json_output:
-        console.print_json(result.model_dump_json())
+        console.print_json(json.dumps({**result.model_dump(mode="json"), "analysis": analysis.model_dump(mode="json")}))
         return
     print_stats(result)
+    print_analysis_stats(analysis)
 
 
-def print_stats(result) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="Store", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    table.add_row("conversations", str(result.conversations))
-    table.add_row("turns (customer)", f"{result.turns} ({result.customer_turns})")
-    table.add_row("with survey scores", str(result.with_survey))
-    table.add_row(
-        "time span",
-        f"{result.first_started_at:%Y-%m-%d} … {result.last_started_at:%Y-%m-%d}" if result.first_started_at else "-",
+@app.command()
+def analyze(
+    store: StoreOption = None,
+    redo: Annotated[bool, typer.Option("--all", help="re-analyse everything, not only what needs it")] = False,
+    channel: Annotated[list[str], typer.Option(help="only these channels")] = [],  # noqa: B006
+    since: Annotated[datetime | None, typer.Option(help="only conversations started at or after")] = None,
+    until: Annotated[datetime | None, typer.Option(help="only conversations started before")] = None,
+    batch: Annotated[int | None, typer.Option(help="conversations per batch (VOCMINE_ANALYSIS_BATCH)")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Analyse stored conversations: segment sentiment, trajectory, journey stage, signals.
+
+    By default only what needs it: conversations never analysed, changed since, or analysed by
+    other model versions (after retraining or editing the signal rules)."""
+    try:
+        settings = _settings(store=store, analysis_batch=batch)
+        target = _open(settings)
+        report = _run_analyze(
+            settings,
+            target,
+            ConversationFilter(channels=channel, since=since, until=until),  # type: ignore[arg-type]
+            redo=redo,
+            quiet=json_output,
+        )
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    except ValueError as exc:
+        raise _fail(ConfigError(f"invalid filter: {exc}")) from exc
+    if json_output:
+        console.print_json(json.dumps(report.as_dict()))
+    else:
+        print_analyze_report(report)
+
+
+def _run_analyze(
+    settings: Settings, target: Store, filter: ConversationFilter, *, redo: bool, quiet: bool = False
+) -> AnalyzeReport:
+    from vocmine.analyze import analyze_store, build_analyzer
+    from vocmine.store.base import versions_key
+
+    analyzer = build_analyzer(settings)
+    total = (
+        target.stats(filter).conversations
+        if redo
+        else target.count_unanalysed(versions_key(analyzer.model_versions), filter)
     )
-    for title, counts in (
-        ("channel", result.by_channel),
-        ("source", result.by_source),
-        ("language", dict(list(result.by_language.items())[:6])),
-    ):
-        for key, value in counts.items():
-            table.add_row(f"{title}: {key}", str(value))
-    console.print(table)
+    with Progress(
+        TextColumn("analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("analysing", total=total)
+        return analyze_store(
+            target,
+            analyzer,
+            batch_size=settings.analysis_batch,
+            filter=filter,
+            redo=redo,
+            on_batch=lambda n: progress.advance(task, n),
+        )
 
 
 train_app = typer.Typer(no_args_is_help=True, help="Train the shipped models on labelled data.")
@@ -396,7 +431,7 @@ def demo(
         for hit in page.hits:
             console.print(
                 f"  {hit.conversation.id} ({hit.conversation.channel}) "
-                + _highlight(hit.highlights[0] if hit.highlights else "")
+                + highlight(hit.highlights[0] if hit.highlights else "")
             )
     console.print(f"\nTry: vocmine search 'late delivery' --store sqlite:///{store_path}")
 

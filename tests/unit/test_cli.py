@@ -70,3 +70,27 @@ def test_train_journey_without_data_is_exit_2(tmp_path):
 def test_train_sentiment_without_data_is_exit_2(tmp_path):
     result = runner.invoke(app, ["train", "sentiment", "--data", str(tmp_path)])
     assert result.exit_code == 2 and "semeval_twitter_sentiment" in result.output.replace("\n", "")
+
+
+def test_analyze_then_show_search_and_stats_use_the_results(tmp_path):
+    store = _store(tmp_path)
+    runner.invoke(app, ["ingest", str(DATA / "chat"), "--store", store])
+    first = runner.invoke(app, ["analyze", "--store", store, "--json"])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.output)
+    assert summary["conversations"] > 0 and sum(summary["sentiment"].values()) == summary["conversations"]
+    assert set(summary["model_versions"]) == {"segmenter", "encoder", "sentiment", "journey", "signals"}
+    assert json.loads(runner.invoke(app, ["analyze", "--store", store, "--json"]).output)["conversations"] == 0
+
+    stats = json.loads(runner.invoke(app, ["stats", "--store", store, "--json"]).output)
+    assert stats["analysis"]["analysed"] == stats["conversations"]
+
+    negative = json.loads(runner.invoke(app, ["search", "--sentiment", "negative", "--store", store, "--json"]).output)
+    some_id = negative["hits"][0]["conversation"]["id"]
+    shown = runner.invoke(app, ["show", some_id, "--store", store])
+    assert "sentiment: negative" in shown.output and "journey stage:" in shown.output
+    payload = json.loads(runner.invoke(app, ["show", some_id, "--store", store, "--json"]).output)
+    assert payload["analysis"]["sentiment"]["label"] == "negative"
+
+    bad = runner.invoke(app, ["search", "--sentiment", "furious", "--store", store])
+    assert bad.exit_code == 2 and "invalid filter" in bad.output

