@@ -73,7 +73,10 @@ def test_usage_errors_say_what_to_change(tmp_path):
 
 def test_journey_task_labels_each_text(tmp_path):
     source = tmp_path / "in.txt"
-    source.write_text("How much is your cheapest plan? Comparing a few options.\nMy order never arrived.\n")
+    source.write_text(
+        "How much is your cheapest plan? Comparing a few options.\n"
+        "My broadband keeps dropping every evening, can you help?\n"
+    )
     classify_file("journey", source, tmp_path / "out.jsonl")
     rows = _lines(tmp_path / "out.jsonl")
     assert [r["label"] for r in rows] == ["consideration", "support"]

@@ -54,7 +54,9 @@ def test_conversation_stage_is_the_mean_over_segments(head_and_vectors):
 def test_head_records_its_metrics_and_encoder():
     data = json.loads(DEFAULT_HEAD.read_text(encoding="utf-8"))
     assert data["stages"] == list(STAGES)
-    assert data["metrics"]["cv_macro_f1_seed"] > 0.6
+    assert data["metrics"]["cv_macro_f1_seed"] > 0.6 and data["metrics"]["cv_accuracy_real"] > 0.65
+    assert data["metrics"]["real_examples"] >= 150
+    assert data["conversation_threshold"] <= data["threshold"]
     assert "MiniLM" in data["version"]
 
 

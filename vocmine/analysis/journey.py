@@ -34,7 +34,13 @@ class StagePrediction:
 
 class JourneyHead:
     def __init__(
-        self, weights: np.ndarray, bias: np.ndarray, threshold: float, version: str, encoder: str | None = None
+        self,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        threshold: float,
+        version: str,
+        encoder: str | None = None,
+        conversation_threshold: float | None = None,
     ) -> None:
         if weights.shape[0] != len(STAGES) or bias.shape != (len(STAGES),):
             raise ConfigError(
@@ -43,6 +49,8 @@ class JourneyHead:
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.threshold = threshold
+        # A conversation's stage is a mean over segments, less peaked than one segment's: its own threshold.
+        self.conversation_threshold = threshold if conversation_threshold is None else conversation_threshold
         self.version = version
         self.encoder = encoder  # the encoder whose vectors it was trained on; other vectors make no sense to it
 
@@ -56,6 +64,7 @@ class JourneyHead:
                 float(data["threshold"]),
                 data["version"],
                 encoder=data.get("metrics", {}).get("encoder"),
+                conversation_threshold=data.get("conversation_threshold"),
             )
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigError(
@@ -69,6 +78,7 @@ class JourneyHead:
             "version": self.version,
             "stages": list(STAGES),
             "threshold": self.threshold,
+            "conversation_threshold": self.conversation_threshold,
             "weights": self.weights.round(6).tolist(),
             "bias": self.bias.round(6).tolist(),
             **extra,
@@ -87,12 +97,12 @@ class JourneyHead:
     def conversation_stage(self, segment_vectors: np.ndarray) -> StagePrediction:
         if len(segment_vectors) == 0:
             return StagePrediction(UNKNOWN, 0.0, {})
-        return self._decide(self.probabilities(segment_vectors).mean(axis=0))
+        return self._decide(self.probabilities(segment_vectors).mean(axis=0), self.conversation_threshold)
 
-    def _decide(self, row: np.ndarray) -> StagePrediction:
+    def _decide(self, row: np.ndarray, threshold: float | None = None) -> StagePrediction:
         best = int(row.argmax())
         confidence = float(row[best])
-        stage = STAGES[best] if confidence >= self.threshold else UNKNOWN
+        stage = STAGES[best] if confidence >= (self.threshold if threshold is None else threshold) else UNKNOWN
         return StagePrediction(
             stage, round(confidence, 4), {s: round(float(p), 4) for s, p in zip(STAGES, row, strict=True)}
         )
