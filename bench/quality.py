@@ -94,11 +94,12 @@ def sentiment_quality(data: Path) -> dict[str, object]:
 
     val = load_tweeteval_val(data / "tweeteval_sentiment")
     texts, truth = [e.text for e in val], [e.label for e in val]
-    model = SentimentModel()
+    model = SentimentModel()  # as shipped: tuned layers in int8
     ours = [LABELS.index(p.label) for p in model.predict(texts)]
+    float32 = [LABELS.index(p.label) for p in SentimentModel(int8=False).predict(texts)]
     baseline = vader(texts)
     results: dict[str, object] = {"model": model.version, "examples": len(val)}
-    for name, predicted in (("model", ours), ("vader", baseline)):
+    for name, predicted in (("model", ours), ("model_float32", float32), ("vader", baseline)):
         results[name + "_macro_recall"] = round(float(recall_score(truth, predicted, average="macro")), 4)
         results[name + "_macro_f1"] = round(float(f1_score(truth, predicted, average="macro")), 4)
     return results
@@ -131,7 +132,14 @@ def main() -> None:
     print(f"{'model':10} {'measure':52} {'value':>8}")
     print("-" * 72)
     sentiment = results["sentiment"]
-    for key in ("model_macro_recall", "vader_macro_recall", "model_macro_f1", "vader_macro_f1"):
+    for key in (
+        "model_macro_recall",
+        "model_float32_macro_recall",
+        "vader_macro_recall",
+        "model_macro_f1",
+        "model_float32_macro_f1",
+        "vader_macro_f1",
+    ):
         print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
     folds = results["sentiment_airline_folds"]
     for k, row in sorted(folds.get("folds", {}).items()):  # type: ignore[union-attr]

@@ -42,7 +42,7 @@ def build_analyzer(settings: Settings, *, cache: bool = True) -> Analyzer:
     if settings.sentiment_model == "shipped":
         from vocmine.analysis.sentiment import SentimentModel
 
-        sentiment = SentimentModel()
+        sentiment = SentimentModel(int8=settings.sentiment_int8)
         if settings.encoder != DEFAULT_MODEL:
             # The shipped sentiment layers sit on MiniLM; another encoder means two passes.
             encoder = Encoder(settings.encoder)
@@ -65,6 +65,7 @@ class AnalyzeReport:
     sentiments: Counter[str] = field(default_factory=Counter)
     stages: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    seconds_by_step: dict[str, float] = field(default_factory=dict)
     model_versions: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -77,6 +78,7 @@ class AnalyzeReport:
             "stages": dict(self.stages.most_common()),
             "flags": dict(self.flags.most_common()),
             "seconds": round(self.seconds, 1),
+            "seconds_by_step": {step: round(value, 2) for step, value in self.seconds_by_step.items()},
             "model_versions": self.model_versions,
         }
 
@@ -96,10 +98,15 @@ def analyze_store(
     report = AnalyzeReport(model_versions=analyzer.model_versions)
     key = versions_key(report.model_versions)
     source = store.iter_conversations(filter) if redo else store.iter_unanalysed(key, filter)
-    before = (analyzer.counters.encoded, analyzer.counters.cached)
+    before = (analyzer.counters.encoded, analyzer.counters.cached, dict(analyzer.counters.seconds_by_step))
+    writing = reading = 0.0
+    clock = time.perf_counter()
     for batch in _batches(source, batch_size):
+        reading += time.perf_counter() - clock
         results = analyzer.analyse(batch)
+        clock = time.perf_counter()
         store.write_analyses([a for a, _ in results], [v for _, v in results])
+        writing += time.perf_counter() - clock
         for analysis, _ in results:
             report.conversations += 1
             report.segments += len(analysis.segments)
@@ -108,8 +115,14 @@ def analyze_store(
             report.stages[analysis.stage] += 1
         if on_batch:
             on_batch(len(batch))
+        clock = time.perf_counter()
     report.encoded = analyzer.counters.encoded - before[0]
     report.cached = analyzer.counters.cached - before[1]
+    report.seconds_by_step = {
+        "reading the store": reading,
+        **{step: value - before[2].get(step, 0.0) for step, value in analyzer.counters.seconds_by_step.items()},
+        "writing the store": writing,
+    }
     report.seconds = time.perf_counter() - started
     return report
 

@@ -77,6 +77,8 @@ def print_analyze_report(report: AnalyzeReport) -> None:
     table.add_row("texts run through the models", str(report.encoded))
     table.add_row("texts from the embedding cache", str(report.cached))
     table.add_row("seconds", f"{report.seconds:.1f}")
+    for step, seconds in report.seconds_by_step.items():
+        table.add_row(f"  {step}", f"{seconds:.1f}")
     for title, counts in (("sentiment", report.sentiments), ("stage", report.stages), ("flag", report.flags)):
         for key, value in counts.most_common():
             table.add_row(f"{title}: {key}", str(value))

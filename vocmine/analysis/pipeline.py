@@ -18,6 +18,7 @@ Nothing here knows the store: ``vocmine.analyze`` feeds batches from it and writ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -103,9 +104,12 @@ class Analyzer:
     def analyse(self, conversations: Sequence[Conversation]) -> list[tuple[ConversationAnalysis, np.ndarray]]:
         """One analysis and one (segments × dim) embedding matrix per conversation, in order."""
         versions = self.model_versions
+        clock = time.perf_counter()
         segments = [segmenter.segment_conversation(c) for c in conversations]
         texts = [s.text for group in segments for s in group]
+        clock = self._lap("segmenting", clock)
         vectors, sentiments = self.segment_outputs(texts)
+        clock = self._lap("embedding and sentiment", clock)
         stage_rows = self.journey.predict(vectors) if len(texts) else []
         results, offset = [], 0
         now = utcnow()
@@ -140,9 +144,16 @@ class Analyzer:
                     vectors[span],
                 )
             )
+        self._lap("journey, signals, aggregates", clock)
         self.counters.conversations += len(conversations)
         self.counters.segments += len(texts)
         return results
+
+    def _lap(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        steps = self.counters.seconds_by_step
+        steps[step] = steps.get(step, 0.0) + now - since
+        return now
 
     def segment_outputs(self, texts: list[str]) -> tuple[np.ndarray, list[SentimentPrediction]]:
         """Embedding and sentiment of each text: from the cache, else from the models."""

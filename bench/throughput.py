@@ -1,0 +1,171 @@
+"""Analysis throughput against the raw encoder, measured in the same run.
+
+    python bench/throughput.py --data ../shared/data [--limit 5000] [--out bench/results/throughput.json]
+
+Corpus: the TWCS sample (real customer ↔ brand threads) ingested into a fresh embedded store with
+vocmine's own reader. Its customer segments are what both sides process:
+
+* **encoder** – sentence-transformers ``encode`` of every distinct segment text (all-MiniLM-L6-v2,
+  batch 64, no cache): the cost any analysis has to pay to embed the segments;
+* **analysis** – ``analyze_store`` over the same store with an empty embedding cache: segmentation,
+  the shared pass (embedding + sentiment layers), journey head, signal rules, conversation
+  aggregates, and writing results and vectors to the store.
+
+Each side runs in its own fresh process (so each pays its own model load, which is timed apart and
+left out, and has its own peak memory), in the order encoder, analysis, encoder, analysis; the
+figures are the medians. Overhead = analysis time / encoder time − 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def build_store(data: Path, folder: Path) -> Path:
+    from vocmine.service import ingest_paths
+    from vocmine.settings import Settings
+    from vocmine.store.sqlite import SQLiteStore
+
+    path = folder / "store.sqlite"
+    settings = Settings(store=f"sqlite:///{path}", embedding_cache=str(folder / "unused.sqlite"))
+    store = SQLiteStore(str(path))
+    ingest_paths([str(data / "twcs_sample" / "twcs_first5000.csv")], settings, store, report_dir=folder / "reports")
+    store.close()
+    return path
+
+
+def segment_texts(store_path: Path) -> list[str]:
+    from vocmine.analysis.segmenter import segment_conversation
+    from vocmine.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(store_path))
+    return [s.text for c in store.iter_conversations() for s in segment_conversation(c)]
+
+
+def phase_encoder(store_path: Path) -> dict[str, float]:
+    from vocmine.analysis.encoder import Encoder
+
+    texts = list(dict.fromkeys(segment_texts(store_path)))
+    encoder = Encoder()
+    started = time.perf_counter()
+    encoder.encode(texts[:8])  # load the model (timed apart)
+    loaded = time.perf_counter()
+    encoder.encode(texts)
+    done = time.perf_counter()
+    return {"load_s": loaded - started, "seconds": done - loaded, "texts": len(texts)}
+
+
+def phase_analysis(store_path: Path, cache: Path) -> dict[str, float]:
+    from vocmine.analyze import analyze_store, build_analyzer
+    from vocmine.settings import Settings
+    from vocmine.store.sqlite import SQLiteStore
+
+    settings = Settings(store=f"sqlite:///{store_path}", embedding_cache=str(cache))
+    analyzer = build_analyzer(settings)
+    started = time.perf_counter()
+    analyzer.sentiment.analyse(["warm up"])  # type: ignore[attr-defined]  # load the models (timed apart)
+    loaded = time.perf_counter()
+    report = analyze_store(SQLiteStore(str(store_path)), analyzer, batch_size=settings.analysis_batch, redo=True)
+    done = time.perf_counter()
+    return {
+        "load_s": loaded - started,
+        "seconds": done - loaded,
+        "texts": report.encoded,
+        "segments": report.segments,
+        "conversations": report.conversations,
+        "seconds_by_step": report.seconds_by_step,  # type: ignore[dict-item]
+    }
+
+
+def run_phase(name: str, store_path: Path, folder: Path, run: int) -> dict[str, float]:
+    """Run one phase in a fresh interpreter; returns its figures and its peak memory."""
+    cache = folder / f"cache-{name}-{run}.sqlite"
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--store", str(store_path), "--cache", str(cache)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--phase", choices=["encoder", "analysis"], help=argparse.SUPPRESS)
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        result = phase_encoder(args.store) if args.phase == "encoder" else phase_analysis(args.store, args.cache)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store_path = build_store(args.data, folder)
+        runs: dict[str, list[dict[str, float]]] = {"encoder": [], "analysis": []}
+        for run in range(args.repeats):
+            for name in ("encoder", "analysis"):
+                runs[name].append(run_phase(name, store_path, folder, run))
+                print(f"run {run + 1} {name}: {runs[name][-1]}", flush=True)
+
+    encoder_s = statistics.median(r["seconds"] for r in runs["encoder"])
+    analysis_s = statistics.median(r["seconds"] for r in runs["analysis"])
+    segments = runs["analysis"][0]["segments"]
+    results = {
+        "corpus": "TWCS sample (first 5,000 rows), customer segments",
+        "conversations": runs["analysis"][0]["conversations"],
+        "segments": segments,
+        "distinct_segment_texts": runs["encoder"][0]["texts"],
+        "encoder_seconds": round(encoder_s, 2),
+        "analysis_seconds": round(analysis_s, 2),
+        "encoder_segments_per_s": round(segments / encoder_s, 1),
+        "analysis_segments_per_s": round(segments / analysis_s, 1),
+        "overhead": round(analysis_s / encoder_s - 1, 3),
+        "encoder_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["encoder"])),
+        "analysis_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["analysis"])),
+        "model_load_s": {name: round(statistics.median(r["load_s"] for r in rs), 1) for name, rs in runs.items()},
+        "runs": runs,
+    }
+    print(f"\n{'':24} {'seconds':>8} {'segments/s':>11} {'peak RSS MB':>12}")
+    print(
+        f"{'encoder alone':24} {encoder_s:>8.1f} {results['encoder_segments_per_s']:>11} "
+        f"{results['encoder_peak_rss_mb']:>12}"
+    )
+    print(
+        f"{'full analysis':24} {analysis_s:>8.1f} {results['analysis_segments_per_s']:>11} "
+        f"{results['analysis_peak_rss_mb']:>12}"
+    )
+    print(f"overhead of the analysis beyond the encoder: {results['overhead']:+.1%}")
+    print(
+        "analysis time by step (last run): "
+        + ", ".join(
+            f"{step} {value:.1f}s"
+            for step, value in runs["analysis"][-1]["seconds_by_step"].items()  # type: ignore[union-attr]
+        )
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
