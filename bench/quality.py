@@ -152,6 +152,7 @@ def main() -> None:
         "cv_macro_f1_real_as_conversations",
         "cv_macro_f1_seed",
         "macro_f1_on_bitext",
+        "cv_macro_f1_real_if_bitext_trained_on",
     ):
         print(f"{'journey':10} {key:52} {journey[key]:>8}")  # type: ignore[index]
     for sample in ("test", "dev"):
