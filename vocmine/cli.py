@@ -68,6 +68,7 @@ def ingest(
     brand_account: Annotated[list[str], typer.Option(help="social account of the company (agent side)")] = [],  # noqa: B006
     no_redact: Annotated[bool, typer.Option("--no-redact", help="store text without PII redaction")] = False,
     report_dir: Annotated[Path | None, typer.Option(help="where the report files go")] = None,
+    analyze: Annotated[bool, typer.Option("--analyze", help="then analyse what is new or changed")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Ingest conversations; print a summary and write a report (rejections as JSONL)."""
@@ -80,12 +81,20 @@ def ingest(
         )
         target = _open(settings)
         report = _run_ingest(paths, settings, target, channel, format, report_dir, quiet=json_output)
+        analysis = (
+            _run_analyze(settings, target, ConversationFilter(), redo=False, quiet=json_output) if analyze else None
+        )
     except VocmineError as exc:
         raise _fail(exc) from exc
     if json_output:
-        console.print_json(json.dumps(report.to_dict()))
+        summary = report.to_dict()
+        if analysis is not None:
+            summary["analysis"] = analysis.as_dict()
+        console.print_json(json.dumps(summary))
     else:
         print_report(report)
+        if analysis is not None:
+            print_analyze_report(analysis)
     raise typer.Exit(report.exit_status)
 
 

@@ -94,3 +94,11 @@ def test_analyze_then_show_search_and_stats_use_the_results(tmp_path):
 
     bad = runner.invoke(app, ["search", "--sentiment", "furious", "--store", store])
     assert bad.exit_code == 2 and "invalid filter" in bad.output
+
+
+def test_ingest_can_analyse_what_it_stored(tmp_path):
+    store = _store(tmp_path)
+    result = runner.invoke(app, ["ingest", str(DATA / "calls" / "voice.vtt"), "--store", store, "--analyze", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["analysis"]["conversations"] == summary["conversations"]["new"] == 1
