@@ -83,3 +83,11 @@ def test_demo_command_runs_end_to_end(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path / "demo"), "--conversations", "200"])
     assert result.exit_code == 0, result.output
     assert "Ingestion summary" in result.output and "search refund" in result.output
+    assert "Analysis" in result.output and "flag escalation" in result.output and "trajectory improved" in result.output
+    store = SQLiteStore(str(tmp_path / "demo" / "vocmine.sqlite"))
+    analysed = store.analysis_stats()
+    assert analysed.analysed == analysed.conversations == store.stats().conversations
+    # The planted tones show through: the corpus leans negative and carries praise and escalations.
+    assert analysed.by_sentiment["negative"] > analysed.by_sentiment["positive"] > 0
+    assert {"escalation", "churn_risk", "strong_praise"} <= set(analysed.by_signal)
+    assert sum(v for k, v in analysed.by_stage.items() if k != "unknown") > analysed.conversations / 2
