@@ -346,7 +346,10 @@ def train_journey(
     if missing:
         raise _fail(InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data"))
     try:
-        metrics = train(data, out or DEFAULT_HEAD)
+        from vocmine.analysis.encoder import Encoder
+
+        # Trained on the configured encoder's vectors: a head only makes sense for the encoder it saw.
+        metrics = train(data, out or DEFAULT_HEAD, encoder=Encoder(_settings().encoder))
     except VocmineError as exc:
         raise _fail(exc) from exc
     table = Table("metric", "value", title="Journey head")
