@@ -29,6 +29,7 @@ from vocmine.analysis import segmenter
 from vocmine.analysis.encoder import EmbeddingCache, Encoder
 from vocmine.analysis.journey import JourneyHead
 from vocmine.analysis.sentiment import SentimentPrediction, conversation_sentiment, prediction_from_probabilities
+from vocmine.analysis.sentiment_data import LABELS
 from vocmine.analysis.signals import SignalDetector
 from vocmine.errors import ConfigError
 from vocmine.schema import AnalysedSegment, Conversation, ConversationAnalysis, stable_hash, utcnow
@@ -192,6 +193,6 @@ class Analyzer:
         for text, vector, prediction in zip(texts, vectors, predictions, strict=True):
             fresh[stable_hash(self.encoder_version, text, length=32)] = np.asarray(vector, dtype=np.float32)
             fresh[stable_hash("sentiment", sentiment_version, text, length=32)] = np.array(
-                [prediction.probabilities[label] for label in ("negative", "neutral", "positive")], dtype=np.float32
+                [prediction.probabilities[label] for label in LABELS], dtype=np.float32
             )
         return fresh
