@@ -245,3 +245,31 @@ class ConversationAnalysis(_Record):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+ThemeStatus = Literal["active", "retired", "merged"]
+
+
+class Theme(_Record):
+    """One theme in the catalog. Ids never change meaning: a re-fit keeps the id of a theme it finds
+    again, retires the ones it does not, and gives new ids to new ones (rule in
+    ``vocmine.analysis.topics_catalog``)."""
+
+    id: str
+    label: str  # made from keywords and a representative phrase
+    name: str | None = None  # the analyst's name (rename) or the seed taxonomy's name
+    description: str | None = None  # from the seed taxonomy
+    keywords: list[str] = Field(default_factory=list)
+    phrase: str = ""
+    size: int = 0  # segments assigned when fitted
+    status: ThemeStatus = "active"
+    merged_into: str | None = None
+    seeded: bool = False
+    parent: str | None = None  # node of the theme hierarchy
+    first_version: str = ""
+    model_version: str = ""
+    match_similarity: float | None = None  # cosine to the previous fit's centroid it was matched to
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.label

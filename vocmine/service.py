@@ -334,6 +334,4 @@ def ingest_paths(
 def default_report_dir(settings: Settings) -> Path:
     if settings.report_dir:
         return Path(settings.report_dir)
-    if settings.store.startswith("sqlite:///"):
-        return Path(settings.store.removeprefix("sqlite:///")).parent / "reports"
-    return Path("vocmine-reports")
+    return settings.beside_store("reports", "vocmine-reports")

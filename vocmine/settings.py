@@ -6,6 +6,7 @@ List settings accept either JSON (``["a.com","b.com"]``) or a comma-separated st
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
@@ -75,9 +76,22 @@ class Settings(BaseSettings):
         default=None, description="SQLite file caching embeddings; default: embeddings.sqlite beside the store"
     )
     analysis_batch: int = Field(default=128, ge=1, le=10_000, description="conversations analysed per batch")
+    themes_dir: str | None = Field(
+        default=None, description="where fitted theme models are kept; default: a themes/ folder beside the store"
+    )
+    theme_sample: int = Field(
+        default=50_000, ge=100, description="a theme fit clusters at most this many segments; the rest are assigned"
+    )
 
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)
     max_record_bytes: int = Field(
         default=20_000_000, ge=1_000, description="larger single records (lines, messages) are rejected"
     )
+
+    def beside_store(self, name: str, fallback: str) -> Path:
+        """Where a default file or folder goes: beside an embedded store, else ``fallback`` (relative to
+        the working directory, since a remote store has no folder of its own)."""
+        if self.store.startswith("sqlite:///"):
+            return Path(self.store.removeprefix("sqlite:///")).parent / name
+        return Path(fallback)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ from vocmine.schema import (
     Conversation,
     ConversationAnalysis,
     SentimentLabel,
+    Theme,
     Trajectory,
     stable_hash,
 )
@@ -57,6 +58,7 @@ class ConversationFilter(BaseModel):
     trajectories: list[Trajectory] = Field(default_factory=list)
     signals: list[str] = Field(default_factory=list)  # raised any of these signals
     min_severity: int | None = Field(default=None, ge=1, le=5)  # a flag at least this severe
+    themes: list[str] = Field(default_factory=list)  # a customer segment in any of these themes
 
 
 class SearchQuery(BaseModel):
@@ -95,6 +97,43 @@ class AnalysisStats(BaseModel):
     by_trajectory: dict[str, int]
     by_signal: dict[str, int]
     model_versions: dict[str, list[str]]  # every version of every model found in the results
+
+
+Interval = Literal["day", "week", "month"]
+Breakdown = Literal["channel", "stage", "brand", "product", "agent", "team"]
+
+
+class ThemeAggregate(BaseModel):
+    """What the store counts for one theme (in one time bucket and breakdown group when asked).
+    Sentiment sums run over the theme's segments; conversation counts over conversations with at
+    least one segment in the theme; flags over those conversations."""
+
+    theme_id: str
+    bucket: str | None = None  # ISO date of the bucket's first day (weeks start on Monday)
+    group: str | None = None  # the breakdown value (None when not broken down, or missing)
+    conversations: int
+    segments: int
+    sentiment_sum: float
+    negative_segments: int
+    flagged_conversations: int  # with any flag
+    severity_sum: int  # sum over conversations of their most severe flag (0 when none)
+
+
+class ConversationTotal(BaseModel):
+    """Analysed conversations per bucket and group: the denominators of theme shares."""
+
+    bucket: str | None = None
+    group: str | None = None
+    conversations: int
+
+
+class SurveyThemes(BaseModel):
+    """One analysed conversation's survey scores and the themes it touched, for key drivers."""
+
+    conversation_id: str
+    nps: int | None
+    csat: float | None
+    themes: list[str]
 
 
 class StoreStats(BaseModel):
@@ -144,6 +183,44 @@ class Store(Protocol):
         """(segment ids, float32 matrix) in batches, for themes and semantic search."""
 
     def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats: ...
+
+    # Themes (catalog in the store, so every API worker serves the same names and merges).
+    def iter_segment_texts(
+        self, filter: ConversationFilter | None = None, batch_size: int = 2048
+    ) -> Iterator[tuple[list[str], list[str], Any]]:
+        """(segment ids, texts, float32 matrix) in batches: what a theme fit reads."""
+
+    def assign_themes(self, assignments: Iterable[tuple[str, str | None]]) -> int:
+        """Set each segment's theme (segment id, theme id or None); returns how many were found."""
+
+    def replace_themes(self, themes: Sequence[Theme], version: str) -> None:
+        """Write the catalog of a fit (every theme, active or not) and make ``version`` current."""
+
+    def list_themes(self) -> list[Theme]: ...
+
+    def themes_version(self) -> str | None: ...
+
+    def rename_theme(self, theme_id: str, name: str, actor: str) -> Theme: ...
+
+    def merge_themes(self, sources: Sequence[str], target: str, actor: str) -> Theme:
+        """Fold ``sources`` into ``target``: their segments move, the ids redirect from now on."""
+
+    def theme_aggregates(
+        self,
+        filter: ConversationFilter | None = None,
+        interval: Interval | None = None,
+        breakdown: Breakdown | None = None,
+    ) -> list[ThemeAggregate]: ...
+
+    def conversation_totals(
+        self,
+        filter: ConversationFilter | None = None,
+        interval: Interval | None = None,
+        breakdown: Breakdown | None = None,
+    ) -> list[ConversationTotal]: ...
+
+    def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
+        """Analysed conversations with an NPS or CSAT score, with their themes."""
 
     def close(self) -> None: ...
 

@@ -30,6 +30,7 @@ from vocmine.store.base import (
     encode_cursor,
 )
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
+from vocmine.store.sqlite_themes import SQLiteThemesMixin
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -121,6 +122,28 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX conversation_flags_signal ON conversation_flags (signal, severity);
         """,
     ),
+    (
+        4,
+        # The theme catalog (one row per theme id ever made, the record as JSON), which fit is current,
+        # and an audit trail of analysts' edits.
+        """
+        CREATE TABLE themes (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            merged_into TEXT,
+            doc TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE theme_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE theme_events (
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            theme_id TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 _FILTER_COLUMNS = {
@@ -136,7 +159,7 @@ _FILTER_COLUMNS = {
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore(SQLiteAnalysisMixin):
+class SQLiteStore(SQLiteThemesMixin, SQLiteAnalysisMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
@@ -475,6 +498,10 @@ def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
     if f.min_severity is not None:
         clauses.append("c.id IN (SELECT conversation_id FROM analyses WHERE max_severity >= ?)")
         params.append(f.min_severity)
+    if f.themes:
+        marks = ",".join("?" * len(f.themes))
+        clauses.append(f"c.id IN (SELECT conversation_id FROM segments WHERE theme_id IN ({marks}))")
+        params.extend(f.themes)
     return " AND ".join(clauses), params
 
 
