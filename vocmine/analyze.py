@@ -24,13 +24,12 @@ from vocmine.store.base import ConversationFilter, Store, versions_key
 def default_cache_path(settings: Settings) -> Path:
     if settings.embedding_cache:
         return Path(settings.embedding_cache)
-    if settings.store.startswith("sqlite:///"):
-        return Path(settings.store.removeprefix("sqlite:///")).parent / "embeddings.sqlite"
-    return Path("var") / "embeddings.sqlite"
+    return settings.beside_store("embeddings.sqlite", "var/embeddings.sqlite")
 
 
-def build_analyzer(settings: Settings, *, cache: bool = True) -> Analyzer:
-    """The analyzer the settings describe; models load lazily, on the first batch."""
+def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | None = None) -> Analyzer:
+    """The analyzer the settings describe; models load lazily, on the first batch. With a store,
+    new segments also get themes from the current theme model (if one was fitted)."""
     from vocmine.analysis.encoder import DEFAULT_MODEL, EmbeddingCache, Encoder
     from vocmine.analysis.journey import DEFAULT_HEAD, JourneyHead
     from vocmine.analysis.signals import DEFAULT_RULES, SignalDetector
@@ -52,7 +51,12 @@ def build_analyzer(settings: Settings, *, cache: bool = True) -> Analyzer:
 
         sentiment = HuggingFaceSentiment(settings.sentiment_model)
         encoder = Encoder(settings.encoder)
-    return Analyzer(sentiment, journey, signals, encoder=encoder, cache=embedding_cache)
+    themes = None
+    if store is not None:
+        from vocmine.themes import theme_assigner
+
+        themes = theme_assigner(settings, store)
+    return Analyzer(sentiment, journey, signals, encoder=encoder, cache=embedding_cache, themes=themes)
 
 
 @dataclass

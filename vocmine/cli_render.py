@@ -126,7 +126,8 @@ def print_analysis(conversation: Conversation, analysis: ConversationAnalysis | 
             continue
         for s in segments:
             style = _SENTIMENT_STYLE[s.sentiment]
-            detail = f"({s.sentiment} {s.sentiment_score:+.2f}, {s.stage})"
+            theme = f", theme {s.theme_id}" if s.theme_id else ""
+            detail = f"({s.sentiment} {s.sentiment_score:+.2f}, {s.stage}{theme})"
             console.print(f"   [{style}]{escape(s.text)}[/{style}]  [dim]{detail}[/dim]")
     if analysis is None:
         console.print("[dim]not analysed yet: run `vocmine analyze`[/dim]")

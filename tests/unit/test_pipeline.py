@@ -111,3 +111,19 @@ def test_settings_choose_the_models(settings, tmp_path):
     path = tiny_model(tmp_path / "hf", ["NEG", "POS"], favoured=0)
     other = build_analyzer(settings.model_copy(update={"sentiment_model": str(path)}), cache=False)
     assert isinstance(other.sentiment, HuggingFaceSentiment) and other.encoder is not None
+
+
+def test_after_a_theme_fit_new_segments_get_the_nearest_theme(analyzer, tmp_path):
+    from vocmine.analysis.topics import Cluster, Discovery
+    from vocmine.analysis.topics_catalog import build_model
+
+    [(_, vectors)] = analyzer.analyse([COMPLAINT])
+    # A two-theme model whose centroids are the first and the last segment's own vectors.
+    clusters = [Cluster(["down"], "down", vectors[0], 1), Cluster(["thanks"], "thanks", vectors[-1], 1)]
+    discovery = Discovery(np.array([0, 1]), np.ones(2), clusters, 2, 1, 0.0)
+    model, _, _ = build_model(discovery, vectors[[0, -1]], version="v1", encoder_version="e", previous=None)
+    analyzer.themes = lambda matrix: model.assign(matrix)[0]
+    [(analysis, _)] = analyzer.analyse([COMPLAINT])
+    assert analysis.segments[0].theme_id == model.active_ids[0]
+    assert analysis.segments[-1].theme_id == model.active_ids[1]
+    assert "themes" not in analysis.model_versions  # a re-fit must not make every analysis stale

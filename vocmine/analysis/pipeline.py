@@ -19,7 +19,7 @@ Nothing here knows the store: ``vocmine.analyze`` feeds batches from it and writ
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,6 +64,7 @@ class Analyzer:
         *,
         encoder: Encoder | None = None,
         cache: EmbeddingCache | None = None,
+        themes: Callable[[np.ndarray], list[str | None]] | None = None,
     ) -> None:
         if not sentiment.shares_encoder and encoder is None:
             raise ConfigError(
@@ -75,6 +76,10 @@ class Analyzer:
         self.signals = signals
         self.encoder = encoder
         self.cache = cache
+        # The fitted theme model's nearest-centroid assignment (vocmine.themes.theme_assigner), or None
+        # before the first fit. It is not in model_versions: a re-fit reassigns every stored segment
+        # itself, so it must not make every analysis stale.
+        self.themes = themes
         self.counters = PipelineCounters()
         self._check_journey_encoder()
 
@@ -112,6 +117,7 @@ class Analyzer:
         vectors, sentiments = self.segment_outputs(texts)
         clock = self._lap("embedding and sentiment", clock)
         stage_rows = self.journey.predict(vectors) if len(texts) else []
+        theme_rows = self.themes(vectors) if self.themes is not None and len(texts) else [None] * len(texts)
         results, offset = [], 0
         now = utcnow()
         for conversation, group in zip(conversations, segments, strict=True):
@@ -124,8 +130,11 @@ class Analyzer:
                     sentiment_score=sentiment.score,
                     stage=stage.stage,
                     stage_confidence=stage.confidence,
+                    theme_id=theme,
                 )
-                for segment, sentiment, stage in zip(group, sentiments[span], stage_rows[span], strict=True)
+                for segment, sentiment, stage, theme in zip(
+                    group, sentiments[span], stage_rows[span], theme_rows[span], strict=True
+                )
             ]
             stage = self.journey.conversation_stage(vectors[span])
             results.append(

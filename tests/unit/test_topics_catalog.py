@@ -1,0 +1,143 @@
+"""Stable theme ids, curation and seeding, on hand-made clusters (no BERTopic run: that is in
+tests/integration/test_themes.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vocmine.analysis.topics import UNASSIGNED, Cluster, Discovery, normalise
+from vocmine.analysis.topics_catalog import SeedTheme, ThemeModel, build_model, load_seeds
+from vocmine.errors import ConfigError
+from vocmine.schema import Theme
+
+DIM = 16
+
+
+def _directions(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return normalise(rng.normal(size=(n, DIM)))
+
+
+def _discovery(centres: np.ndarray, per: int = 20, noise: float = 0.05, seed: int = 1) -> tuple[Discovery, np.ndarray]:
+    """``per`` vectors around each centre, labelled with their centre's index."""
+    rng = np.random.default_rng(seed)
+    vectors = normalise(np.repeat(centres, per, axis=0) + noise * rng.normal(size=(len(centres) * per, DIM)))
+    labels = np.repeat(np.arange(len(centres)), per)
+    clusters = [
+        Cluster(
+            keywords=[f"word{i}", "other"], phrase=f"phrase {i}", centroid=normalise(centres[i : i + 1])[0], size=per
+        )
+        for i in range(len(centres))
+    ]
+    similarity = (vectors * centres[labels]).sum(axis=1)
+    return Discovery(labels, similarity, clusters, len(vectors), 10, 0.1), vectors
+
+
+def test_refit_keeps_ids_of_themes_found_again_and_gives_new_ids_to_new_ones() -> None:
+    centres = _directions(4)
+    first, vectors = _discovery(centres[:3])
+    model, assigned, _ = build_model(first, vectors, version="v1", encoder_version="enc", previous=None)
+    assert sorted(model.active_ids) == ["t1", "t2", "t3"]
+    by_centre = {i: assigned[i * 20] for i in range(3)}
+    # The second fit finds clusters 2, 0 and a new one (3), in another order; cluster 1 is gone.
+    second, vectors2 = _discovery(centres[[2, 0, 3]], seed=5)
+    model2, assigned2, _ = build_model(second, vectors2, version="v2", encoder_version="enc", previous=model)
+    assert assigned2[0] == by_centre[2] and assigned2[20] == by_centre[0]
+    assert assigned2[40] == "t4"  # new id, never a reused one
+    themes = {t.id: t for t in model2.themes}
+    assert themes[by_centre[1]].status == "retired"
+    history = model2.history[-1]
+    assert history["new"] == ["t4"] and history["retired"] == [by_centre[1]]
+    assert set(history["kept"]) == {by_centre[0], by_centre[2]}
+
+
+def test_renames_and_merges_survive_a_refit() -> None:
+    centres = _directions(3)
+    first, vectors = _discovery(centres)
+    model, assigned, _ = build_model(first, vectors, version="v1", encoder_version="enc", previous=None)
+    a, b = assigned[0], assigned[20]
+    curated = [t.model_copy() for t in model.themes]
+    for theme in curated:
+        if theme.id == a:
+            theme.name = "Refund delays"
+        if theme.id == b:
+            theme.status, theme.merged_into = "merged", a
+    second, vectors2 = _discovery(centres, seed=9)
+    model2, assigned2, _ = build_model(
+        second, vectors2, version="v2", encoder_version="enc", previous=model, curated=curated
+    )
+    themes = {t.id: t for t in model2.themes}
+    assert themes[a].display_name == "Refund delays"
+    assert assigned2[20] == a  # the merged theme's segments are served as the target
+    assert themes[b].status == "merged"
+    served, _ = model2.assign(vectors2[20:21], {b: a})
+    assert served == [a]
+
+
+def test_seeded_theme_is_found_by_name_and_takes_its_cluster() -> None:
+    centres = _directions(3)
+    discovery, vectors = _discovery(centres)
+    seeds = [
+        SeedTheme("seed-billing", "Billing", "charges", ("charged twice",)),
+        SeedTheme("seed-nothing-near", "Nothing near", "", ("x",)),
+    ]
+    seed_vectors = np.stack([centres[1] + 0.01, -centres[0]])
+    model, assigned, _ = build_model(
+        discovery, vectors, version="v1", encoder_version="enc", previous=None, seeds=seeds, seed_vectors=seed_vectors
+    )
+    themes = {t.id: t for t in model.themes}
+    assert assigned[20] == "seed-billing" and themes["seed-billing"].display_name == "Billing"
+    assert themes["seed-billing"].seeded and themes["seed-billing"].size == 20
+    assert themes["seed-nothing-near"].size == 0  # exists, by name, with nothing near it
+    assert "seed-nothing-near" in model.active_ids
+
+
+def test_unassigned_segments_stay_unassigned_and_are_counted() -> None:
+    centres = _directions(2)
+    discovery, vectors = _discovery(centres)
+    discovery.labels[:5] = UNASSIGNED
+    model, assigned, _ = build_model(discovery, vectors, version="v1", encoder_version="enc", previous=None)
+    assert assigned[:5] == [None] * 5
+    assert model.stats["unassigned_share"] == round(5 / 40, 4)
+
+
+def test_model_round_trips_through_safetensors(tmp_path: Path) -> None:
+    discovery, vectors = _discovery(_directions(3))
+    model, _, _ = build_model(discovery, vectors, version="v1", encoder_version="enc", previous=None)
+    model.save(tmp_path)
+    loaded = ThemeModel.load(tmp_path)
+    assert loaded is not None and loaded.version == "v1"
+    assert loaded.active_ids == model.active_ids
+    np.testing.assert_allclose(loaded.centroids, model.centroids)
+    assert [t.id for t in loaded.themes] == [t.id for t in model.themes]
+    assert loaded.assign(vectors[:3])[0] == model.assign(vectors[:3])[0]
+    assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pickle"))
+    assert ThemeModel.load(tmp_path / "nothing-here") is None
+
+
+def test_labels_are_readable() -> None:
+    discovery, vectors = _discovery(_directions(1))
+    model, _, _ = build_model(discovery, vectors, version="v1", encoder_version="enc", previous=None)
+    theme: Theme = model.themes[0]
+    assert theme.label == "word0, other: “phrase 0”"
+
+
+def test_seed_file_errors_name_the_entry(tmp_path: Path) -> None:
+    good = tmp_path / "seeds.toml"
+    good.write_text('[[theme]]\nname = "Refund delays"\nexamples = ["where is my refund"]\n', encoding="utf-8")
+    assert load_seeds(good)[0].id == "seed-refund-delays"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[theme]]\nname = "A"\nexample = ["typo in the key"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"#1 has unknown keys \['example'\]"):
+        load_seeds(bad)
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[[theme]]\nname = "A"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="neither description nor examples"):
+        load_seeds(empty)
+    twice = tmp_path / "twice.toml"
+    twice.write_text('[[theme]]\nname = "A"\nexamples=["x"]\n[[theme]]\nname = "a"\nexamples=["y"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="repeat"):
+        load_seeds(twice)

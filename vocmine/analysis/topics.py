@@ -1,0 +1,251 @@
+"""Themes: BERTopic discovery over stored segment embeddings, served by nearest centroid.
+
+Fitting (``discover``) runs BERTopic on the segments' existing vectors (never re-embedding them):
+UMAP to 5 dimensions, HDBSCAN, and c-TF-IDF keywords. Serving (``ThemeModel.assign``) never runs
+UMAP or HDBSCAN again – their first call in a process costs a minute of numba compilation – but
+compares a segment's vector with each theme's centroid in the original embedding space.
+
+Choices, measured on banking77 (``bench/quality.py``; figures and sensitivity in ``docs/themes.md``):
+
+* ``min_cluster_size`` scales with the corpus: 0.3% of the fitted segments, at least 10. A fixed
+  size gives hundreds of micro-themes on large corpora (BERTopic's default 10 gives 233 on
+  banking77's 10,003 queries) and none on small ones.
+* HDBSCAN leaves many points as noise (15% on banking77). Each one is given the theme whose centroid
+  in the UMAP space is nearest, unless its cosine similarity to that theme's centroid in the
+  embedding space is below ``min_similarity`` – those stay unassigned (theme ``None``).
+* Segments outside the fitting sample are assigned like new segments: the nearest centroid by
+  cosine, again with ``min_similarity``.
+
+Stable ids, curation and seeding are in ``topics_catalog.py``; this module knows clusters only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vocmine.errors import ConfigError
+
+UNASSIGNED = -1
+
+
+@dataclass(frozen=True)
+class DiscoveryParams:
+    sample_size: int = 50_000  # fit on at most this many segments; the rest are assigned
+    min_cluster_share: float = 0.003
+    min_cluster_floor: int = 10
+    min_cluster_size: int | None = None  # overrides the share rule
+    n_neighbors: int = 15
+    n_components: int = 5
+    min_similarity: float = 0.3
+    keywords: int = 8
+    random_state: int = 42
+    noise_pass: bool = True  # cluster HDBSCAN's noise again with a third of the minimum size
+    umap_init: str = "pca"  # deterministic; spectral init fails at random on corpora with many repeats
+
+    def cluster_size_for(self, n: int) -> int:
+        if self.min_cluster_size is not None:
+            return self.min_cluster_size
+        return max(self.min_cluster_floor, round(self.min_cluster_share * n))
+
+
+@dataclass
+class Cluster:
+    keywords: list[str]
+    phrase: str
+    centroid: np.ndarray  # unit vector in the embedding space
+    size: int
+
+
+@dataclass
+class Discovery:
+    """``labels[i]`` is the index into ``clusters`` of segment i, or UNASSIGNED."""
+
+    labels: np.ndarray
+    similarities: np.ndarray
+    clusters: list[Cluster]
+    fitted_on: int
+    min_cluster_size: int
+    noise_share_before_reassignment: float
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def nearest_centroid(
+    vectors: np.ndarray, centroids: np.ndarray, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the most similar centroid or UNASSIGNED, that cosine similarity) per vector."""
+    if len(centroids) == 0 or len(vectors) == 0:
+        return np.full(len(vectors), UNASSIGNED), np.zeros(len(vectors), dtype=np.float32)
+    similarity = normalise(vectors) @ centroids.T
+    best = similarity.argmax(axis=1)
+    best_similarity = similarity[np.arange(len(best)), best]
+    labels = np.where(best_similarity >= min_similarity, best, UNASSIGNED)
+    return labels, best_similarity.astype(np.float32)
+
+
+def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams | None = None) -> Discovery:
+    params = params or DiscoveryParams()
+    vectors = normalise(vectors)
+    n = len(texts)
+    if n != len(vectors):
+        raise ValueError(f"{n} texts but {len(vectors)} vectors")
+    rng = np.random.default_rng(params.random_state)
+    fit_index = np.sort(rng.choice(n, params.sample_size, replace=False)) if n > params.sample_size else np.arange(n)
+    size = params.cluster_size_for(len(fit_index))
+    if len(fit_index) < 2 * size:
+        raise ConfigError(
+            f"{len(fit_index)} segments are too few to find themes of at least {size} segments",
+            hint="analyse more conversations first, or lower the minimum theme size (--min-size)",
+        )
+    fit_texts = [texts[i] for i in fit_index]
+    fit_vectors = vectors[fit_index]
+    model = _bertopic(params, size)
+    topics = np.asarray(model.fit_transform(fit_texts, fit_vectors)[0])
+    noise_share = float((topics == -1).mean())
+    if params.noise_pass:
+        topics = _cluster_noise(topics, model.umap_model.embedding_, max(params.min_cluster_floor, size // 3))
+    topics = _reassign_noise(topics, model.umap_model.embedding_, fit_vectors, params.min_similarity)
+    if (topics >= 0).sum() == 0:
+        raise ConfigError("no theme was found in these segments", hint="lower the minimum theme size (--min-size)")
+    # Keywords are recomputed after the noise went to its themes, so they describe what is served.
+    # (BERTopic warns that custom assignments break its later topic reduction; we never reduce.)
+    bertopic_log = logging.getLogger("BERTopic")
+    level = bertopic_log.level
+    bertopic_log.setLevel(logging.ERROR)
+    try:
+        model.update_topics(
+            fit_texts, topics=topics.tolist(), vectorizer_model=_vectorizer(), top_n_words=params.keywords
+        )
+    finally:
+        bertopic_log.setLevel(level)
+    topic_ids = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
+    clusters, index_of = [], {}
+    for topic in topic_ids:
+        members = np.flatnonzero(topics == topic)
+        centroid = normalise(fit_vectors[members].mean(axis=0, keepdims=True))[0]
+        words = [w for w, _ in (model.get_topic(topic) or [])][: params.keywords]
+        index_of[topic] = len(clusters)
+        clusters.append(
+            Cluster(
+                keywords=words,
+                phrase=_phrase([fit_texts[i] for i in members], fit_vectors[members], centroid),
+                centroid=centroid,
+                size=0,
+            )
+        )
+    centroids = np.stack([c.centroid for c in clusters])
+    labels, similarities = nearest_centroid(vectors, centroids, params.min_similarity)
+    # Fitted segments keep the theme the clustering gave them; the others take the nearest centroid.
+    fitted = np.array([index_of[int(t)] if t >= 0 else UNASSIGNED for t in topics])
+    labels[fit_index] = fitted
+    similarities[fit_index] = np.where(
+        fitted >= 0, (fit_vectors * centroids[np.maximum(fitted, 0)]).sum(axis=1), similarities[fit_index]
+    )
+    for i, cluster in enumerate(clusters):
+        cluster.size = int((labels == i).sum())
+    return Discovery(
+        labels=labels,
+        similarities=similarities,
+        clusters=clusters,
+        fitted_on=len(fit_index),
+        min_cluster_size=size,
+        noise_share_before_reassignment=noise_share,
+        stats={"unassigned_share": float((labels == UNASSIGNED).mean())},
+    )
+
+
+def _bertopic(params: DiscoveryParams, min_cluster_size: int):  # type: ignore[no-untyped-def]
+    from bertopic import BERTopic
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    return BERTopic(
+        umap_model=UMAP(
+            n_neighbors=params.n_neighbors,
+            n_components=params.n_components,
+            min_dist=0.0,
+            metric="cosine",
+            init=params.umap_init,
+            random_state=params.random_state,
+        ),
+        hdbscan_model=HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean", cluster_selection_method="eom"),
+        vectorizer_model=_vectorizer(),
+        top_n_words=params.keywords,
+        calculate_probabilities=False,
+    )
+
+
+def _vectorizer():  # type: ignore[no-untyped-def]
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    # Placeholders left by redaction ([EMAIL], [USER]) are not words customers used.
+    return CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b")
+
+
+def _cluster_noise(topics: np.ndarray, reduced: np.ndarray, min_cluster_size: int) -> np.ndarray:
+    """Themes too small for the corpus-wide minimum – typically a theme that only just appeared, the
+    very thing emerging-theme detection is for – end up as HDBSCAN noise. A second HDBSCAN over the
+    noise alone, with a third of the minimum size, gives them their own themes."""
+    from hdbscan import HDBSCAN
+
+    noise = np.flatnonzero(topics == -1)
+    if len(noise) < 2 * min_cluster_size:
+        return topics
+    labels = HDBSCAN(min_cluster_size=min_cluster_size, cluster_selection_method="eom").fit(reduced[noise]).labels_
+    topics = topics.copy()
+    offset = int(topics.max()) + 1
+    topics[noise] = np.where(labels >= 0, labels + offset, -1)
+    return topics
+
+
+def _reassign_noise(topics: np.ndarray, reduced: np.ndarray, vectors: np.ndarray, min_similarity: float) -> np.ndarray:
+    topics = topics.copy()
+    noise = np.flatnonzero(topics == -1)
+    ids = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
+    if len(noise) == 0 or not ids:
+        return topics
+    reduced_centroids = np.stack([reduced[topics == t].mean(axis=0) for t in ids])
+    centroids = normalise(np.stack([vectors[topics == t].mean(axis=0) for t in ids]))
+    for start in range(0, len(noise), 4096):
+        chunk = noise[start : start + 4096]
+        distances = ((reduced[chunk][:, None, :] - reduced_centroids[None, :, :]) ** 2).sum(axis=2)
+        nearest = distances.argmin(axis=1)
+        similarity = (vectors[chunk] * centroids[nearest]).sum(axis=1)
+        topics[chunk] = np.where(similarity >= min_similarity, np.asarray(ids)[nearest], -1)
+    return topics
+
+
+def _phrase(texts: list[str], vectors: np.ndarray, centroid: np.ndarray, limit: int = 70) -> str:
+    """The most central of the theme's short segments, as a readable example of what it is about."""
+    order = np.argsort(-(vectors @ centroid))
+    central = [texts[i] for i in order[:10]]
+    short = [t for t in central if 3 <= len(t.split()) <= 14] or central
+    phrase = re.sub(r"\s+", " ", short[0]).strip()
+    return phrase if len(phrase) <= limit else phrase[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def hierarchy(centroids: np.ndarray, ids: Sequence[str]) -> list[dict[str, object]]:
+    """Average-linkage tree over theme centroids (cosine), as merge steps a UI can draw: each node
+    ``h<n>`` joins two children (theme ids or earlier nodes) at a distance."""
+    if len(ids) < 2:
+        return []
+    from scipy.cluster.hierarchy import linkage
+
+    steps = linkage(centroids, method="average", metric="cosine")
+    names = list(ids)
+    nodes = []
+    for n, (a, b, distance, _count) in enumerate(steps):
+        node = f"h{n + 1}"
+        nodes.append({"id": node, "children": [names[int(a)], names[int(b)]], "distance": round(float(distance), 4)})
+        names.append(node)
+    return nodes
