@@ -7,16 +7,18 @@ Exit statuses: 0 success; 1 the run finished but some records were rejected (see
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vocmine.cli_common import StoreOption, _fail, _open, _settings, console, err
+from vocmine.cli_insights import insights_app
 from vocmine.cli_render import (
     highlight,
     print_analysis,
@@ -25,37 +27,17 @@ from vocmine.cli_render import (
     print_report,
     print_stats,
 )
+from vocmine.cli_themes import themes_app
 
 if TYPE_CHECKING:
     from vocmine.analyze import AnalyzeReport
 
-from vocmine.errors import ConfigError, InputPathError, NotFoundError, StoreError, VocmineError
-from vocmine.service import EXIT_STORE, EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
+from vocmine.errors import ConfigError, InputPathError, NotFoundError, VocmineError
+from vocmine.service import IngestReport, default_report_dir, ingest_paths
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter, SearchQuery, Store, open_store
+from vocmine.store.base import ConversationFilter, SearchQuery, Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
-err = Console(stderr=True)
-
-StoreOption = Annotated[str | None, typer.Option("--store", help="sqlite:///path (default: VOCMINE_STORE)")]
-
-
-def _settings(**overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v not in (None, [], ())}
-    try:
-        return Settings(**values)
-    except Exception as exc:  # pydantic's ValidationError names the setting and the problem
-        raise VocmineError(f"invalid settings: {exc}") from exc
-
-
-def _fail(exc: VocmineError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(EXIT_STORE if isinstance(exc, StoreError) else EXIT_USAGE)
-
-
-def _open(settings: Settings) -> Store:
-    return open_store(settings.store)
 
 
 @app.command()
@@ -301,7 +283,7 @@ def _run_analyze(
     from vocmine.analyze import analyze_store, build_analyzer
     from vocmine.store.base import versions_key
 
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings, store=target)
     total = (
         target.stats(filter).conversations
         if redo
@@ -329,6 +311,8 @@ def _run_analyze(
 
 train_app = typer.Typer(no_args_is_help=True, help="Train the shipped models on labelled data.")
 app.add_typer(train_app, name="train")
+app.add_typer(themes_app, name="themes")
+app.add_typer(insights_app, name="insights")
 
 
 @train_app.command("journey")
@@ -425,6 +409,7 @@ def demo(
     store_path = workdir / "vocmine.sqlite"
     for stale in (store_path, Path(f"{store_path}-wal"), Path(f"{store_path}-shm")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(workdir / "themes", ignore_errors=True)  # a fresh store starts a fresh theme history
     console.rule("1. sample corpus")
     written = write_corpus(corpus, conversations=conversations, seed=seed)
     for kind, count in sorted(written.items()):
@@ -464,9 +449,36 @@ def demo(
                 f"  {hit.conversation.id} ({hit.conversation.channel}) "
                 + highlight(hit.highlights[0] if hit.highlights else "")
             )
+    _demo_themes(settings, target)
     console.print(f"\nTry: vocmine search 'late delivery' --sentiment negative --store sqlite:///{store_path}")
     console.print(f"     vocmine search --flag escalation --store sqlite:///{store_path}")
     console.print(f"     vocmine show <id> --store sqlite:///{store_path}")
+    console.print(f"     vocmine insights drivers nps --store sqlite:///{store_path}")
+    console.print(f"     vocmine insights trends <theme id> --store sqlite:///{store_path}")
+
+
+def _demo_themes(settings: Settings, target: Store) -> None:
+    from vocmine.cli_insights import print_drivers, print_emerging, print_priorities, theme_names
+    from vocmine.insight_queries import WindowSpec, drivers, emerging, priority_table
+    from vocmine.themes import active_themes, fit_store_themes
+
+    console.rule("6. themes")
+    report = fit_store_themes(target, settings, progress=lambda message: err.print(message))
+    console.print(
+        f"{report.themes} themes over {report.segments:,} customer segments in {report.seconds}s; "
+        f"unassigned {report.unassigned_share:.1%} (HDBSCAN left {report.noise_share_before_reassignment:.1%} as noise)"
+    )
+    for theme in active_themes(target)[:10]:
+        console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)}")
+    names = theme_names(target)
+    spec = WindowSpec(recent_days=14, baseline_days=56)
+    console.rule("7. emerging themes")
+    print_emerging(*emerging(target, ConversationFilter(), spec), names, limit=5)
+    console.rule("8. priorities")
+    window, table = priority_table(target, ConversationFilter(), spec)
+    print_priorities(window, table[:8], names)
+    console.rule("9. key drivers of NPS")
+    print_drivers(drivers(target, "nps"), names, limit=6)
 
 
 def main() -> None:

@@ -1,0 +1,156 @@
+"""Key drivers: how much each theme moves NPS or CSAT.
+
+Scores over a set of conversations: **NPS** = % promoters (9–10) − % detractors (0–6), from −100
+to 100; **CSAT** = % of answers 4–5 on the 1–5 scale. For each theme, two impacts:
+
+* **removal impact** = overall score − score of the conversations that do not mention the theme
+  (negative: the theme drags the score down by that many points);
+* **present vs absent** = score where the theme is mentioned − score where it is not.
+
+Each comes with a 95% bootstrap interval (percentiles of ``resamples`` Poisson-bootstrap
+replicates: each conversation is weighted by a Poisson(1) draw, which approximates resampling with
+replacement and lets all themes share one set of replicates). A theme mentioned in fewer than
+``min_present`` scored conversations, or absent from fewer than ``min_absent``, gets
+``status = "not enough data"`` and no numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from vocmine.store.base import SurveyThemes
+
+Metric = Literal["nps", "csat"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Driver:
+    theme_id: str
+    present: int
+    absent: int
+    status: str  # "ok" or "not enough data"
+    removal_impact: Interval | None
+    present_vs_absent: Interval | None
+    score_present: float | None
+    score_absent: float | None
+
+
+@dataclass(frozen=True)
+class DriverReport:
+    metric: Metric
+    conversations: int  # with a score for this metric
+    score: float | None
+    drivers: list[Driver]
+    min_present: int
+    min_absent: int
+    resamples: int
+
+
+def key_drivers(
+    rows: list[SurveyThemes],
+    metric: Metric,
+    *,
+    min_present: int = 30,
+    min_absent: int = 30,
+    resamples: int = 1000,
+    seed: int = 7,
+) -> DriverReport:
+    scored = [r for r in rows if (r.nps if metric == "nps" else r.csat) is not None]
+    n = len(scored)
+    if n == 0:
+        return DriverReport(metric, 0, None, [], min_present, min_absent, resamples)
+    good, bad = _outcomes(scored, metric)
+    themes = sorted({t for r in scored for t in r.themes})
+    index = {t: i for i, t in enumerate(themes)}
+    member = np.zeros((n, len(themes)), dtype=bool)
+    for row, r in enumerate(scored):
+        for t in r.themes:
+            member[row, index[t]] = True
+    point = _impacts(_sums(np.ones((1, n)), good, bad, member))
+    boot = _impacts(_bootstrap_sums(good, bad, member, resamples, seed))
+    overall = _score(good.sum(), bad.sum(), n)
+    drivers = []
+    for t in themes:
+        i = index[t]
+        present = int(member[:, i].sum())
+        absent = n - present
+        if present < min_present or absent < min_absent:
+            drivers.append(Driver(t, present, absent, "not enough data", None, None, None, None))
+            continue
+        drivers.append(
+            Driver(
+                theme_id=t,
+                present=present,
+                absent=absent,
+                status="ok",
+                removal_impact=_interval(point["removal"][0, i], boot["removal"][:, i]),
+                present_vs_absent=_interval(point["difference"][0, i], boot["difference"][:, i]),
+                score_present=round(float(point["present"][0, i]), 2),
+                score_absent=round(float(point["absent"][0, i]), 2),
+            )
+        )
+    drivers.sort(key=lambda d: (d.status != "ok", d.removal_impact.value if d.removal_impact else 0.0))
+    return DriverReport(metric, n, round(overall, 2), drivers, min_present, min_absent, resamples)
+
+
+def _outcomes(rows: list[SurveyThemes], metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+    if metric == "nps":
+        values = np.array([r.nps for r in rows], dtype=float)
+        return (values >= 9).astype(float), (values <= 6).astype(float)
+    values = np.array([r.csat for r in rows], dtype=float)
+    return (values >= 4).astype(float), np.zeros(len(values))
+
+
+def _score(good: float, bad: float, count: float) -> float:
+    return 100.0 * (good - bad) / count if count else float("nan")
+
+
+def _sums(weights: np.ndarray, good: np.ndarray, bad: np.ndarray, member: np.ndarray) -> list[np.ndarray]:
+    """Weighted counts per replicate (rows of ``weights``): totals, then per theme."""
+    m = member.astype(float)
+    return [weights.sum(1), weights @ good, weights @ bad, weights @ m, (weights * good) @ m, (weights * bad) @ m]
+
+
+def _bootstrap_sums(
+    good: np.ndarray, bad: np.ndarray, member: np.ndarray, resamples: int, seed: int, chunk: int = 4096
+) -> list[np.ndarray]:
+    """The replicates' sums, drawn a chunk of conversations at a time so memory stays at
+    resamples × chunk weights whatever the number of conversations."""
+    rng = np.random.default_rng(seed)
+    sums: list[np.ndarray] | None = None
+    for start in range(0, len(good), chunk):
+        rows = slice(start, start + chunk)
+        weights = rng.poisson(1.0, size=(resamples, len(good[rows]))).astype(np.float64)
+        part = _sums(weights, good[rows], bad[rows], member[rows])
+        sums = part if sums is None else [a + b for a, b in zip(sums, part, strict=True)]
+    assert sums is not None
+    return sums
+
+
+def _impacts(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Per replicate and theme: scores present / absent, removal impact, present − absent."""
+    total_w, total_good, total_bad, present_w, present_good, present_bad = sums
+    absent_w = total_w[:, None] - present_w
+    absent_good = total_good[:, None] - present_good
+    absent_bad = total_bad[:, None] - present_bad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = 100.0 * (total_good - total_bad) / total_w
+        present = 100.0 * (present_good - present_bad) / present_w
+        absent = 100.0 * (absent_good - absent_bad) / absent_w
+    return {"present": present, "absent": absent, "removal": overall[:, None] - absent, "difference": present - absent}
+
+
+def _interval(value: float, replicates: np.ndarray) -> Interval:
+    finite = replicates[np.isfinite(replicates)]
+    low, high = np.percentile(finite, [2.5, 97.5]) if len(finite) else (float("nan"), float("nan"))
+    return Interval(round(float(value), 2), round(float(low), 2), round(float(high), 2))
