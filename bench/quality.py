@@ -1,6 +1,8 @@
 """Quality of the analysis models on the labelled data in ../shared/data: one table, one JSON file.
 
-    python bench/quality.py --data ../shared/data [--out bench/results/quality.json]
+    python bench/quality.py --data ../shared/data [--out bench/results/quality.json] [--only themes ...]
+
+``--only`` runs some sections and keeps the others' last figures in the JSON file.
 
 Measured now:
 
@@ -13,6 +15,12 @@ Measured now:
   revise the rules, so its figures are optimistic; ``labelled_test_sample.jsonl`` (100 tweets: 40
   random, 15 with escalation words, 45 with complaint/praise words, none from the dev sample) was
   labelled after the revision and is the honest figure.
+
+* themes – discovery (``vocmine/analysis/topics.py``, shipped settings, not told the number of
+  intents) on the 10,003 queries of banking77's train split, embedded with the default encoder:
+  NMI and ARI against the 77 intents with unassigned queries counted as one group of their own,
+  number of themes, unassigned share; BERTopic with default settings on the same vectors, and the
+  min-cluster-size rule at half and double its share, in the same run.
 
 * sentiment – the shipped model (``models/sentiment/``) and VADER, in the same run, on the TweetEval
   validation split (macro-averaged recall, the leaderboard's metric, and macro-F1); macro-F1 on
@@ -114,31 +122,91 @@ def journey_quality(data: Path) -> dict[str, object]:
         return train(data, Path(tmp) / "head.json")
 
 
+def theme_quality(data: Path) -> dict[str, object]:
+    import time
+
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from vocmine.analysis.encoder import Encoder
+    from vocmine.analysis.topics import UNASSIGNED, DiscoveryParams, discover
+
+    with (data / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    texts = [r["text"] for r in rows]
+    intents = [r["category"] for r in rows]
+    vectors = Encoder().encode(texts)
+
+    def scores(labels: np.ndarray, seconds: float) -> dict[str, object]:
+        return {
+            "nmi": round(float(normalized_mutual_info_score(intents, labels)), 4),
+            "ari": round(float(adjusted_rand_score(intents, labels)), 4),
+            "themes": len(set(labels.tolist()) - {UNASSIGNED}),
+            "unassigned_share": round(float((labels == UNASSIGNED).mean()), 4),
+            "seconds": round(seconds, 1),
+        }
+
+    result: dict[str, object] = {"texts": len(texts), "intents": len(set(intents))}
+    for name, share in (("shipped", 0.003), ("share_half", 0.0015), ("share_double", 0.006)):
+        started = time.perf_counter()
+        found = discover(texts, vectors, DiscoveryParams(min_cluster_share=share))
+        result[name] = {
+            "min_cluster_size": found.min_cluster_size,
+            **scores(found.labels, time.perf_counter() - started),
+            "hdbscan_noise_share": round(found.noise_share_before_reassignment, 4),
+        }
+    from bertopic import BERTopic
+
+    started = time.perf_counter()
+    topics = np.asarray(BERTopic().fit_transform(texts, vectors)[0])
+    result["bertopic_defaults"] = scores(np.where(topics < 0, UNASSIGNED, topics), time.perf_counter() - started)
+    return result
+
+
+SECTIONS = ("sentiment", "journey", "signals", "themes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args()
 
-    texts = _texts(args.data)
-    results = {
-        "sentiment": sentiment_quality(args.data),
-        # One training run per fold (~22 min each): produced by bench/sentiment_airline_folds.py, read here.
-        "sentiment_airline_folds": json.loads(FOLDS.read_text(encoding="utf-8")) if FOLDS.exists() else {},
-        "journey": journey_quality(args.data),
-        "signals": {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()},
-    }
-    journey = results["journey"]
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    if "sentiment" in args.only:
+        results["sentiment"] = sentiment_quality(args.data)
+    # One training run per fold (~22 min each): produced by bench/sentiment_airline_folds.py, read here.
+    results["sentiment_airline_folds"] = json.loads(FOLDS.read_text(encoding="utf-8")) if FOLDS.exists() else {}
+    if "journey" in args.only:
+        results["journey"] = journey_quality(args.data)
+    if "signals" in args.only:
+        texts = _texts(args.data)
+        results["signals"] = {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()}
+    if "themes" in args.only:
+        results["themes"] = theme_quality(args.data)
+    print_table(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"\nwritten: {args.out}")
+
+
+def print_table(results: dict) -> None:  # type: ignore[type-arg]
+    journey = results.get("journey", {})
     print(f"{'model':10} {'measure':52} {'value':>8}")
     print("-" * 72)
-    sentiment = results["sentiment"]
+    sentiment = results.get("sentiment", {})
     for key in (
-        "model_macro_recall",
-        "model_float32_macro_recall",
-        "vader_macro_recall",
-        "model_macro_f1",
-        "model_float32_macro_f1",
-        "vader_macro_f1",
+        ()
+        if not sentiment
+        else (
+            "model_macro_recall",
+            "model_float32_macro_recall",
+            "vader_macro_recall",
+            "model_macro_f1",
+            "model_float32_macro_f1",
+            "vader_macro_f1",
+        )
     ):
         print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
     folds = results["sentiment_airline_folds"]
@@ -146,22 +214,29 @@ def main() -> None:
         label = f"airline held-out fold {k} macro-F1 (VADER {row['vader']['macro_f1']})"
         print(f"{'sentiment':10} {label:52} {row['model']['macro_f1']:>8}")
     for key in (
-        "cv_macro_f1",
-        "cv_macro_f1_real",
-        "cv_accuracy_real",
-        "cv_macro_f1_real_as_conversations",
-        "cv_macro_f1_seed",
-        "macro_f1_on_bitext",
-        "cv_macro_f1_real_if_bitext_trained_on",
+        ()
+        if not journey
+        else (
+            "cv_macro_f1",
+            "cv_macro_f1_real",
+            "cv_accuracy_real",
+            "cv_macro_f1_real_as_conversations",
+            "cv_macro_f1_seed",
+            "macro_f1_on_bitext",
+            "cv_macro_f1_real_if_bitext_trained_on",
+        )
     ):
         print(f"{'journey':10} {key:52} {journey[key]:>8}")  # type: ignore[index]
-    for sample in ("test", "dev"):
+    for sample in ("test", "dev") if "signals" in results else ():
         for name, m in results["signals"][sample]["all"].items():  # type: ignore[index,union-attr]
             label = f"{name} ({sample}: {m['labelled']} labelled, {m['flagged']} flagged)"
             print(f"{'signals':10} {label:52} P={m['precision']!s:>5} R={m['recall']!s:>5}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"\nwritten: {args.out}")
+    themes = results.get("themes", {})
+    for name in ("shipped", "share_half", "share_double", "bertopic_defaults"):
+        if name in themes:
+            m = themes[name]
+            label = f"banking77 {name} ({m['themes']} themes, {m['unassigned_share']:.1%} unassigned)"
+            print(f"{'themes':10} {label:52} NMI={m['nmi']} ARI={m['ari']}")
 
 
 if __name__ == "__main__":
