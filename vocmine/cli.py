@@ -19,6 +19,7 @@ from rich.table import Table
 
 from vocmine.cli_common import StoreOption, _fail, _open, _settings, console, err
 from vocmine.cli_insights import insights_app
+from vocmine.cli_keys import keys_app, serve
 from vocmine.cli_render import (
     highlight,
     print_analysis,
@@ -313,6 +314,8 @@ train_app = typer.Typer(no_args_is_help=True, help="Train the shipped models on 
 app.add_typer(train_app, name="train")
 app.add_typer(themes_app, name="themes")
 app.add_typer(insights_app, name="insights")
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
 
 
 @train_app.command("journey")

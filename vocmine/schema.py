@@ -273,3 +273,16 @@ class Theme(_Record):
     @property
     def display_name(self) -> str:
         return self.name or self.label
+
+
+Scope = Literal["read", "ingest", "review", "admin"]
+
+
+class ApiKey(_Record):
+    """An API key as listed: never its secret (only a hash of it is stored, see vocmine/keys.py)."""
+
+    id: str
+    name: str
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None = None

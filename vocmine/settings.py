@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         default=50_000, ge=100, description="a theme fit clusters at most this many segments; the rest are assigned"
     )
 
+    # HTTP API (api/).
+    api_cors_origins: StrList = Field(
+        default_factory=list, description="origins allowed to call the API from a browser"
+    )
+    api_max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="larger request bodies get a 413")
+    api_max_page_size: int = Field(default=200, ge=1, le=1000)
+
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)
     max_record_bytes: int = Field(

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vocmine.errors import ConfigError
 from vocmine.schema import (
+    ApiKey,
     Channel,
     Conversation,
     ConversationAnalysis,
@@ -221,6 +222,15 @@ class Store(Protocol):
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         """Analysed conversations with an NPS or CSAT score, with their themes."""
+
+    # API keys (the secret is never stored, only its hash: vocmine/keys.py).
+    def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
+
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
+
+    def list_api_keys(self) -> list[ApiKey]: ...
+
+    def revoke_api_key(self, key_id: str) -> ApiKey: ...
 
     def close(self) -> None: ...
 

@@ -30,6 +30,7 @@ from vocmine.store.base import (
     encode_cursor,
 )
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
+from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -144,6 +145,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        # API keys: only a hash of the secret is kept (see vocmine/keys.py).
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        """,
+    ),
 ]
 
 _FILTER_COLUMNS = {
@@ -159,7 +174,7 @@ _FILTER_COLUMNS = {
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore(SQLiteThemesMixin, SQLiteAnalysisMixin):
+class SQLiteStore(SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()

@@ -1,0 +1,74 @@
+"""``create_app()``: the FastAPI application.
+
+The store comes from settings (``VOCMINE_STORE``: SQLite by default) unless one is passed in
+(tests, the demo). Everything under ``/v1`` needs an API key except ``/v1/health`` and
+``/v1/ready``. Request bodies over ``VOCMINE_API_MAX_BODY_BYTES`` get a 413 before they are read
+whole; CORS is off unless ``VOCMINE_API_CORS_ORIGINS`` names origins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.deps import require
+from api.limits import BodySizeLimit
+from api.metrics import Metrics
+from api.routes import conversations, health, insights, search, themes
+from vocmine.settings import Settings
+from vocmine.store.base import Store, open_store
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.store is None:
+            app.state.store = open_store(settings.store)
+        yield
+        if owns_store and app.state.store is not None:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="vocmine",
+        version="1",
+        description="Voice-of-Customer text mining: search, themes, trends, priorities, drivers.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served under /v1 behind a key (below)
+    )
+    app.state.settings = settings
+    app.state.store = store
+    errors.install(app)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    app.middleware("http")(metrics.middleware)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    app.include_router(health.router)
+    # insights before themes: /themes/trends must not be read as the theme id "trends".
+    for module in (conversations, search, insights, themes):
+        app.include_router(module.router)
+
+    @app.get("/v1/openapi.json", include_in_schema=False, dependencies=[Depends(require("read"))])
+    def openapi() -> dict[str, object]:
+        return app.openapi()
+
+    @app.get("/v1/metrics", include_in_schema=False, dependencies=[Depends(require("read"))])
+    def prometheus():  # type: ignore[no-untyped-def]
+        return metrics.response()
+
+    return app

@@ -1,0 +1,81 @@
+"""What routes depend on: the store and settings of the app, the caller's API key with the scope a
+route needs, and the conversation filter read from query parameters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from api.errors import ApiError
+from vocmine.keys import allows, verify_token
+from vocmine.schema import ApiKey
+from vocmine.settings import Settings
+from vocmine.store.base import ConversationFilter, Store
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def require(scope: str):  # type: ignore[no-untyped-def]
+    """A dependency: the caller's key, which must hold ``scope`` (admin holds every scope)."""
+
+    def check(request: Request, store: Annotated[Store, Depends(get_store)]) -> ApiKey:
+        token = _token(request)
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if not token:
+            raise ApiError(
+                401, "missing API key", "send Authorization: Bearer <key> (create one: vocmine keys create)", challenge
+            )
+        key = verify_token(store, token)
+        if key is None:
+            raise ApiError(401, "invalid or revoked API key", "check the key, or create a new one", challenge)
+        if not allows(key, scope):
+            raise ApiError(403, f"this key lacks the {scope!r} scope", f"use a key created with --scope {scope}")
+        request.state.key = key
+        return key
+
+    return check
+
+
+def conversation_filter(
+    channel: Annotated[list[str], Query(description="chat, email, social or call")] = [],  # noqa: B006
+    source: Annotated[list[str], Query()] = [],  # noqa: B006
+    brand: Annotated[list[str], Query()] = [],  # noqa: B006
+    product: Annotated[list[str], Query()] = [],  # noqa: B006
+    agent: Annotated[list[str], Query()] = [],  # noqa: B006
+    team: Annotated[list[str], Query()] = [],  # noqa: B006
+    language: Annotated[list[str], Query()] = [],  # noqa: B006
+    since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
+    sentiment: Annotated[list[str], Query(description="negative, neutral or positive")] = [],  # noqa: B006
+    stage: Annotated[list[str], Query(description="journey stage or unknown")] = [],  # noqa: B006
+    trajectory: Annotated[list[str], Query(description="improved, worsened or steady")] = [],  # noqa: B006
+    flag: Annotated[list[str], Query(description="a signal name, e.g. escalation")] = [],  # noqa: B006
+    min_severity: Annotated[int | None, Query(ge=1, le=5)] = None,
+    theme: Annotated[list[str], Query(description="theme id")] = [],  # noqa: B006
+) -> ConversationFilter:
+    from pydantic import ValidationError
+
+    try:
+        return ConversationFilter(
+            channels=channel, sources=source, brands=brand, products=product, agent_ids=agent, team_ids=team,
+            languages=language, since=since, until=until, sentiments=sentiment, stages=stage,
+            trajectories=trajectory, signals=flag, min_severity=min_severity, themes=theme,
+        )  # fmt: skip
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ApiError(400, f"invalid filter: {problems}", "see the allowed values in /v1/openapi.json") from exc

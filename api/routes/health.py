@@ -1,0 +1,46 @@
+"""Liveness and readiness: the only routes open without a key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import get_settings, get_store
+from api.schemas import Health, Readiness
+from vocmine.settings import Settings
+from vocmine.store.base import Store
+
+router = APIRouter(prefix="/v1", tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health() -> Health:
+    """The process answers."""
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+def ready(store: Annotated[Store, Depends(get_store)], settings: Annotated[Settings, Depends(get_settings)]):  # type: ignore[no-untyped-def]
+    """The store answers and the analysis models can be loaded; 503 names what is down."""
+    checks: dict[str, str] = {}
+    try:
+        store.stats()
+        checks["store"] = "ok"
+    except Exception as exc:
+        checks["store"] = f"down: {exc}"
+    try:
+        from pathlib import Path
+
+        from vocmine.analysis.journey import DEFAULT_HEAD, JourneyHead
+        from vocmine.analysis.signals import DEFAULT_RULES, SignalDetector
+
+        JourneyHead.load(DEFAULT_HEAD if settings.journey_head == "shipped" else Path(settings.journey_head))
+        SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
+        checks["models"] = "ok"
+    except Exception as exc:
+        checks["models"] = f"down: {exc}"
+    ok = all(v == "ok" for v in checks.values())
+    body = Readiness(status="ready" if ok else "not ready", checks=checks)
+    return body if ok else JSONResponse(body.model_dump(), status_code=503)

@@ -1,0 +1,100 @@
+"""Trends, emerging themes, signal priorities and key drivers (definitions: vocmine/insights/)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.deps import conversation_filter, get_store, require
+from api.routes.themes import NOT_FOUND
+from api.schemas import WindowView
+from vocmine.insight_queries import WindowSpec, drivers, emerging, priority_table, trends
+from vocmine.insights.drivers import DriverReport
+from vocmine.insights.emerging import EmergingTheme, Window
+from vocmine.insights.priorities import Priority
+from vocmine.insights.trends import TrendPoint
+from vocmine.store.base import ConversationFilter, Store
+
+router = APIRouter(prefix="/v1", tags=["insights"], dependencies=[Depends(require("read"))])
+
+Recent = Annotated[int, Query(ge=1, le=366, description="days in the recent window")]
+Baseline = Annotated[int, Query(ge=1, le=1830, description="days in the baseline before it")]
+End = Annotated[date | None, Query(description="window end, exclusive (default: the day after the last conversation)")]
+
+
+class Trends(BaseModel):
+    interval: str
+    breakdown: str | None
+    points: list[TrendPoint]
+
+
+class Emerging(BaseModel):
+    window: WindowView
+    themes: list[EmergingTheme]
+
+
+class Priorities(BaseModel):
+    window: WindowView
+    formula: str
+    priorities: list[Priority]
+
+
+def _window(w: Window) -> WindowView:
+    return WindowView(baseline_start=w.baseline_start, recent_start=w.recent_start, end=w.end)
+
+
+@router.get("/themes/trends", response_model=Trends, responses=NOT_FOUND)
+def theme_trends(
+    store: Annotated[Store, Depends(get_store)],
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    interval: Literal["day", "week", "month"] = "week",
+    breakdown: Literal["channel", "stage", "brand", "product", "agent", "team"] | None = None,
+    theme_id: Annotated[list[str], Query(alias="theme_id", description="only these themes")] = [],  # noqa: B006
+) -> Trends:
+    """Per theme and interval: volume, share of conversations, mean sentiment, negative share."""
+    points = trends(store, filter, interval, breakdown)
+    if theme_id:
+        points = [p for p in points if p.theme_id in set(theme_id)]
+    return Trends(interval=interval, breakdown=breakdown, points=points)
+
+
+@router.get("/themes/emerging", response_model=Emerging, responses=NOT_FOUND)
+def emerging_themes(
+    store: Annotated[Store, Depends(get_store)],
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    recent_days: Recent = 14,
+    baseline_days: Baseline = 56,
+    end: End = None,
+) -> Emerging:
+    """Every theme tested (emerging first) with counts, rate ratio, p and BH-adjusted q."""
+    window, found = emerging(store, filter, WindowSpec(recent_days, baseline_days, end))
+    return Emerging(window=_window(window), themes=found)
+
+
+@router.get("/signals/priorities", response_model=Priorities, responses=NOT_FOUND)
+def signal_priorities(
+    store: Annotated[Store, Depends(get_store)],
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    recent_days: Recent = 14,
+    baseline_days: Baseline = 56,
+    end: End = None,
+) -> Priorities:
+    """One score per theme with every term, its weight and the numbers behind it."""
+    window, table = priority_table(store, filter, WindowSpec(recent_days, baseline_days, end))
+    formula = "100 × reach × (0.35 × negativity + 0.20 × growth + 0.25 × severity + 0.20 × nps_impact)"
+    return Priorities(window=_window(window), formula=formula, priorities=table)
+
+
+@router.get("/drivers/{metric}", response_model=DriverReport, responses=NOT_FOUND)
+def key_drivers(
+    metric: Literal["nps", "csat"],
+    store: Annotated[Store, Depends(get_store)],
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    min_present: Annotated[int, Query(ge=5, le=100_000)] = 30,
+    resamples: Annotated[int, Query(ge=100, le=5000)] = 1000,
+) -> DriverReport:
+    """Each theme's impact on NPS or CSAT with 95% bootstrap intervals, or "not enough data"."""
+    return drivers(store, metric, filter, min_present=min_present, min_absent=min_present, resamples=resamples)

@@ -1,0 +1,81 @@
+"""Themes: list with counts and sentiment mix, one theme with examples, rename and merge (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import conversation_filter, get_store, require
+from api.errors import ApiError
+from api.routes.conversations import ERRORS
+from api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
+from vocmine.schema import ApiKey, Theme
+from vocmine.store.base import ConversationFilter, SearchQuery, Store, ThemeAggregate
+
+router = APIRouter(prefix="/v1", tags=["themes"])
+NOT_FOUND = {**ERRORS, 400: {"model": ERRORS[401]["model"]}, 404: {"model": ERRORS[401]["model"]}}
+
+
+def _summary(theme: Theme, a: ThemeAggregate | None, examples: list[str] | None = None) -> ThemeSummary:
+    return ThemeSummary(
+        theme=theme,
+        conversations=a.conversations if a else 0,
+        segments=a.segments if a else 0,
+        mean_sentiment=round(a.sentiment_sum / a.segments, 4) if a and a.segments else None,
+        negative_share=round(a.negative_segments / a.segments, 4) if a and a.segments else None,
+        examples=examples or [],
+    )
+
+
+@router.get("/themes", response_model=ThemeList, responses=NOT_FOUND, dependencies=[Depends(require("read"))])
+def list_themes(
+    store: Annotated[Store, Depends(get_store)],
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    include_inactive: Annotated[bool, Query(description="also retired and merged themes")] = False,
+) -> ThemeList:
+    """Themes of the current model with counts and sentiment over the filtered conversations."""
+    counts = {a.theme_id: a for a in store.theme_aggregates(filter)}
+    themes = [t for t in store.list_themes() if include_inactive or t.status == "active"]
+    summaries = [_summary(t, counts.get(t.id)) for t in themes]
+    summaries.sort(key=lambda s: (-s.conversations, s.theme.id))
+    return ThemeList(version=store.themes_version(), themes=summaries)
+
+
+def _theme(store: Store, theme_id: str) -> Theme:
+    for theme in store.list_themes():
+        if theme.id == theme_id:
+            return theme
+    raise ApiError(404, f"no theme {theme_id!r}", "take an id from /v1/themes")
+
+
+@router.get(
+    "/themes/{theme_id}", response_model=ThemeSummary, responses=NOT_FOUND, dependencies=[Depends(require("read"))]
+)
+def get_theme(theme_id: str, store: Annotated[Store, Depends(get_store)]) -> ThemeSummary:
+    """One theme with its counts and up to five example segments from recent conversations."""
+    theme = _theme(store, theme_id)
+    counts = {a.theme_id: a for a in store.theme_aggregates(ConversationFilter(themes=[theme_id]))}
+    page = store.search(SearchQuery(filter=ConversationFilter(themes=[theme_id]), limit=5))
+    analyses = store.get_analyses([h.conversation.id for h in page.hits])
+    examples = [s.text for a in analyses.values() for s in a.segments if s.theme_id == theme_id][:5]
+    return _summary(theme, counts.get(theme_id), examples)
+
+
+@router.post("/themes/{theme_id}/rename", response_model=Theme, responses=NOT_FOUND)
+def rename_theme(
+    theme_id: str,
+    body: RenameRequest,
+    store: Annotated[Store, Depends(get_store)],
+    key: Annotated[ApiKey, Depends(require("admin"))],
+) -> Theme:
+    """Name a theme; the name stays with its id across re-fits."""
+    return store.rename_theme(theme_id, body.name, actor=f"key:{key.id}")
+
+
+@router.post("/themes/merge", response_model=Theme, responses=NOT_FOUND)
+def merge_themes(
+    body: MergeRequest, store: Annotated[Store, Depends(get_store)], key: Annotated[ApiKey, Depends(require("admin"))]
+) -> Theme:
+    """Fold themes into another; their segments move now and later fits keep the merge."""
+    return store.merge_themes(body.sources, body.into, actor=f"key:{key.id}")

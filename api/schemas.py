@@ -1,0 +1,77 @@
+"""Response bodies (the OpenAPI schema is generated from these, and the fuzz test holds every
+response to it)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from vocmine.schema import Conversation, ConversationAnalysis, Theme
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str  # "ready" or "not ready"
+    checks: dict[str, str]  # component -> "ok" or what is wrong
+
+
+class ConversationView(BaseModel):
+    conversation: Conversation
+    analysis: ConversationAnalysis | None
+    theme_names: dict[str, str]  # theme id -> name, for the themes of its segments
+
+
+class SearchHitView(BaseModel):
+    conversation: Conversation
+    score: float | None
+    highlights: list[str]
+
+
+class SearchResults(BaseModel):
+    total: int
+    hits: list[SearchHitView]
+    next_cursor: str | None
+
+
+class ThemeSummary(BaseModel):
+    theme: Theme
+    conversations: int
+    segments: int
+    mean_sentiment: float | None
+    negative_share: float | None
+    examples: list[str] = []
+
+
+class ThemeList(BaseModel):
+    version: str | None
+    themes: list[ThemeSummary]
+
+
+class RenameRequest(BaseModel):
+    name: str
+
+
+class MergeRequest(BaseModel):
+    sources: list[str]
+    into: str
+
+
+class WindowView(BaseModel):
+    baseline_start: date
+    recent_start: date
+    end: date

@@ -1,0 +1,59 @@
+"""An API over a SQLite store seeded with analysed conversations and a theme catalog (written
+directly, no model run), and one key per scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from tests.unit.test_store_themes import _seed, _themes
+from vocmine.keys import create_key
+from vocmine.settings import Settings
+from vocmine.store.sqlite import SQLiteStore
+
+ROWS = [
+    (
+        "a",
+        0,
+        [("my bill is wrong again", "t1"), ("the app keeps crashing", "t2")],
+        "negative",
+        ("escalation",),
+        "chat",
+        0,
+    ),
+    ("b", 1, [("thanks, the bill is sorted", "t1")], "positive", (), "email", 10),
+    ("c", 8, [("the app crashed on login", "t2")], "negative", ("churn_risk",), "chat", 3),
+    ("d", 9, [("hello there", None)], "neutral", (), "social", None),
+]
+
+
+@pytest.fixture
+def api_store(tmp_path: Path):
+    store = SQLiteStore(str(tmp_path / "api.sqlite"))
+    _seed(store, ROWS)
+    store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def tokens(api_store: SQLiteStore) -> dict[str, str]:
+    return {scope: create_key(api_store, f"{scope} key", [scope])[1] for scope in ("read", "ingest", "review", "admin")}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store=f"sqlite:///{tmp_path / 'api.sqlite'}", api_max_body_bytes=10_000, api_max_page_size=50)
+
+
+@pytest.fixture
+def client(api_store: SQLiteStore, settings: Settings):
+    with TestClient(create_app(settings, store=api_store)) as test_client:
+        yield test_client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

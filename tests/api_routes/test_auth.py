@@ -1,0 +1,76 @@
+"""Every route but health and readiness needs a key with the right scope: 401 without a key, with
+a malformed, unknown, wrong or revoked key; 403 without the scope; never the route's answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import create_app
+from tests.api_routes.conftest import auth
+from vocmine.keys import create_key
+from vocmine.settings import Settings
+
+OPEN = {"/v1/health", "/v1/ready"}
+# The scope each route needs (admin holds every scope).
+SCOPE = {
+    ("POST", "/v1/themes/{theme_id}/rename"): "admin",
+    ("POST", "/v1/themes/merge"): "admin",
+}
+EXAMPLE_PATH = {"{conversation_id}": "a", "{theme_id}": "t1", "{metric}": "nps"}
+
+
+def _routes() -> list[tuple[str, str]]:
+    app = create_app(Settings(store="sqlite:///:memory:"), store=object())  # type: ignore[arg-type]
+    found = [(m.upper(), path) for path, item in app.openapi()["paths"].items() for m in item if path not in OPEN]
+    return [*found, ("GET", "/v1/openapi.json"), ("GET", "/v1/metrics")]
+
+
+ROUTES = _routes()
+
+
+def _url(path: str) -> str:
+    for placeholder, value in EXAMPLE_PATH.items():
+        path = path.replace(placeholder, value)
+    return path
+
+
+def test_every_protected_route_is_listed():
+    assert len(ROUTES) >= 12
+    assert ("GET", "/v1/openapi.json") in ROUTES and ("GET", "/v1/metrics") in ROUTES
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_route_refuses_missing_bad_and_revoked_keys(client, api_store, tokens, method, path):
+    revoked_key, revoked = create_key(api_store, "old", ["admin"])
+    api_store.revoke_api_key(revoked_key.id)
+    body = {"name": "x"} if path.endswith("rename") else {"sources": ["t3"], "into": "t1"}
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-key"},
+        {"Authorization": "Bearer vm_000000000000_" + "x" * 43},
+        {"Authorization": tokens["read"][:-2] + "zz"},
+        auth(tokens["read"][:-2] + "zz"),
+        auth(revoked),
+        {"X-API-Key": revoked},
+    ):
+        response = client.request(method, _url(path), headers=headers, json=body if method == "POST" else None)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_route_needs_its_scope(client, tokens, method, path):
+    needed = SCOPE.get((method, path), "read")
+    body = {"name": "x"} if path.endswith("rename") else {"sources": ["t3"], "into": "t1"}
+    for scope, token in tokens.items():
+        response = client.request(method, _url(path), headers=auth(token), json=body if method == "POST" else None)
+        if scope in (needed, "admin"):
+            assert response.status_code == 200, (scope, response.text)
+        else:
+            assert response.status_code == 403, (scope, response.text)
+            assert needed in response.json()["error"]["message"]
+
+
+def test_x_api_key_header_works_too(client, tokens):
+    assert client.get("/v1/themes", headers={"X-API-Key": tokens["read"]}).status_code == 200

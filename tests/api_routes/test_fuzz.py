@@ -1,0 +1,36 @@
+"""A bounded schemathesis run against the OpenAPI schema: generated requests (valid and not) to
+every operation, with an admin key; no response may be a 5xx and every response must match the
+schema (status code documented, body valid)."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from api import create_app
+from tests.api_routes.conftest import ROWS
+from tests.unit.test_store_themes import _seed, _themes
+from vocmine.keys import create_key
+from vocmine.settings import Settings
+from vocmine.store.sqlite import SQLiteStore
+
+
+def _app():  # type: ignore[no-untyped-def]
+    store = SQLiteStore(":memory:")
+    _seed(store, ROWS)
+    store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
+    _, token = create_key(store, "fuzz", ["admin"])
+    return create_app(Settings(store="sqlite:///:memory:"), store=store), token
+
+
+APP, TOKEN = _app()
+schema = schemathesis.openapi.from_asgi("/v1/openapi.json", APP, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors_and_responses_match_the_schema(case):  # type: ignore[no-untyped-def]
+    response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, response_schema_conformance])

@@ -1,0 +1,122 @@
+"""The API as a dashboard and a reviewer use it: each route's answer, its errors and limits."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api import create_app
+from tests.api_routes.conftest import auth
+
+
+def test_health_and_readiness_are_open(client):
+    assert client.get("/v1/health").json() == {"status": "ok"}
+    ready = client.get("/v1/ready")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "models": "ok"}
+
+
+def test_readiness_names_what_is_down(api_store, settings):
+    broken = settings.model_copy(update={"signal_rules": "/nonexistent/rules.toml"})
+    with TestClient(create_app(broken, store=api_store)) as client:
+        response = client.get("/v1/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["store"] == "ok" and "rules.toml" in response.json()["checks"]["models"]
+
+
+def test_conversation_has_segments_themes_flags_and_versions(client, tokens):
+    body = client.get("/v1/conversations/a", headers=auth(tokens["read"])).json()
+    assert [t["text"] for t in body["conversation"]["turns"]] == ["my bill is wrong again", "the app keeps crashing"]
+    segments = body["analysis"]["segments"]
+    assert [(s["sentiment"], s["theme_id"]) for s in segments] == [("negative", "t1"), ("negative", "t2")]
+    assert body["analysis"]["flags"][0]["evidence"][0]["text"]
+    assert body["analysis"]["sentiment"]["trajectory"] == "improved"
+    assert set(body["analysis"]["model_versions"]) >= {"encoder", "sentiment", "journey", "signals"}
+    assert body["theme_names"] == {"t1": "label t1", "t2": "label t2"}
+
+
+def test_errors_have_one_shape_and_say_what_to_change(client, tokens):
+    missing = client.get("/v1/conversations/nope", headers=auth(tokens["read"]))
+    assert missing.status_code == 404
+    error = missing.json()["error"]
+    assert error["code"] == "not_found" and "nope" in error["message"] and error["hint"]
+    bad_filter = client.get("/v1/search?channel=fax", headers=auth(tokens["read"]))
+    assert bad_filter.status_code == 400 and "chat" in bad_filter.json()["error"]["message"]
+    bad_cursor = client.get("/v1/search?cursor=%%%", headers=auth(tokens["read"]))
+    assert bad_cursor.status_code == 400 and bad_cursor.json()["error"]["hint"]
+    too_big_page = client.get("/v1/search?limit=51", headers=auth(tokens["read"]))
+    assert too_big_page.status_code == 400 and "50" in too_big_page.json()["error"]["message"]
+    unknown = client.get("/v1/nothing-here", headers=auth(tokens["read"]))
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
+def test_search_filters_highlights_and_pages(client, tokens):
+    found = client.get("/v1/search", params={"q": "bill"}, headers=auth(tokens["read"])).json()
+    assert {h["conversation"]["id"] for h in found["hits"]} == {"a", "b"}
+    assert any("<mark>" in line for h in found["hits"] for line in h["highlights"])
+    negative = client.get("/v1/search", params={"q": "bill", "sentiment": "negative"}, headers=auth(tokens["read"]))
+    assert [h["conversation"]["id"] for h in negative.json()["hits"]] == ["a"]
+    by_theme = client.get("/v1/search", params={"theme": "t2", "flag": "churn_risk"}, headers=auth(tokens["read"]))
+    assert [h["conversation"]["id"] for h in by_theme.json()["hits"]] == ["c"]
+    first = client.get("/v1/search", params={"limit": 2}, headers=auth(tokens["read"])).json()
+    second = client.get("/v1/search", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth(tokens["read"]))
+    ids = [h["conversation"]["id"] for h in first["hits"] + second.json()["hits"]]
+    assert sorted(ids) == ["a", "b", "c", "d"] and first["total"] == 4
+    for query in ('"unclosed', "AND OR NOT", "*", "((", "-"):
+        response = client.get("/v1/search", params={"q": query}, headers=auth(tokens["read"]))
+        assert response.status_code in (200, 400), (query, response.text)
+
+
+def test_themes_with_counts_and_admin_curation(client, tokens):
+    themes = client.get("/v1/themes", headers=auth(tokens["read"])).json()
+    counts = {t["theme"]["id"]: (t["conversations"], t["segments"]) for t in themes["themes"]}
+    assert counts == {"t1": (2, 2), "t2": (2, 2), "t3": (0, 0)}
+    assert themes["version"] == "themes-test"
+    one = client.get("/v1/themes/t1", headers=auth(tokens["read"])).json()
+    assert set(one["examples"]) == {"my bill is wrong again", "thanks, the bill is sorted"}
+    renamed = client.post("/v1/themes/t1/rename", json={"name": "Billing"}, headers=auth(tokens["admin"]))
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Billing"
+    merged = client.post("/v1/themes/merge", json={"sources": ["t3"], "into": "t1"}, headers=auth(tokens["admin"]))
+    assert merged.status_code == 200
+    into_itself = client.post("/v1/themes/merge", json={"sources": ["t1"], "into": "t1"}, headers=auth(tokens["admin"]))
+    assert into_itself.status_code == 400 and "itself" in into_itself.json()["error"]["message"]
+
+
+def test_trends_emerging_priorities_and_drivers(client, tokens):
+    read = auth(tokens["read"])
+    trends = client.get("/v1/themes/trends", params={"interval": "week", "theme_id": "t2"}, headers=read).json()
+    assert [(p["bucket"], p["conversations"]) for p in trends["points"]] == [("2026-08-31", 1), ("2026-09-07", 1)]
+    by_channel = client.get("/v1/themes/trends", params={"breakdown": "channel"}, headers=read).json()
+    assert {p["group"] for p in by_channel["points"]} >= {"chat", "email"}
+    emerging = client.get("/v1/themes/emerging", params={"recent_days": 3, "baseline_days": 7}, headers=read).json()
+    assert emerging["window"]["end"] == "2026-09-11"
+    assert all({"p_value", "q_value", "rate_ratio"} <= set(t) for t in emerging["themes"])
+    priorities = client.get("/v1/signals/priorities", params={"recent_days": 10}, headers=read).json()
+    assert priorities["formula"].startswith("100 × reach")
+    assert {p["theme_id"] for p in priorities["priorities"]} == {"t1", "t2"}
+    assert all(
+        set(p["terms"]) == {"reach", "negativity", "growth", "severity", "nps_impact"} for p in priorities["priorities"]
+    )
+    drivers = client.get("/v1/drivers/nps", params={"min_present": 5}, headers=read).json()
+    assert drivers["conversations"] == 3
+    assert all(d["status"] == "not enough data" for d in drivers["drivers"])
+    assert client.get("/v1/drivers/ces", headers=read).status_code == 400
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(client, tokens):
+    big = {"sources": ["t" + "x" * 20_000], "into": "t1"}
+    response = client.post("/v1/themes/merge", json=big, headers=auth(tokens["admin"]))
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
+def test_cors_is_off_by_default_and_follows_settings(api_store, settings, client):
+    origin = {"Origin": "https://dash.example.com", "Access-Control-Request-Method": "GET"}
+    assert "access-control-allow-origin" not in client.options("/v1/health", headers=origin).headers
+    allowed = settings.model_copy(update={"api_cors_origins": ["https://dash.example.com"]})
+    with TestClient(create_app(allowed, store=api_store)) as cors_client:
+        response = cors_client.options("/v1/health", headers=origin)
+    assert response.headers["access-control-allow-origin"] == "https://dash.example.com"
+
+
+def test_metrics_count_requests_by_route(client, tokens):
+    client.get("/v1/conversations/a", headers=auth(tokens["read"]))
+    text = client.get("/v1/metrics", headers=auth(tokens["read"])).text
+    assert 'route="/v1/conversations/{conversation_id}"' in text and 'status="200"' in text
