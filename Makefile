@@ -13,16 +13,16 @@ $(BIN)/python:
 
 # The demo analyses its corpus, so it installs the analysis stack (CPU torch from the pinned wheel).
 $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[analysis]"
+	$(BIN)/pip install --quiet -e ".[analysis,api]"
 	touch $@
 
 # The tests cover the analysis code too, so they install its stack (CPU torch from the pinned wheel).
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,analysis]"
+	$(BIN)/pip install --quiet -e ".[dev,analysis,api]"
 	touch $@ $(VENV)/.installed-runtime
 
 demo: $(VENV)/.installed-runtime
-	$(BIN)/vocmine demo --workdir $(DEMO_DIR)
+	$(BIN)/vocmine demo --workdir $(DEMO_DIR) --serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check vocmine tests bench

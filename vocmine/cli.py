@@ -404,8 +404,11 @@ def demo(
     workdir: Annotated[Path, typer.Option(help="where the corpus, store and reports go")] = Path("var/demo"),
     conversations: Annotated[int, typer.Option(min=100)] = 3200,
     seed: Annotated[int, typer.Option()] = 7,
+    serve_api: Annotated[bool, typer.Option("--serve", help="then serve the HTTP API on the demo store")] = False,
+    port: Annotated[int, typer.Option(help="port for --serve")] = 8000,
 ) -> None:
-    """Generate the bundled sample corpus, ingest it into a fresh embedded store, analyse it, show it."""
+    """Generate the bundled sample corpus, ingest it into a fresh embedded store, analyse it, fit
+    themes, show insights; with --serve, end by serving the API over it."""
     from vocmine.demo.generate import DEMO_BRAND_ACCOUNTS, DEMO_COMPANY_DOMAINS, write_corpus
 
     corpus = workdir / "corpus"
@@ -458,6 +461,38 @@ def demo(
     console.print(f"     vocmine show <id> --store sqlite:///{store_path}")
     console.print(f"     vocmine insights drivers nps --store sqlite:///{store_path}")
     console.print(f"     vocmine insights trends <theme id> --store sqlite:///{store_path}")
+    _demo_api(target, port, serve_api, store_path)
+
+
+def _demo_api(target: Store, port: int, serve_api: bool, store_path: Path) -> None:
+    from vocmine.keys import create_key
+
+    console.rule("10. HTTP API")
+    _, token = create_key(target, "demo", ["read", "review", "admin"])
+    base = f"http://127.0.0.1:{port}/v1"
+    console.print("demo API key (read, review, admin):")
+    console.print(token, markup=False, highlight=False, soft_wrap=True)
+    for path in (
+        "search?q=refund&sentiment=negative&limit=3",
+        "themes/emerging",
+        "signals/priorities",
+        "drivers/nps",
+        "themes/trends?interval=week&breakdown=channel",
+    ):
+        console.print(
+            f'curl -H "Authorization: Bearer {token}" "{base}/{path}"', markup=False, highlight=False, soft_wrap=True
+        )
+    if not serve_api:
+        console.print(f"serve it: vocmine serve --store sqlite:///{store_path} --port {port}")
+        return
+    import os
+
+    import uvicorn
+
+    target.close()
+    os.environ["VOCMINE_STORE"] = f"sqlite:///{store_path}"
+    console.print(f"serving {base} (Ctrl-C to stop)")
+    uvicorn.run("api.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _demo_themes(settings: Settings, target: Store) -> None:

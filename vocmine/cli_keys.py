@@ -33,7 +33,7 @@ def create(
         console.print_json(json.dumps({"key": key.model_dump(mode="json"), "token": token}))
         return
     console.print(f"key {key.id} ({escape(key.name)}), scopes {', '.join(key.scopes)}")
-    console.print(token, markup=False, highlight=False)
+    console.print(token, markup=False, highlight=False, soft_wrap=True)
     err.print("store the token now: only its hash is kept")
 
 

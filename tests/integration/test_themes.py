@@ -121,3 +121,20 @@ def test_discover_writes_one_line_per_input_line_in_order(tmp_path: Path) -> Non
     assert len(refunds) == 1 and len(parcels) == 1 and refunds != parcels
     summary = json.loads((tmp_path / "themes.themes.json").read_text(encoding="utf-8"))
     assert summary["texts"] == len(lines) - 1 and summary["themes"]
+
+
+def test_demo_prints_a_working_api_key_and_curl_calls(demo: tuple[Path, str]) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+
+    path, output = demo
+    token = re.search(r"vm_[0-9a-f]{12}_[A-Za-z0-9_-]+", output)
+    assert token and 'curl -H "Authorization: Bearer' in output
+    store = SQLiteStore(str(path))
+    with TestClient(create_app(Settings(store=f"sqlite:///{path}"), store=store)) as client:
+        response = client.get("/v1/themes/emerging", headers={"Authorization": f"Bearer {token.group(0)}"})
+    assert response.status_code == 200
+    assert any(t["emerging"] for t in response.json()["themes"])

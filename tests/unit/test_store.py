@@ -42,7 +42,7 @@ def filled(store):
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
     store.stats()
-    assert store.schema_version() == MIGRATIONS[-1][0] == 3
+    assert store.schema_version() == MIGRATIONS[-1][0] == 5
     mode = sqlite3.connect(tmp_path / "store.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -159,7 +159,7 @@ def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch
     monkeypatch.undo()
 
     upgraded = SQLiteStore(path)
-    assert upgraded.schema_version() == 3
+    assert upgraded.schema_version() == sqlite_module.MIGRATIONS[-1][0]
     assert upgraded.get_conversation("kept") is not None
     indexes = {row[1] for row in upgraded.conn.execute("PRAGMA index_list(turn_keys)")}
     assert "turn_keys_conversation" in indexes
