@@ -1,0 +1,167 @@
+"""Theme fitting cost at 50k segments and assignment throughput, against plain BERTopic with default
+settings on the same embeddings, measured in the same run.
+
+    python bench/topics.py --data ../shared/data [--segments 50000] [--out bench/results/topics.json]
+
+Corpus: real customer text from ../shared/data – every customer sentence (vocmine's segmenter) of
+the TWCS inbound tweets, airline tweets, restaurant reviews, CFPB complaint narratives and banking77
+queries, topped up with SemEval tweets to reach ``--segments`` – embedded once with the default
+encoder (cached in var/bench-embeddings.sqlite, so a re-run does not re-encode). The last 5,000
+vectors are held out as "new segments".
+
+Each side fits in its own fresh process, so each pays its own numba compilation (UMAP, HDBSCAN) and
+has its own peak memory:
+
+* **vocmine** – ``vocmine.analysis.topics.discover`` then ``build_model`` (UMAP 5-d, HDBSCAN with
+  the size rule, the noise pass and reassignment, c-TF-IDF keywords, centroids, hierarchy);
+  assignment of new segments = ``ThemeModel.assign`` (nearest centroid; no UMAP, no HDBSCAN);
+* **BERTopic defaults** – ``BERTopic().fit_transform(texts, embeddings)``; assignment =
+  ``BERTopic.transform(texts, embeddings)`` (UMAP transform + HDBSCAN approximate predict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+HELD_OUT = 5000
+
+
+def corpus(data: Path, size: int) -> list[str]:
+    from vocmine.analysis.journey_real import load_real_texts
+    from vocmine.analysis.segmenter import split_text
+    from vocmine.analysis.sentiment_data import load_semeval
+
+    texts: list[str] = []
+    seen: set[str] = set()
+    for text in load_real_texts(data).values():
+        for start, end in split_text(text):
+            piece = text[start:end].strip()
+            if piece and piece not in seen:
+                seen.add(piece)
+                texts.append(piece)
+    for example in load_semeval(data / "semeval_twitter_sentiment"):
+        if len(texts) >= size:
+            break
+        if example.text not in seen:
+            seen.add(example.text)
+            texts.append(example.text)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(texts))[:size]
+    return [texts[i] for i in order]
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    from vocmine.analysis.encoder import EmbeddingCache, Encoder
+
+    (ROOT / "var").mkdir(exist_ok=True)
+    return Encoder(cache=EmbeddingCache(ROOT / "var" / "bench-embeddings.sqlite")).encode(texts)
+
+
+def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
+    from vocmine.analysis.topics import DiscoveryParams, discover
+    from vocmine.analysis.topics_catalog import build_model
+
+    fit_texts, fit_vectors = texts[:-HELD_OUT], vectors[:-HELD_OUT]
+    started = time.perf_counter()
+    found = discover(fit_texts, fit_vectors, DiscoveryParams())
+    model, assigned, _ = build_model(found, fit_vectors, version="bench", encoder_version="bench", previous=None)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    model.assign(vectors[-HELD_OUT:])
+    assign_s = time.perf_counter() - started
+    return {
+        "fit_seconds": round(fit_s, 1),
+        "themes": len(model.active_ids),
+        "unassigned_share": round(sum(a is None for a in assigned) / len(assigned), 4),
+        "assign_seconds": round(assign_s, 3),
+        "assign_segments_per_s": round(HELD_OUT / assign_s, 1),
+    }
+
+
+def side_bertopic(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
+    from bertopic import BERTopic
+
+    fit_texts, fit_vectors = texts[:-HELD_OUT], vectors[:-HELD_OUT]
+    started = time.perf_counter()
+    model = BERTopic()
+    topics, _ = model.fit_transform(fit_texts, fit_vectors)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    model.transform(texts[-HELD_OUT:], vectors[-HELD_OUT:])
+    assign_s = time.perf_counter() - started
+    topics = np.asarray(topics)
+    return {
+        "fit_seconds": round(fit_s, 1),
+        "themes": len(set(topics.tolist()) - {-1}),
+        "unassigned_share": round(float((topics == -1).mean()), 4),
+        "assign_seconds": round(assign_s, 3),
+        "assign_segments_per_s": round(HELD_OUT / assign_s, 1),
+    }
+
+
+def run_side(name: str, folder: Path) -> dict[str, object]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--side", name, "--folder", str(folder)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--segments", type=int, default=50_000, help="fitted segments (+5,000 held out)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "topics.json")
+    parser.add_argument("--side", choices=["vocmine", "bertopic"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.side:
+        texts = json.loads((args.folder / "texts.json").read_text(encoding="utf-8"))
+        vectors = np.load(args.folder / "vectors.npy")
+        result = (side_vocmine if args.side == "vocmine" else side_bertopic)(texts, vectors)
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps(result))
+        return
+
+    texts = corpus(args.data, args.segments + HELD_OUT)
+    started = time.perf_counter()
+    vectors = embed(texts)
+    print(f"{len(texts):,} segments embedded in {time.perf_counter() - started:.0f}s (cached after the first run)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+        np.save(folder / "vectors.npy", vectors)
+        sides = {name: run_side(name, folder) for name in ("vocmine", "bertopic")}
+    results = {"fitted_segments": len(texts) - HELD_OUT, "new_segments": HELD_OUT, **sides}
+    ours, plain = sides["vocmine"], sides["bertopic"]
+    print(f"\n{'':22}{'vocmine':>12}{'BERTopic defaults':>20}")
+    for key in ("fit_seconds", "peak_rss_mb", "themes", "unassigned_share", "assign_segments_per_s"):
+        print(f"{key:22}{ours[key]!s:>12}{plain[key]!s:>20}")
+    results["fit_time_ratio"] = round(float(ours["fit_seconds"]) / float(plain["fit_seconds"]), 2)  # type: ignore[arg-type]
+    results["assign_speedup"] = round(
+        float(ours["assign_segments_per_s"]) / float(plain["assign_segments_per_s"]),  # type: ignore[arg-type]
+        1,
+    )
+    print(f"fit time ratio (vocmine / defaults): {results['fit_time_ratio']}")
+    print(f"assignment speed-up: {results['assign_speedup']}x")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
