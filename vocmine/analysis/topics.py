@@ -5,14 +5,19 @@ UMAP to 5 dimensions, HDBSCAN, and c-TF-IDF keywords. Serving (``ThemeModel.assi
 UMAP or HDBSCAN again – their first call in a process costs a minute of numba compilation – but
 compares a segment's vector with each theme's centroid in the original embedding space.
 
-Choices, measured on banking77 (``bench/quality.py``; figures and sensitivity in ``docs/themes.md``):
+Choices, measured on banking77 and the demo corpus (``bench/quality.py``; figures and sensitivity
+in ``docs/themes.md`` and the README):
 
 * ``min_cluster_size`` scales with the corpus: 0.3% of the fitted segments, at least 10. A fixed
-  size gives hundreds of micro-themes on large corpora (BERTopic's default 10 gives 233 on
+  size gives hundreds of micro-themes on large corpora (BERTopic's default 10 gives 300 on
   banking77's 10,003 queries) and none on small ones.
-* HDBSCAN leaves many points as noise (15% on banking77). Each one is given the theme whose centroid
-  in the UMAP space is nearest, unless its cosine similarity to that theme's centroid in the
-  embedding space is below ``min_similarity`` – those stay unassigned (theme ``None``).
+* UMAP starts from PCA, not its spectral default: the spectral solver fails at random on corpora
+  with many repeated segments and the fallback made fits differ from run to run.
+* The noise pass: HDBSCAN again over the first pass's noise with a third of the size, so a theme too
+  small corpus-wide – typically one that has only just appeared – gets a theme of its own.
+* What is still noise is given the theme whose centroid in the UMAP space is nearest, unless its
+  cosine similarity to that theme's centroid in the embedding space is below ``min_similarity`` –
+  those stay unassigned (theme ``None``).
 * Segments outside the fitting sample are assigned like new segments: the nearest centroid by
   cosine, again with ``min_similarity``.
 
