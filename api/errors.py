@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vocmine.errors import NotFoundError, StoreError, VocmineError
+from vocmine.errors import ConflictError, NotFoundError, StoreError, VocmineError
 
 log = logging.getLogger("vocmine.api")
 
@@ -48,7 +48,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(VocmineError)
     async def _vocmine(_: Request, exc: VocmineError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFoundError) else 503 if isinstance(exc, StoreError) else 400
+        status = 400
+        if isinstance(exc, NotFoundError):
+            status = 404
+        elif isinstance(exc, ConflictError):
+            status = 409
+        elif isinstance(exc, StoreError):
+            status = 503
         return error_response(status, exc.message, exc.hint)
 
     @app.exception_handler(RequestValidationError)

@@ -33,3 +33,8 @@ class StoreError(VocmineError):
 
 class NotFoundError(VocmineError):
     """A conversation or other object with the given id does not exist."""
+
+
+class ConflictError(VocmineError):
+    """The change conflicts with the object's current state (a stale revision, a move the status
+    does not allow)."""

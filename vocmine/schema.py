@@ -286,3 +286,47 @@ class ApiKey(_Record):
     scopes: list[Scope]
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+ReviewStatus = Literal["new", "in_review", "resolved", "dismissed"]
+# Allowed moves; a closed review can be reopened.
+REVIEW_TRANSITIONS: dict[str, set[str]] = {
+    "new": {"in_review", "dismissed"},
+    "in_review": {"resolved", "dismissed", "new"},
+    "resolved": {"in_review"},
+    "dismissed": {"in_review"},
+}
+
+
+class ReviewNote(_Record):
+    at: datetime
+    author: str
+    text: str
+
+
+class LabelCorrection(_Record):
+    """A reviewer's correction of a wrong label: feedback that evaluation and retraining read."""
+
+    field: Literal["sentiment", "stage", "theme"]
+    value: str  # the right label (a sentiment, a journey stage, a theme id)
+    segment_id: str | None = None  # None: the conversation-level label
+    previous: str | None = None  # what the model said
+    at: datetime | None = None
+    author: str | None = None
+
+
+class ReviewState(_Record):
+    """A flagged conversation's place in the review queue."""
+
+    conversation_id: str
+    status: ReviewStatus = "new"
+    assignee: str | None = None
+    loop_closed: bool = False  # the customer was contacted and the issue closed with them
+    loop_closed_at: datetime | None = None
+    revision: int = 0  # bumps on every change; send it back to update without overwriting others
+    max_severity: int = 0
+    signals: list[str] = Field(default_factory=list)
+    started_at: datetime | None = None
+    channel: Channel | None = None
+    notes: list[ReviewNote] = Field(default_factory=list)
+    corrections: list[LabelCorrection] = Field(default_factory=list)

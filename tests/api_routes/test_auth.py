@@ -17,6 +17,25 @@ SCOPE = {
     ("POST", "/v1/themes/merge"): "admin",
 }
 EXAMPLE_PATH = {"{conversation_id}": "a", "{theme_id}": "t1", "{metric}": "nps"}
+BODIES = {
+    "rename": {"name": "x"},
+    "merge": {"sources": ["t3"], "into": "t1"},
+    "assign": {"assignee": "ana"},
+    "status": {"status": "in_review"},
+    "notes": {"text": "called the customer"},
+    "loop-closed": {"closed": True},
+    "corrections": {"field": "sentiment", "value": "negative"},
+}
+
+
+def _scope(method: str, path: str) -> str:
+    if path.startswith("/v1/review"):
+        return "review"
+    return SCOPE.get((method, path), "read")
+
+
+def _body(method: str, path: str) -> dict[str, object] | None:
+    return BODIES[path.rsplit("/", 1)[-1]] if method == "POST" else None
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -43,7 +62,6 @@ def test_every_protected_route_is_listed():
 def test_route_refuses_missing_bad_and_revoked_keys(client, api_store, tokens, method, path):
     revoked_key, revoked = create_key(api_store, "old", ["admin"])
     api_store.revoke_api_key(revoked_key.id)
-    body = {"name": "x"} if path.endswith("rename") else {"sources": ["t3"], "into": "t1"}
     for headers in (
         {},
         {"Authorization": "Bearer not-a-key"},
@@ -53,7 +71,7 @@ def test_route_refuses_missing_bad_and_revoked_keys(client, api_store, tokens, m
         auth(revoked),
         {"X-API-Key": revoked},
     ):
-        response = client.request(method, _url(path), headers=headers, json=body if method == "POST" else None)
+        response = client.request(method, _url(path), headers=headers, json=_body(method, path))
         assert response.status_code == 401, (headers, response.text)
         assert response.json()["error"]["code"] == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
@@ -61,10 +79,9 @@ def test_route_refuses_missing_bad_and_revoked_keys(client, api_store, tokens, m
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_route_needs_its_scope(client, tokens, method, path):
-    needed = SCOPE.get((method, path), "read")
-    body = {"name": "x"} if path.endswith("rename") else {"sources": ["t3"], "into": "t1"}
+    needed = _scope(method, path)
     for scope, token in tokens.items():
-        response = client.request(method, _url(path), headers=auth(token), json=body if method == "POST" else None)
+        response = client.request(method, _url(path), headers=auth(token), json=_body(method, path))
         if scope in (needed, "admin"):
             assert response.status_code == 200, (scope, response.text)
         else:

@@ -25,6 +25,9 @@ from vocmine.schema import (
     Channel,
     Conversation,
     ConversationAnalysis,
+    LabelCorrection,
+    ReviewState,
+    ReviewStatus,
     SentimentLabel,
     Theme,
     Trajectory,
@@ -137,6 +140,26 @@ class SurveyThemes(BaseModel):
     themes: list[str]
 
 
+class ReviewQuery(BaseModel):
+    """The review queue: analysed conversations with a flag at least ``min_severity``, most severe
+    first, then newest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: ConversationFilter = Field(default_factory=ConversationFilter)
+    statuses: list[ReviewStatus] = Field(default_factory=list)
+    assignee: str | None = None
+    min_severity: int = Field(default=1, ge=0, le=5)
+    limit: int = Field(default=20, ge=1, le=1000)
+    cursor: str | None = None
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewState]
+    total: int
+    next_cursor: str | None = None
+
+
 class StoreStats(BaseModel):
     conversations: int
     turns: int
@@ -231,6 +254,33 @@ class Store(Protocol):
     def list_api_keys(self) -> list[ApiKey]: ...
 
     def revoke_api_key(self, key_id: str) -> ApiKey: ...
+
+    # Review queue (state, notes, label corrections as feedback, audit trail).
+    def review_queue(self, query: ReviewQuery) -> ReviewPage: ...
+
+    def get_review(self, conversation_id: str) -> ReviewState: ...
+
+    def update_review(
+        self,
+        conversation_id: str,
+        actor: str,
+        *,
+        status: str | None = None,
+        assignee: str | None = None,
+        unassign: bool = False,
+        loop_closed: bool | None = None,
+        expected_revision: int | None = None,
+    ) -> ReviewState:
+        """Apply the given changes; ConflictError on a stale ``expected_revision`` or a status move
+        that ``REVIEW_TRANSITIONS`` does not allow."""
+
+    def add_review_note(self, conversation_id: str, actor: str, text: str) -> ReviewState: ...
+
+    def add_label_correction(self, conversation_id: str, actor: str, correction: LabelCorrection) -> ReviewState: ...
+
+    def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def iter_label_feedback(self) -> list[tuple[str, LabelCorrection]]: ...
 
     def close(self) -> None: ...
 

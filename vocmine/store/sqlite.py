@@ -31,6 +31,7 @@ from vocmine.store.base import (
 )
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
+from vocmine.store.sqlite_review import SQLiteReviewMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -159,6 +160,43 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        6,
+        # The review queue: state per flagged conversation (created on first action), notes,
+        # label corrections (feedback for evaluation and retraining) and an audit trail.
+        """
+        CREATE TABLE reviews (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            assignee TEXT,
+            loop_closed INTEGER NOT NULL DEFAULT 0,
+            loop_closed_at TEXT,
+            revision INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX reviews_status ON reviews (status, assignee);
+        CREATE TABLE review_notes (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX review_notes_conversation ON review_notes (conversation_id);
+        CREATE TABLE label_feedback (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX label_feedback_conversation ON label_feedback (conversation_id);
+        CREATE TABLE review_events (
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX review_events_conversation ON review_events (conversation_id);
+        """,
+    ),
 ]
 
 _FILTER_COLUMNS = {
@@ -174,7 +212,7 @@ _FILTER_COLUMNS = {
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore(SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
+class SQLiteStore(SQLiteReviewMixin, SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()

@@ -1,0 +1,238 @@
+"""The review queue in the embedded store (migration 6), mixed into ``SQLiteStore``.
+
+A conversation is in the queue when its analysis raised a flag; its review row is created on the
+first action (until then it is ``new``). Every change bumps ``revision`` and writes an audit event;
+a caller that sends the revision it saw gets a ConflictError instead of overwriting someone else's
+change. The queue is ordered by the most severe flag, then newest first.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from typing import Any
+
+from vocmine.errors import ConflictError, NotFoundError
+from vocmine.schema import REVIEW_TRANSITIONS, LabelCorrection, ReviewNote, ReviewState, utcnow
+from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, decode_cursor, encode_cursor
+
+_SELECT = (
+    "SELECT c.id, a.max_severity, c.started_at, c.channel, COALESCE(r.status, 'new'), r.assignee, "
+    "COALESCE(r.loop_closed, 0), r.loop_closed_at, COALESCE(r.revision, 0), "
+    "(SELECT group_concat(signal) FROM conversation_flags f WHERE f.conversation_id = c.id) "
+    "FROM conversations c JOIN analyses a ON a.conversation_id = c.id "
+    "LEFT JOIN reviews r ON r.conversation_id = c.id "
+)
+
+
+class SQLiteReviewMixin:
+    conn: sqlite3.Connection
+    _lock: threading.RLock
+
+    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
+        raise NotImplementedError  # provided by SQLiteStore
+
+    def review_queue(self, query: ReviewQuery) -> ReviewPage:
+        where, params = self._where_sql(query.filter)
+        clauses, values = ["a.max_severity >= ?", where], [query.min_severity, *params]
+        if query.statuses:
+            clauses.append(f"COALESCE(r.status, 'new') IN ({','.join('?' * len(query.statuses))})")
+            values += query.statuses
+        if query.assignee is not None:
+            clauses.append("r.assignee = ?")
+            values.append(query.assignee)
+        condition = " AND ".join(clauses)
+        with self._lock:
+            total = self.conn.execute(
+                "SELECT COUNT(*) FROM conversations c JOIN analyses a ON a.conversation_id = c.id "
+                f"LEFT JOIN reviews r ON r.conversation_id = c.id WHERE {condition}",
+                values,
+            ).fetchone()[0]
+            page_condition, page_values = condition, list(values)
+            if query.cursor:
+                severity, started, last_id = decode_cursor(query.cursor, 3)
+                page_condition += (
+                    " AND (a.max_severity < ? OR (a.max_severity = ? AND (COALESCE(c.started_at, 0) < ? OR "
+                    "(COALESCE(c.started_at, 0) = ? AND c.id < ?))))"
+                )
+                page_values += [severity, severity, started, started, last_id]
+            rows = self.conn.execute(
+                f"{_SELECT} WHERE {page_condition} "
+                "ORDER BY a.max_severity DESC, COALESCE(c.started_at, 0) DESC, c.id DESC LIMIT ?",
+                [*page_values, query.limit + 1],
+            ).fetchall()
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        items = [_state(r) for r in rows]
+        cursor = encode_cursor([rows[-1][1], rows[-1][2] or 0, rows[-1][0]]) if more and rows else None
+        return ReviewPage(items=items, total=total, next_cursor=cursor)
+
+    def get_review(self, conversation_id: str) -> ReviewState:
+        with self._lock:
+            row = self.conn.execute(f"{_SELECT} WHERE c.id = ?", (conversation_id,)).fetchone()
+            if row is None:
+                raise _missing(conversation_id)
+            notes = self.conn.execute(
+                "SELECT at, author, text FROM review_notes WHERE conversation_id = ? ORDER BY rowid", (conversation_id,)
+            ).fetchall()
+            corrections = self.conn.execute(
+                "SELECT doc FROM label_feedback WHERE conversation_id = ? ORDER BY rowid", (conversation_id,)
+            ).fetchall()
+        return _state(row).model_copy(
+            update={
+                "notes": [ReviewNote(at=n[0], author=n[1], text=n[2]) for n in notes],
+                "corrections": [LabelCorrection.model_validate_json(c[0]) for c in corrections],
+            }
+        )
+
+    def update_review(
+        self,
+        conversation_id: str,
+        actor: str,
+        *,
+        status: str | None = None,
+        assignee: str | None = None,
+        unassign: bool = False,
+        loop_closed: bool | None = None,
+        expected_revision: int | None = None,
+    ) -> ReviewState:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._locked_state(conversation_id, expected_revision)
+                changes: dict[str, Any] = {}
+                if status is not None and status != current.status:
+                    if status not in REVIEW_TRANSITIONS[current.status]:
+                        allowed = ", ".join(sorted(REVIEW_TRANSITIONS[current.status]))
+                        raise ConflictError(
+                            f"a {current.status} review cannot become {status}", hint=f"from here: {allowed}"
+                        )
+                    changes["status"] = status
+                if unassign and current.assignee is not None:
+                    changes["assignee"] = None
+                elif assignee is not None and assignee != current.assignee:
+                    changes["assignee"] = assignee
+                if loop_closed is not None and loop_closed != current.loop_closed:
+                    changes["loop_closed"] = loop_closed
+                    changes["loop_closed_at"] = utcnow().isoformat() if loop_closed else None
+                if changes:
+                    updated = current.model_copy(update={k: v for k, v in changes.items() if k != "loop_closed_at"})
+                    closed_at = changes.get("loop_closed_at", current.loop_closed_at)
+                    self._write_state(conn, updated, closed_at)
+                    self._event(conn, actor, conversation_id, "update", changes)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return self.get_review(conversation_id)
+
+    def add_review_note(self, conversation_id: str, actor: str, text: str) -> ReviewState:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._locked_state(conversation_id, None)
+                conn.execute(
+                    "INSERT INTO review_notes VALUES (?, ?, ?, ?)", (conversation_id, utcnow().isoformat(), actor, text)
+                )
+                self._write_state(conn, current, current.loop_closed_at)
+                self._event(conn, actor, conversation_id, "note", {"length": len(text)})
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return self.get_review(conversation_id)
+
+    def add_label_correction(self, conversation_id: str, actor: str, correction: LabelCorrection) -> ReviewState:
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._locked_state(conversation_id, None)
+                stored = correction.model_copy(update={"at": utcnow(), "author": actor})
+                conn.execute("INSERT INTO label_feedback VALUES (?, ?)", (conversation_id, stored.model_dump_json()))
+                self._write_state(conn, current, current.loop_closed_at)
+                self._event(conn, actor, conversation_id, "correction", stored.model_dump(mode="json"))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return self.get_review(conversation_id)
+
+    def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT at, actor, conversation_id, action, detail FROM review_events", []
+        if conversation_id:
+            sql, params = sql + " WHERE conversation_id = ?", [conversation_id]
+        with self._lock:
+            rows = self.conn.execute(sql + " ORDER BY rowid", params).fetchall()
+        return [
+            {"at": r[0], "actor": r[1], "conversation_id": r[2], "action": r[3], "detail": json.loads(r[4])}
+            for r in rows
+        ]
+
+    def iter_label_feedback(self) -> list[tuple[str, LabelCorrection]]:
+        """Every correction with its conversation: what evaluation and retraining read."""
+        with self._lock:
+            rows = self.conn.execute("SELECT conversation_id, doc FROM label_feedback ORDER BY rowid").fetchall()
+        return [(cid, LabelCorrection.model_validate_json(doc)) for cid, doc in rows]
+
+    # ------------------------------------------------------------ helpers (inside a transaction)
+
+    def _locked_state(self, conversation_id: str, expected_revision: int | None) -> ReviewState:
+        row = self.conn.execute(f"{_SELECT} WHERE c.id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no analysed conversation {conversation_id!r}", hint="take an id from the review queue"
+            )
+        state = _state(row)
+        if expected_revision is not None and expected_revision != state.revision:
+            raise ConflictError(
+                f"the review of {conversation_id} changed since revision {expected_revision} (now {state.revision})",
+                hint="reload it and apply your change again",
+            )
+        return state
+
+    def _write_state(self, conn: sqlite3.Connection, state: ReviewState, loop_closed_at: object) -> None:
+        closed_at = loop_closed_at.isoformat() if hasattr(loop_closed_at, "isoformat") else loop_closed_at
+        conn.execute(
+            "INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.conversation_id,
+                state.status,
+                state.assignee,
+                int(state.loop_closed),
+                closed_at,
+                state.revision + 1,
+                utcnow().isoformat(),
+            ),
+        )
+
+    def _event(self, conn: sqlite3.Connection, actor: str, conversation_id: str, action: str, detail: Any) -> None:
+        conn.execute(
+            "INSERT INTO review_events VALUES (?, ?, ?, ?, ?)",
+            (utcnow().isoformat(), actor, conversation_id, action, json.dumps(detail, default=str)),
+        )
+
+
+def _missing(conversation_id: str) -> NotFoundError:
+    return NotFoundError(f"no analysed conversation {conversation_id!r}", hint="take an id from the review queue")
+
+
+def _state(row: tuple) -> ReviewState:  # type: ignore[type-arg]
+    cid, severity, started, channel, status, assignee, closed, closed_at, revision, signals = row
+    from vocmine.store.sqlite import _datetime
+
+    return ReviewState(
+        conversation_id=cid,
+        status=status,
+        assignee=assignee,
+        loop_closed=bool(closed),
+        loop_closed_at=closed_at,
+        revision=revision,
+        max_severity=severity,
+        signals=sorted(signals.split(",")) if signals else [],
+        started_at=_datetime(started),
+        channel=channel,
+    )
