@@ -18,7 +18,7 @@ from api import errors
 from api.deps import require
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
-from api.routes import conversations, health, insights, review, search, themes
+from api.routes import agents, conversations, health, insights, review, search, themes
 from vocmine.settings import Settings
 from vocmine.store.base import Store, open_store
 
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
     app.include_router(health.router)
     # insights before themes: /themes/trends must not be read as the theme id "trends".
-    for module in (conversations, search, insights, themes, review):
+    for module in (conversations, search, insights, themes, review, agents):
         app.include_router(module.router)
 
     @app.get("/v1/openapi.json", include_in_schema=False, dependencies=[Depends(require("read"))])

@@ -120,3 +120,11 @@ def test_metrics_count_requests_by_route(client, tokens):
     client.get("/v1/conversations/a", headers=auth(tokens["read"]))
     text = client.get("/v1/metrics", headers=auth(tokens["read"])).text
     assert 'route="/v1/conversations/{conversation_id}"' in text and 'status="200"' in text
+
+
+def test_agents_view_is_framed_as_coaching(client, tokens, api_store):
+    api_store.conn.execute("UPDATE conversations SET agent_id = 'ana' WHERE id IN ('a', 'b')")
+    body = client.get("/v1/agents", params={"by": "agent"}, headers=auth(tokens["read"])).json()
+    assert "not a ranking" in body["note"]
+    (ana,) = body["points"]
+    assert ana["key"] == "ana" and ana["conversations"] == 2 and ana["flag_rate"] == 0.5

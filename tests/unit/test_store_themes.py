@@ -122,3 +122,30 @@ def test_aggregates_count_conversations_once_and_segments_each(store):
     assert set(survey) == {"a", "b", "c"}
     assert survey["a"].themes == ["t1", "t2"] and survey["a"].nps == 0
     assert store.theme_aggregates(ConversationFilter(channels=["email"]))[0].theme_id == "t1"
+
+
+def test_agent_aggregates_feed_the_coaching_view(store):
+    from tests.unit.test_store_analysis import analysis as make_analysis
+    from vocmine.insights.agents import agent_view
+
+    conversations = [
+        _conversation("a", 0, ["bill wrong", "thanks"]).model_copy(update={"agent_id": "ana", "team_id": "billing"}),
+        _conversation("b", 1, ["app broken"]).model_copy(update={"agent_id": "ana", "team_id": "billing"}),
+        _conversation("c", 8, ["slow", "still slow"]).model_copy(update={"agent_id": "bo", "team_id": "billing"}),
+    ]
+    store.upsert_conversations(conversations)
+    analyses = [
+        make_analysis(conversations[0], label="negative", flags=("escalation",)),  # improved trajectory
+        make_analysis(conversations[1], label="positive"),
+        make_analysis(conversations[2], label="negative"),
+    ]
+    store.write_analyses(analyses, [vectors(len(a.segments)) for a in analyses])
+    points = {p.key: p for p in agent_view(store.agent_aggregates("agent"))}
+    assert points["ana"].conversations == 2 and points["ana"].flag_rate == 0.5
+    assert points["ana"].mean_sentiment == 0.0  # -0.8 and +0.8
+    assert points["ana"].improved_share == 1.0 and points["ana"].with_trajectory == 1
+    team = agent_view(store.agent_aggregates("team", interval="week"))
+    assert [(p.key, p.bucket, p.conversations) for p in team] == [
+        ("billing", "2026-08-31", 2),
+        ("billing", "2026-09-07", 1),
+    ]

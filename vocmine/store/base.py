@@ -123,6 +123,20 @@ class ThemeAggregate(BaseModel):
     severity_sum: int  # sum over conversations of their most severe flag (0 when none)
 
 
+class AgentAggregate(BaseModel):
+    """Per agent (or team) and bucket: what coaching views are made of."""
+
+    key: str  # the agent or team id
+    bucket: str | None = None
+    conversations: int
+    sentiment_sum: float  # over conversations with a sentiment
+    with_sentiment: int
+    with_trajectory: int  # two or more customer turns
+    improved: int
+    worsened: int
+    flagged: int
+
+
 class ConversationTotal(BaseModel):
     """Analysed conversations per bucket and group: the denominators of theme shares."""
 
@@ -242,6 +256,10 @@ class Store(Protocol):
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
     ) -> list[ConversationTotal]: ...
+
+    def agent_aggregates(
+        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+    ) -> list[AgentAggregate]: ...
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         """Analysed conversations with an NPS or CSAT score, with their themes."""

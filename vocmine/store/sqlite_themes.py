@@ -14,13 +14,14 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Theme, utcnow
 from vocmine.store.base import (
+    AgentAggregate,
     Breakdown,
     ConversationFilter,
     ConversationTotal,
@@ -251,6 +252,36 @@ class SQLiteThemesMixin:
         with self._lock:
             rows = self.conn.execute(sql, params).fetchall()
         return [ConversationTotal(bucket=r[0], group=r[1], conversations=r[2]) for r in rows]
+
+    def agent_aggregates(
+        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+    ) -> list[AgentAggregate]:
+        where, params = self._where_sql(filter or ConversationFilter())
+        column = GROUPS[by]
+        bucket = BUCKETS[interval] if interval else "NULL"
+        sql = (
+            f"SELECT {column} AS who, {bucket} AS bucket, COUNT(*), COALESCE(SUM(a.sentiment_score), 0), "
+            "COUNT(a.sentiment_score), COUNT(a.trajectory), SUM(a.trajectory = 'improved'), "
+            "SUM(a.trajectory = 'worsened'), SUM(a.max_severity > 0) "
+            f"FROM conversations c JOIN analyses a ON a.conversation_id = c.id WHERE {where} AND {column} IS NOT NULL "
+            f"{'AND c.started_at IS NOT NULL' if interval else ''} GROUP BY who, bucket ORDER BY who, bucket"
+        )
+        with self._lock:
+            rows = self.conn.execute(sql, params).fetchall()
+        return [
+            AgentAggregate(
+                key=r[0],
+                bucket=r[1],
+                conversations=r[2],
+                sentiment_sum=float(r[3]),
+                with_sentiment=r[4],
+                with_trajectory=r[5],
+                improved=r[6] or 0,
+                worsened=r[7] or 0,
+                flagged=r[8] or 0,
+            )
+            for r in rows
+        ]
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         where, params = self._where_sql(filter or ConversationFilter())
