@@ -25,12 +25,12 @@ demo: $(VENV)/.installed-runtime
 	$(BIN)/vocmine demo --workdir $(DEMO_DIR) --serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check vocmine tests bench
+	$(BIN)/ruff check vocmine api tests bench
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check vocmine tests bench
-	$(BIN)/ruff format --check vocmine tests bench
+	$(BIN)/ruff check vocmine api tests bench
+	$(BIN)/ruff format --check vocmine api tests bench
 
 bench-ingest: $(VENV)/.installed-runtime
 	$(BIN)/python bench/ingest.py --shared ../shared/data

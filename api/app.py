@@ -18,9 +18,24 @@ from api import errors
 from api.deps import require
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
-from api.routes import agents, conversations, health, insights, review, search, themes
+from api.routes import agents, conversations, health, ingest, insights, review, search, themes
+from vocmine.analysis.pipeline import Analyzer
+from vocmine.ingest_api import JobRunner
 from vocmine.settings import Settings
 from vocmine.store.base import Store, open_store
+
+
+def _load_analyzer(settings: Settings, store: Store) -> Analyzer:
+    """The analysis models, loaded once at start-up (one warm-up call) rather than on the first
+    request."""
+    from vocmine.analyze import build_analyzer
+    from vocmine.schema import Conversation, Turn
+
+    analyzer = build_analyzer(settings, store=store)
+    analyzer.analyse(
+        [Conversation(id="warm-up", channel="chat", source="api", turns=[Turn(role="customer", text="hi")])]
+    )
+    return analyzer
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -31,6 +46,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.store is None:
             app.state.store = open_store(settings.store)
+        app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
         yield
         if owns_store and app.state.store is not None:
             app.state.store.close()
@@ -46,6 +62,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.analyzer = None
+    app.state.jobs = JobRunner(settings, lambda: app.state.store, lambda: app.state.analyzer)
     errors.install(app)
     metrics = Metrics()
     app.state.metrics = metrics
@@ -60,7 +78,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
     app.include_router(health.router)
     # insights before themes: /themes/trends must not be read as the theme id "trends".
-    for module in (conversations, search, insights, themes, review, agents):
+    for module in (conversations, search, insights, themes, review, agents, ingest):
         app.include_router(module.router)
 
     @app.get("/v1/openapi.json", include_in_schema=False, dependencies=[Depends(require("read"))])

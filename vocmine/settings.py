@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     )
     api_max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="larger request bodies get a 413")
     api_max_page_size: int = Field(default=200, ge=1, le=1000)
+    api_max_batch: int = Field(default=1000, ge=1, le=100_000, description="conversations per ingest request")
+    api_load_models: bool = Field(
+        default=True, description="load the analysis models at start-up so ingested conversations are analysed"
+    )
 
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import get_settings, get_store
@@ -22,7 +22,9 @@ def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
-def ready(store: Annotated[Store, Depends(get_store)], settings: Annotated[Settings, Depends(get_settings)]):  # type: ignore[no-untyped-def]
+def ready(
+    request: Request, store: Annotated[Store, Depends(get_store)], settings: Annotated[Settings, Depends(get_settings)]
+):  # type: ignore[no-untyped-def]
     """The store answers and the analysis models can be loaded; 503 names what is down."""
     checks: dict[str, str] = {}
     try:
@@ -38,6 +40,8 @@ def ready(store: Annotated[Store, Depends(get_store)], settings: Annotated[Setti
 
         JourneyHead.load(DEFAULT_HEAD if settings.journey_head == "shipped" else Path(settings.journey_head))
         SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
+        if settings.api_load_models and request.app.state.analyzer is None:
+            raise RuntimeError("analysis models not loaded")
         checks["models"] = "ok"
     except Exception as exc:
         checks["models"] = f"down: {exc}"

@@ -46,7 +46,13 @@ def tokens(api_store: SQLiteStore) -> dict[str, str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store=f"sqlite:///{tmp_path / 'api.sqlite'}", api_max_body_bytes=10_000, api_max_page_size=50)
+    return Settings(
+        store=f"sqlite:///{tmp_path / 'api.sqlite'}",
+        api_max_body_bytes=10_000,
+        api_max_page_size=50,
+        api_load_models=False,  # route tests need no models; tests/integration/test_api_ingest.py loads them
+        report_dir=str(tmp_path / "reports"),
+    )
 
 
 @pytest.fixture

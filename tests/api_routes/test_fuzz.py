@@ -4,6 +4,8 @@ schema (status code documented, body valid)."""
 
 from __future__ import annotations
 
+import tempfile
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -22,7 +24,8 @@ def _app():  # type: ignore[no-untyped-def]
     _seed(store, ROWS)
     store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
     _, token = create_key(store, "fuzz", ["admin"])
-    return create_app(Settings(store="sqlite:///:memory:"), store=store), token
+    settings = Settings(store="sqlite:///:memory:", api_load_models=False, report_dir=tempfile.mkdtemp())
+    return create_app(settings, store=store), token
 
 
 APP, TOKEN = _app()

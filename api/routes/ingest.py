@@ -1,0 +1,88 @@
+"""Ingestion over HTTP: a JSON batch analysed and indexed at once with a result per record, and
+file uploads (any format the CLI reads) processed as background jobs with progress and a report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from api.deps import get_settings, get_store, require
+from api.errors import ApiError
+from api.routes.themes import NOT_FOUND
+from vocmine.ingest_api import RecordResult, ingest_batch
+from vocmine.settings import Settings
+from vocmine.store.base import Store
+
+router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require("ingest"))])
+
+
+class Batch(BaseModel):
+    conversations: list[dict[str, Any]] = Field(description="conversation records in vocmine's JSON (docs/formats.md)")
+
+
+class BatchResult(BaseModel):
+    stored: int
+    updated: int
+    duplicate: int
+    rejected: int
+    analysed: int
+    results: list[RecordResult]
+
+
+class JobView(BaseModel):
+    id: str
+    state: str
+    files: list[str]
+    created_at: str
+    finished_at: str | None
+    current_file: str | None
+    bytes_read: int
+    analysed: int
+    report: dict[str, Any] | None
+    error: str | None
+
+
+def _job_view(job: Any) -> JobView:
+    data = asdict(job)
+    data["created_at"] = job.created_at.isoformat()
+    data["finished_at"] = job.finished_at.isoformat() if job.finished_at else None
+    return JobView(**data)
+
+
+@router.post("/ingest/conversations", response_model=BatchResult, responses=NOT_FOUND)
+def ingest_conversations(
+    body: Batch,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> BatchResult:
+    """Store (redacted, deduplicated) and analyse a batch; one result per record, in order."""
+    if len(body.conversations) > settings.api_max_batch:
+        raise ApiError(400, f"{len(body.conversations)} conversations is over {settings.api_max_batch} per request",
+                       "split the batch")  # fmt: skip
+    results = ingest_batch(body.conversations, settings, store, request.app.state.analyzer)
+    count = {k: sum(r.outcome == k for r in results) for k in ("stored", "updated", "duplicate", "rejected")}
+    return BatchResult(**count, analysed=sum(r.analysed for r in results), results=results)
+
+
+@router.post("/ingest/files", response_model=JobView, status_code=202, responses=NOT_FOUND)
+def ingest_files(request: Request, files: Annotated[list[UploadFile], File(description="files to ingest")]) -> JobView:
+    """Start a background job over uploaded files; poll GET /v1/jobs/{id}."""
+    if not files:
+        raise ApiError(400, "no files uploaded", "send one or more multipart 'files' parts")
+    job = request.app.state.jobs.submit([(f.filename or "", f.file) for f in files])
+    return _job_view(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobView, responses=NOT_FOUND)
+def get_job(job_id: str, request: Request) -> JobView:
+    """A job's state and progress; its ingestion report when done."""
+    job = request.app.state.jobs.jobs.get(job_id)
+    if job is None:
+        raise ApiError(
+            404, f"no job {job_id!r}", "jobs live in the API process that ran them; resubmit if it restarted"
+        )
+    return _job_view(job)

@@ -1,0 +1,80 @@
+"""Ingestion over HTTP with the real models loaded at start-up: a JSON batch with a result per
+record, and a file upload processed as a background job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from tests.conftest import DATA
+from vocmine.keys import create_key
+from vocmine.settings import Settings
+from vocmine.store.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("api")
+    store = SQLiteStore(str(folder / "store.sqlite"))
+    _, token = create_key(store, "ingest", ["ingest", "read"])
+    settings = Settings(store=f"sqlite:///{folder / 'store.sqlite'}", report_dir=str(folder / "reports"))
+    with TestClient(create_app(settings, store=store)) as client:
+        yield client, {"Authorization": f"Bearer {token}"}, store
+
+
+def test_models_are_loaded_at_start_up(served):
+    client, _, _ = served
+    assert client.get("/v1/ready").json()["checks"]["models"] == "ok"
+
+
+def test_batch_gives_a_result_per_record_and_analyses_what_it_stored(served):
+    client, headers, store = served
+    good = {
+        "id": "chat-api-1",
+        "channel": "chat",
+        "source": "api",
+        "turns": [
+            {"role": "customer", "text": "I was charged twice, call me on +44 7700 900123. I want to speak to a manager NOW."},
+            {"role": "agent", "text": "Sorry, I've refunded the second charge."},
+        ],
+    }
+    batch = [good, {"id": "broken", "channel": "fax", "turns": []}, good]
+    response = client.post("/v1/ingest/conversations", json={"conversations": batch}, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert [(r["index"], r["outcome"]) for r in body["results"]] == [(0, "stored"), (1, "rejected"), (2, "duplicate")]
+    assert "channel" in body["results"][1]["error"]
+    assert body["analysed"] == 1 and body["results"][0]["analysed"]
+    stored = store.get_conversation("chat-api-1")
+    assert stored is not None and "7700 900123" not in stored.turns[0].text  # redacted before storing
+    analysis = store.get_analyses(["chat-api-1"])["chat-api-1"]
+    assert "escalation" in {f.signal for f in analysis.flags}
+    again = client.post("/v1/ingest/conversations", json={"conversations": [good]}, headers=headers).json()
+    assert again["duplicate"] == 1 and again["analysed"] == 0
+
+
+def test_upload_runs_as_a_job_with_a_report(served):
+    client, headers, store = served
+    path = Path(DATA) / "chat" / "native.jsonl"
+    with path.open("rb") as handle:
+        started = client.post(
+            "/v1/ingest/files", files=[("files", (path.name, handle, "application/json"))], headers=headers
+        )
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    for _ in range(120):
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert job["state"] == "done", job
+    records = job["report"]["records"]
+    assert records["read"] == records["stored"] + records["duplicate"] + records["rejected"]
+    assert records["stored"] > 0 and job["analysed"] > 0
+    assert store.analysis_stats().analysed == store.stats().conversations
