@@ -18,7 +18,8 @@ from api import errors
 from api.deps import require
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
-from api.routes import agents, conversations, health, ingest, insights, review, search, themes
+from api.routes import agents, alerts, conversations, health, ingest, insights, review, search, themes
+from vocmine.alerts import Notifier, alert_conversations
 from vocmine.analysis.pipeline import Analyzer
 from vocmine.ingest_api import JobRunner
 from vocmine.settings import Settings
@@ -38,6 +39,15 @@ def _load_analyzer(settings: Settings, store: Store) -> Analyzer:
     return analyzer
 
 
+def _alerting(app: FastAPI):  # type: ignore[no-untyped-def]
+    """Conversation alert rules, applied to what the API ingests and analyses."""
+
+    def apply(analysed):  # type: ignore[no-untyped-def]
+        alert_conversations(app.state.store, analysed, app.state.notifier)
+
+    return apply
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     owns_store = store is None
@@ -47,6 +57,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if app.state.store is None:
             app.state.store = open_store(settings.store)
         app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
+        app.state.notifier = Notifier(app.state.store)
         yield
         if owns_store and app.state.store is not None:
             app.state.store.close()
@@ -63,7 +74,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.analyzer = None
-    app.state.jobs = JobRunner(settings, lambda: app.state.store, lambda: app.state.analyzer)
+    app.state.notifier = Notifier(store) if store is not None else None
+    app.state.jobs = JobRunner(settings, lambda: app.state.store, lambda: app.state.analyzer, lambda: _alerting(app))
     errors.install(app)
     metrics = Metrics()
     app.state.metrics = metrics
@@ -78,7 +90,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
     app.include_router(health.router)
     # insights before themes: /themes/trends must not be read as the theme id "trends".
-    for module in (conversations, search, insights, themes, review, agents, ingest):
+    for module in (conversations, search, insights, themes, review, agents, ingest, alerts):
         app.include_router(module.router)
 
     @app.get("/v1/openapi.json", include_in_schema=False, dependencies=[Depends(require("read"))])

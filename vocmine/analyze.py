@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 
 from vocmine.analysis.pipeline import Analyzer
-from vocmine.schema import Conversation
+from vocmine.schema import Conversation, ConversationAnalysis
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, Store, versions_key
 
@@ -95,9 +95,11 @@ def analyze_store(
     filter: ConversationFilter | None = None,
     redo: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    on_results: Callable[[list[tuple[Conversation, ConversationAnalysis]]], None] | None = None,
 ) -> AnalyzeReport:
     """Analyse what needs it (or everything with ``redo``) and write the results; ``on_batch`` gets
-    the number of conversations each written batch held."""
+    the number of conversations each written batch held, ``on_results`` the batch's conversations
+    with their analyses (alerts use it)."""
     started = time.perf_counter()
     report = AnalyzeReport(model_versions=analyzer.model_versions)
     key = versions_key(report.model_versions)
@@ -111,6 +113,8 @@ def analyze_store(
         clock = time.perf_counter()
         store.write_analyses([a for a, _ in results], [v for _, v in results])
         writing += time.perf_counter() - clock
+        if on_results:
+            on_results([(c, a) for c, (a, _) in zip(batch, results, strict=True)])
         for analysis, _ in results:
             report.conversations += 1
             report.segments += len(analysis.segments)

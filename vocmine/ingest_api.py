@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from vocmine.analysis.pipeline import Analyzer
 from vocmine.analyze import analyze_store
 from vocmine.ingest.prepare import Preparer
-from vocmine.schema import Conversation, utcnow
+from vocmine.schema import Conversation, ConversationAnalysis, utcnow
 from vocmine.service import default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, Store, UpsertOutcome
@@ -41,8 +41,15 @@ class RecordResult:
     analysed: bool = False
 
 
+OnAnalysed = Callable[[list[tuple[Conversation, ConversationAnalysis]]], None]
+
+
 def ingest_batch(
-    records: Sequence[dict[str, Any]], settings: Settings, store: Store, analyzer: Analyzer | None
+    records: Sequence[dict[str, Any]],
+    settings: Settings,
+    store: Store,
+    analyzer: Analyzer | None,
+    on_analysed: OnAnalysed | None = None,
 ) -> list[RecordResult]:
     """Validate, redact and store each record (vocmine's conversation JSON), then analyse what was
     stored or changed. A bad record is rejected with its index and reason; the others go on."""
@@ -70,6 +77,8 @@ def ingest_batch(
     if analyzer is not None and changed:
         analysed = analyzer.analyse(changed)
         store.write_analyses([a for a, _ in analysed], [v for _, v in analysed])
+        if on_analysed:
+            on_analysed([(c, a) for c, (a, _) in zip(changed, analysed, strict=True)])
         done = {c.id for c in changed}
         for result in results:
             result.analysed = result.id in done and result.outcome in ("stored", "updated")
@@ -97,11 +106,18 @@ class JobRunner:
     """Runs upload jobs one at a time on a background thread (SQLite has one writer anyway) and keeps
     their state in memory; a job's files live in a temporary folder removed when it ends."""
 
-    def __init__(self, settings: Settings, store: Callable[[], Store], analyzer: Callable[[], Analyzer | None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Callable[[], Store],
+        analyzer: Callable[[], Analyzer | None],
+        on_analysed: Callable[[], OnAnalysed | None] = lambda: None,
+    ) -> None:
         # Callables, because the app opens its store and loads its models when it starts, after this.
         self.settings = settings
         self.store = store
         self.analyzer = analyzer
+        self.on_analysed = on_analysed
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -135,8 +151,13 @@ class JobRunner:
                 job.report = report.to_dict()
                 analyzer = self.analyzer()
                 if analyzer is not None:
-                    result = analyze_store(store, analyzer, batch_size=self.settings.analysis_batch,
-                                           filter=ConversationFilter())  # fmt: skip
+                    result = analyze_store(
+                        store,
+                        analyzer,
+                        batch_size=self.settings.analysis_batch,
+                        filter=ConversationFilter(),
+                        on_results=self.on_analysed(),
+                    )
                     job.analysed = result.conversations
                 job.state = "done"
             except Exception as exc:  # the job reports any failure to its caller

@@ -330,3 +330,31 @@ class ReviewState(_Record):
     channel: Channel | None = None
     notes: list[ReviewNote] = Field(default_factory=list)
     corrections: list[LabelCorrection] = Field(default_factory=list)
+
+
+class AlertRule(_Record):
+    """A rule that puts matching conversations in the review queue and may notify a webhook.
+
+    ``kind = "conversation"``: every condition given must hold for a newly analysed conversation
+    (lists mean any of). ``kind = "theme_spike"``: a theme (``theme_id``, or any) is emerging in the
+    recent window with at least ``min_rate_ratio``; its recent conversations enter the queue."""
+
+    id: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["conversation", "theme_spike"] = "conversation"
+    channels: list[Channel] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    account_ids: list[str] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(default_factory=dict)  # e.g. {"account_tier": "high"}
+    sentiments: list[SentimentLabel] = Field(default_factory=list)
+    max_sentiment_score: float | None = Field(default=None, ge=-1, le=1)  # e.g. -0.7: extreme negative
+    signals: list[str] = Field(default_factory=list)
+    min_severity: int | None = Field(default=None, ge=1, le=5)
+    theme_id: str | None = None
+    min_rate_ratio: float = Field(default=2.0, ge=1)
+    recent_days: int = Field(default=7, ge=1, le=366)
+    baseline_days: int = Field(default=28, ge=1, le=1830)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    created_at: datetime | None = None

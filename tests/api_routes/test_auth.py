@@ -16,7 +16,13 @@ SCOPE = {
     ("POST", "/v1/themes/{theme_id}/rename"): "admin",
     ("POST", "/v1/themes/merge"): "admin",
 }
-EXAMPLE_PATH = {"{conversation_id}": "a", "{theme_id}": "t1", "{metric}": "nps", "{job_id}": "no-such-job"}
+EXAMPLE_PATH = {
+    "{conversation_id}": "a",
+    "{theme_id}": "t1",
+    "{metric}": "nps",
+    "{job_id}": "no-such-job",
+    "{rule_id}": "rule-none",
+}
 BODIES = {
     "rename": {"name": "x"},
     "merge": {"sources": ["t3"], "into": "t1"},
@@ -26,6 +32,8 @@ BODIES = {
     "loop-closed": {"closed": True},
     "corrections": {"field": "sentiment", "value": "negative"},
     "conversations": {"conversations": []},
+    "rules": {"name": "escalations", "signals": ["escalation"]},
+    "evaluate": None,
 }
 
 
@@ -34,6 +42,8 @@ def _scope(method: str, path: str) -> str:
         return "review"
     if path.startswith(("/v1/ingest", "/v1/jobs")):
         return "ingest"
+    if path.startswith("/v1/alerts"):
+        return "admin"
     return SCOPE.get((method, path), "read")
 
 
@@ -89,9 +99,10 @@ def test_route_needs_its_scope(client, tokens, method, path):
     for scope, token in tokens.items():
         response = _send(client, method, path, auth(token))
         if scope in (needed, "admin"):
-            # The route ran: its answer, or its own 404 for the example job id.
-            assert response.status_code in (200, 202) or (path.endswith("{job_id}") and response.status_code == 404)
-            assert response.status_code != 404 or "no job" in response.json()["error"]["message"]
+            # The route ran: its answer, or its own 404 for the example job or rule id.
+            placeholder = path.endswith(("{job_id}", "{rule_id}"))
+            assert response.status_code in (200, 201, 202, 204) or (placeholder and response.status_code == 404)
+            assert response.status_code != 404 or response.json()["error"]["message"].startswith(("no job", "no alert"))
         else:
             assert response.status_code == 403, (scope, response.text)
             assert needed in response.json()["error"]["message"]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api import create_app
 from tests.conftest import DATA
 from vocmine.keys import create_key
+from vocmine.schema import AlertRule
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore
 
@@ -40,10 +41,14 @@ def test_batch_gives_a_result_per_record_and_analyses_what_it_stored(served):
         "channel": "chat",
         "source": "api",
         "turns": [
-            {"role": "customer", "text": "I was charged twice, call me on +44 7700 900123. I want to speak to a manager NOW."},
+            {
+                "role": "customer",
+                "text": "I was charged twice, call me on +44 7700 900123. I want to speak to a manager NOW.",
+            },
             {"role": "agent", "text": "Sorry, I've refunded the second charge."},
         ],
     }
+    store.save_alert_rule(AlertRule(id="rule-esc", name="escalations", signals=["escalation"]))
     batch = [good, {"id": "broken", "channel": "fax", "turns": []}, good]
     response = client.post("/v1/ingest/conversations", json={"conversations": batch}, headers=headers)
     assert response.status_code == 200
@@ -55,6 +60,8 @@ def test_batch_gives_a_result_per_record_and_analyses_what_it_stored(served):
     assert stored is not None and "7700 900123" not in stored.turns[0].text  # redacted before storing
     analysis = store.get_analyses(["chat-api-1"])["chat-api-1"]
     assert "escalation" in {f.signal for f in analysis.flags}
+    # The alert rule ran on what was just analysed and put it in the review queue.
+    assert [e["action"] for e in store.review_events("chat-api-1")] == ["alert"]
     again = client.post("/v1/ingest/conversations", json={"conversations": [good]}, headers=headers).json()
     assert again["duplicate"] == 1 and again["analysed"] == 0
 

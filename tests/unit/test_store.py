@@ -42,7 +42,7 @@ def filled(store):
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
     store.stats()
-    assert store.schema_version() == MIGRATIONS[-1][0] == 6
+    assert store.schema_version() == MIGRATIONS[-1][0] == 7
     mode = sqlite3.connect(tmp_path / "store.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vocmine.errors import ConfigError
 from vocmine.schema import (
+    AlertRule,
     ApiKey,
     Channel,
     Conversation,
@@ -299,6 +300,21 @@ class Store(Protocol):
     def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]: ...
 
     def iter_label_feedback(self) -> list[tuple[str, LabelCorrection]]: ...
+
+    def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool: ...
+
+    # Alerts.
+    def save_alert_rule(self, rule: AlertRule) -> None: ...
+
+    def list_alert_rules(self) -> list[AlertRule]: ...
+
+    def delete_alert_rule(self, rule_id: str) -> None: ...
+
+    def record_delivery(
+        self, rule_id: str, conversation_id: str, status: str, attempts: int, error: str | None
+    ) -> None: ...
+
+    def list_deliveries(self, rule_id: str | None = None) -> list[dict[str, Any]]: ...
 
     def close(self) -> None: ...
 

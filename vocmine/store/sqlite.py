@@ -197,6 +197,21 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX review_events_conversation ON review_events (conversation_id);
         """,
     ),
+    (
+        7,
+        # Alert rules (the record as JSON) and every webhook delivery attempt's outcome.
+        """
+        CREATE TABLE alert_rules (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+        CREATE TABLE alert_deliveries (
+            at TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            error TEXT
+        );
+        """,
+    ),
 ]
 
 _FILTER_COLUMNS = {

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from vocmine.errors import ConflictError, NotFoundError
-from vocmine.schema import REVIEW_TRANSITIONS, LabelCorrection, ReviewNote, ReviewState, utcnow
+from vocmine.schema import REVIEW_TRANSITIONS, AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
 from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, decode_cursor, encode_cursor
 
 _SELECT = (
@@ -160,6 +160,56 @@ class SQLiteReviewMixin:
                 conn.execute("ROLLBACK")
                 raise
         return self.get_review(conversation_id)
+
+    def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool:
+        """Put a conversation in the queue (an alert fired); False if it already had a review."""
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._locked_state(conversation_id, None)
+                exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
+                if not exists:
+                    self._write_state(conn, current, None)
+                self._event(conn, actor, conversation_id, "alert", {"reason": reason})
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return not exists
+
+    # Alert rules and webhook deliveries.
+    def save_alert_rule(self, rule: AlertRule) -> None:
+        with self._lock:
+            self.conn.execute("INSERT OR REPLACE INTO alert_rules VALUES (?, ?)", (rule.id, rule.model_dump_json()))
+
+    def list_alert_rules(self) -> list[AlertRule]:
+        with self._lock:
+            rows = self.conn.execute("SELECT doc FROM alert_rules ORDER BY id").fetchall()
+        return [AlertRule.model_validate_json(r[0]) for r in rows]
+
+    def delete_alert_rule(self, rule_id: str) -> None:
+        with self._lock:
+            if not self.conn.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)).rowcount:
+                raise NotFoundError(f"no alert rule {rule_id!r}", hint="list them with GET /v1/alerts/rules")
+
+    def record_delivery(
+        self, rule_id: str, conversation_id: str, status: str, attempts: int, error: str | None
+    ) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, ?, ?)",
+                (utcnow().isoformat(), rule_id, conversation_id, status, attempts, error),
+            )
+
+    def list_deliveries(self, rule_id: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT at, rule_id, conversation_id, status, attempts, error FROM alert_deliveries", []
+        if rule_id:
+            sql, params = sql + " WHERE rule_id = ?", [rule_id]
+        with self._lock:
+            rows = self.conn.execute(sql + " ORDER BY rowid", params).fetchall()
+        keys = ("at", "rule_id", "conversation_id", "status", "attempts", "error")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         sql, params = "SELECT at, actor, conversation_id, action, detail FROM review_events", []
