@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             app.state.store = open_store(settings.store)
         app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
         app.state.notifier = Notifier(app.state.store)
+        if app.state.analyzer is not None and app.state.embed is None:
+            analyzer = app.state.analyzer
+            app.state.embed = lambda texts: analyzer.segment_outputs(list(texts))[0]
         yield
         if owns_store and app.state.store is not None:
             app.state.store.close()
@@ -74,8 +77,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.analyzer = None
+    app.state.embed = None  # text → vectors for semantic search; set from the analyzer at start-up
     app.state.notifier = Notifier(store) if store is not None else None
-    app.state.jobs = JobRunner(settings, lambda: app.state.store, lambda: app.state.analyzer, lambda: _alerting(app))
+    app.state.on_analysed = _alerting(app)  # what runs on every conversation the API analyses
+    app.state.jobs = JobRunner(
+        settings, lambda: app.state.store, lambda: app.state.analyzer, lambda: app.state.on_analysed
+    )
     errors.install(app)
     metrics = Metrics()
     app.state.metrics = metrics

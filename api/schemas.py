@@ -43,9 +43,10 @@ class SearchHitView(BaseModel):
 
 
 class SearchResults(BaseModel):
-    total: int
+    total: int  # every match for text search; the fused list's length for hybrid; -1 (unbounded) for semantic
     hits: list[SearchHitView]
     next_cursor: str | None
+    facets: dict[str, dict[str, int]] | None = None
 
 
 class ThemeSummary(BaseModel):

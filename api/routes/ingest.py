@@ -63,9 +63,8 @@ def ingest_conversations(
     if len(body.conversations) > settings.api_max_batch:
         raise ApiError(400, f"{len(body.conversations)} conversations is over {settings.api_max_batch} per request",
                        "split the batch")  # fmt: skip
-    from api.app import _alerting
-
-    results = ingest_batch(body.conversations, settings, store, request.app.state.analyzer, _alerting(request.app))
+    state = request.app.state
+    results = ingest_batch(body.conversations, settings, store, state.analyzer, state.on_analysed)
     count = {k: sum(r.outcome == k for r in results) for k in ("stored", "updated", "duplicate", "rejected")}
     return BatchResult(**count, analysed=sum(r.analysed for r in results), results=results)
 

@@ -1,38 +1,96 @@
-"""Full-text search over what customers said, with filters, highlights and cursor paging."""
+"""Search over what customers said: full text, semantic (by meaning), or hybrid (both, fused by
+reciprocal rank), with filters, highlights, facets and cursor paging."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import conversation_filter, get_settings, get_store, require
 from api.errors import ApiError
 from api.routes.conversations import ERRORS
-from api.schemas import SearchHitView, SearchResults
+from api.schemas import ErrorResponse, SearchHitView, SearchResults
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter, SearchQuery, Store
+from vocmine.store.base import ConversationFilter, SearchQuery, Store, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require("read"))])
 
+RRF_K = 60  # reciprocal rank fusion constant (the usual choice, and Elasticsearch's default)
+FUSION_DEPTH = 200  # how deep each ranking is read before fusing
+Mode = Literal["text", "semantic", "hybrid"]
 
-@router.get("/search", response_model=SearchResults, responses={**ERRORS, 400: {"model": ERRORS[401]["model"]}})
+
+@router.get(
+    "/search",
+    response_model=SearchResults,
+    responses={**ERRORS, 400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
 def search(
+    request: Request,
     store: Annotated[Store, Depends(get_store)],
     settings: Annotated[Settings, Depends(get_settings)],
     filter: Annotated[ConversationFilter, Depends(conversation_filter)],
     q: Annotated[str | None, Query(description='words, "phrases", OR, -excluded, prefix*', max_length=1000)] = None,
+    mode: Annotated[Mode, Query(description="text, semantic (by meaning) or hybrid (both, fused)")] = "text",
+    facets: Annotated[bool, Query(description="add counts by channel, sentiment, stage and signal")] = False,
     limit: Annotated[int, Query(ge=1)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> SearchResults:
-    """Conversations matching the query (or, without ``q``, the newest matching the filters)."""
+    """Conversations matching the query (or, in text mode without ``q``, the newest matching the filters)."""
     if limit > settings.api_max_page_size:
         raise ApiError(
             400, f"limit {limit} is over the page size limit {settings.api_max_page_size}", "page with cursor"
         )
-    page = store.search(SearchQuery(text=q or None, filter=filter, limit=limit, cursor=cursor))
+    text_query = SearchQuery(text=q or None, filter=filter, limit=limit, cursor=cursor if mode == "text" else None)
+    counts = None
+    if facets:
+        counts = store.facet_counts(text_query if mode != "semantic" else SearchQuery(filter=filter))
+    if mode == "text":
+        page = store.search(text_query)
+        hits = [SearchHitView(conversation=h.conversation, score=h.score, highlights=h.highlights) for h in page.hits]
+        return SearchResults(total=page.total, hits=hits, next_cursor=page.next_cursor, facets=counts)
+    if not q or not q.strip():
+        raise ApiError(400, f"{mode} search needs a query", "pass q, or use mode=text to browse by filters")
+    embed = request.app.state.embed
+    if embed is None:
+        raise ApiError(
+            503, "semantic search needs the encoder, which this server did not load",
+            "start the API with VOCMINE_API_LOAD_MODELS=true",
+        )  # fmt: skip
+    offset = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    vector = embed([q])[0]
+    if mode == "semantic":
+        ranked = store.semantic_search(vector, filter, limit=limit + 1, offset=offset)
+        scored = [(cid, score, [text]) for cid, score, text in ranked]
+        total = -1
+    else:
+        fused = _fused(store, q, vector, filter)
+        total, scored = len(fused), fused[offset : offset + limit + 1]
+    more = len(scored) > limit
+    scored = scored[:limit]
+    found = store.get_conversations([cid for cid, _, _ in scored])
+    hits = [
+        SearchHitView(conversation=found[cid], score=score, highlights=why)
+        for cid, score, why in scored
+        if cid in found
+    ]
     return SearchResults(
-        total=page.total,
-        hits=[SearchHitView(conversation=h.conversation, score=h.score, highlights=h.highlights) for h in page.hits],
-        next_cursor=page.next_cursor,
+        total=total, hits=hits, next_cursor=encode_cursor([offset + limit]) if more else None, facets=counts
     )
+
+
+def _fused(store: Store, q: str, vector: object, filter: ConversationFilter) -> list[tuple[str, float, list[str]]]:
+    """Reciprocal rank fusion: score = Σ 1 / (RRF_K + rank) over the full-text and semantic rankings."""
+    text_hits = store.search(SearchQuery(text=q, filter=filter, limit=FUSION_DEPTH)).hits
+    semantic = store.semantic_search(vector, filter, limit=FUSION_DEPTH)
+    scores: dict[str, float] = {}
+    why: dict[str, list[str]] = {}
+    for rank, hit in enumerate(text_hits, start=1):
+        scores[hit.conversation.id] = scores.get(hit.conversation.id, 0.0) + 1 / (RRF_K + rank)
+        why.setdefault(hit.conversation.id, []).extend(hit.highlights)
+    for rank, (cid, _, text) in enumerate(semantic, start=1):
+        scores[cid] = scores.get(cid, 0.0) + 1 / (RRF_K + rank)
+        why.setdefault(cid, []).append(text)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return [(cid, round(score, 6), why[cid]) for cid, score in ranked]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 
+import numpy as np
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -25,7 +26,10 @@ def _app():  # type: ignore[no-untyped-def]
     store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
     _, token = create_key(store, "fuzz", ["admin"])
     settings = Settings(store="sqlite:///:memory:", api_load_models=False, report_dir=tempfile.mkdtemp())
-    return create_app(settings, store=store), token
+    app = create_app(settings, store=store)
+    # A stand-in encoder (the seeded vectors have 8 dimensions), so semantic and hybrid search run too.
+    app.state.embed = lambda texts: [np.ones(8, dtype=np.float32) / np.sqrt(8) for _ in texts]
+    return app, token
 
 
 APP, TOKEN = _app()

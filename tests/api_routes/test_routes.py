@@ -128,3 +128,37 @@ def test_agents_view_is_framed_as_coaching(client, tokens, api_store):
     assert "not a ranking" in body["note"]
     (ana,) = body["points"]
     assert ana["key"] == "ana" and ana["conversations"] == 2 and ana["flag_rate"] == 0.5
+
+
+def _segment_vector(store, segment_id):  # type: ignore[no-untyped-def]
+    for ids, matrix in store.iter_segment_vectors():
+        if segment_id in ids:
+            return matrix[ids.index(segment_id)]
+    raise AssertionError(segment_id)
+
+
+def test_semantic_and_hybrid_search_and_facets(client, tokens, api_store):
+    read = auth(tokens["read"])
+    off = client.get("/v1/search", params={"q": "crash", "mode": "semantic"}, headers=read)
+    assert off.status_code == 503 and "VOCMINE_API_LOAD_MODELS" in off.json()["error"]["hint"]
+    # A stand-in encoder: the query "means" exactly what segment c:0:0 says.
+    target = _segment_vector(api_store, "c:0:0")
+    client.app.state.embed = lambda texts: [target for _ in texts]
+    semantic = client.get("/v1/search", params={"q": "login trouble", "mode": "semantic", "limit": 2}, headers=read)
+    body = semantic.json()
+    assert body["hits"][0]["conversation"]["id"] == "c" and body["hits"][0]["score"] == 1.0
+    assert body["hits"][0]["highlights"] == ["the app crashed on login"]
+    assert len(body["hits"]) == 2 and body["next_cursor"]
+    rest = client.get(
+        "/v1/search", params={"q": "x", "mode": "semantic", "limit": 2, "cursor": body["next_cursor"]}, headers=read
+    ).json()
+    assert {h["conversation"]["id"] for h in body["hits"] + rest["hits"]} == {"a", "b", "c", "d"}
+    only_email = client.get("/v1/search", params={"q": "x", "mode": "semantic", "channel": "email"}, headers=read)
+    assert [h["conversation"]["id"] for h in only_email.json()["hits"]] == ["b"]
+    # Hybrid: "bill" matches a and b by text; c is first by meaning; fusion keeps all three.
+    hybrid = client.get("/v1/search", params={"q": "bill", "mode": "hybrid"}, headers=read).json()
+    assert {"a", "b", "c"} <= {h["conversation"]["id"] for h in hybrid["hits"]}
+    faceted = client.get("/v1/search", params={"q": "app", "facets": "true"}, headers=read).json()
+    assert faceted["facets"]["channel"] == {"chat": 2}
+    assert faceted["facets"]["signal"] == {"escalation": 1, "churn_risk": 1}
+    assert client.get("/v1/search", params={"mode": "hybrid"}, headers=read).status_code == 400

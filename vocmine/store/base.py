@@ -201,6 +201,14 @@ class Store(Protocol):
 
     def search(self, query: SearchQuery) -> SearchPage: ...
 
+    def semantic_search(
+        self, vector: Any, filter: ConversationFilter | None = None, limit: int = 20, offset: int = 0
+    ) -> list[tuple[str, float, str]]:
+        """(conversation id, cosine of its best segment, that segment's text), best first."""
+
+    def facet_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts by channel, sentiment, stage and signal over everything the query matches."""
+
     def iter_conversations(self, filter: ConversationFilter | None = None) -> Iterator[Conversation]: ...
 
     def stats(self, filter: ConversationFilter | None = None) -> StoreStats: ...

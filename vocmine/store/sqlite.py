@@ -32,6 +32,7 @@ from vocmine.store.base import (
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_review import SQLiteReviewMixin
+from vocmine.store.sqlite_semantic import SQLiteSemanticMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -227,7 +228,7 @@ _FILTER_COLUMNS = {
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore(SQLiteReviewMixin, SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
+class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
