@@ -1,0 +1,281 @@
+"""API latency under concurrent load on the embedded store filled with synthetic analysed
+conversations (written straight to the store: no model runs).
+
+    python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--out bench/results/api.json]
+
+For each size: build (or reuse, under var/bench-api/) a SQLite store of that many conversations –
+1 to 4 customer segments each over 40 themes, 6 months of dates, 3 channels in use, 200 agents in
+20 teams, 3 brands, sentiment, stages, flags on ~12%, NPS on ~20% – then start ``vocmine serve``
+(one uvicorn worker, models not loaded: these routes do not use them) and send ``--requests``
+requests per route from ``--clients`` concurrent clients over loopback:
+
+* search – full text for a common word with one filter (channel or sentiment), 20 hits;
+* trends – all themes per week;
+* priorities – the 14-day window against the 56 days before, with NPS drivers;
+* conversation – fetch by id.
+
+Reported per route: p50, p95, requests/s; and the API process's peak RSS (VmHWM). Targets at 1M
+conversations (issue 6): search p95 ≤ 100 ms, trends p95 ≤ 250 ms, priorities p95 ≤ 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from vocmine.keys import create_key  # noqa: E402
+from vocmine.schema import (  # noqa: E402
+    AnalysedSegment,
+    Conversation,
+    ConversationAnalysis,
+    ConversationSentiment,
+    Evidence,
+    Flag,
+    SurveyScores,
+    Theme,
+    Turn,
+)
+from vocmine.store.sqlite import SQLiteStore  # noqa: E402
+
+THEMES = 40
+WORDS = (
+    "refund",
+    "bill",
+    "charge",
+    "delivery",
+    "parcel",
+    "router",
+    "signal",
+    "broadband",
+    "app",
+    "login",
+    "password",
+    "contract",
+    "upgrade",
+    "engineer",
+    "appointment",
+    "roaming",
+    "invoice",
+    "payment",
+    "card",
+    "account",
+    "speed",
+    "outage",
+    "cancel",
+    "price",
+    "discount",
+)
+SENTIMENTS = ("negative", "neutral", "positive")
+STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy", "unknown")
+SIGNALS = ("churn_risk", "escalation", "repeat_contact", "high_effort", "extreme_negative", "strong_praise")
+START = datetime(2026, 5, 1, tzinfo=UTC)
+VERSIONS = {"segmenter": "bench", "encoder": "bench", "sentiment": "bench", "journey": "bench", "signals": "bench"}
+
+
+def _conversation(n: int, rng: random.Random) -> tuple[Conversation, ConversationAnalysis, list[str]]:
+    themes = [f"t{rng.randrange(THEMES) + 1}" for _ in range(rng.randint(1, 4))]
+    texts = [f"{' '.join(rng.sample(WORDS, 4))} issue number {rng.randrange(1000)}" for _ in themes]
+    started = START + timedelta(seconds=rng.randrange(180 * 86400))
+    agent = rng.randrange(200)
+    conversation = Conversation(
+        id=f"c{n:07d}",
+        channel=rng.choice(("chat", "email", "call")),
+        source="bench",
+        started_at=started,
+        agent_id=f"agent-{agent}",
+        team_id=f"team-{agent % 20}",
+        brand=rng.choice(("Northwind", "Contoso", "Fabrikam")),
+        survey=SurveyScores(nps=rng.randrange(11)) if rng.random() < 0.2 else None,
+        turns=[Turn(role="customer", text=t) for t in texts],
+    )
+    labels = [rng.choices(SENTIMENTS, weights=(5, 3, 2))[0] for _ in texts]
+    scores = [{"negative": -0.7, "neutral": 0.0, "positive": 0.7}[label] for label in labels]
+    segments = [
+        AnalysedSegment(
+            id=f"{conversation.id}:{i}:0",
+            conversation_id=conversation.id,
+            turn_index=i,
+            start=0,
+            end=len(t),
+            text=t,
+            sentiment=label,
+            sentiment_score=score,
+            stage=rng.choice(STAGES),
+            stage_confidence=0.6,
+            theme_id=theme,
+        )
+        for i, (t, label, score, theme) in enumerate(zip(texts, labels, scores, themes, strict=True))
+    ]
+    flags = []
+    if rng.random() < 0.12:
+        signal = rng.choice(SIGNALS)
+        flags.append(
+            Flag(
+                signal=signal,
+                severity=rng.randint(2, 5),
+                reason="bench",
+                model_version="bench",
+                evidence=[Evidence(turn_index=0, start=0, end=5, text=texts[0][:5], context=texts[0])],
+            )
+        )
+    mean = sum(scores) / len(scores)
+    analysis = ConversationAnalysis(
+        conversation_id=conversation.id,
+        content_hash=conversation.content_hash(),
+        sentiment=ConversationSentiment(
+            label="negative" if mean <= -0.25 else "positive" if mean >= 0.25 else "neutral",
+            score=mean,
+            most_negative=min(scores),
+            opening=scores[0] if len(scores) > 1 else None,
+            closing=scores[-1] if len(scores) > 1 else None,
+            trajectory=None
+            if len(scores) < 2
+            else "improved"
+            if scores[-1] - scores[0] >= 0.3
+            else "worsened"
+            if scores[0] - scores[-1] >= 0.3
+            else "steady",
+        ),
+        stage=rng.choice(STAGES),
+        stage_confidence=0.6,
+        flags=flags,
+        segments=segments,
+        model_versions=VERSIONS,
+        analysed_at=started,
+    )
+    return conversation, analysis, themes
+
+
+def build_store(path: Path, size: int) -> None:
+    if path.exists():
+        return
+    partial = path.with_suffix(".partial")
+    for leftover in partial.parent.glob(partial.name + "*"):
+        leftover.unlink()
+    store = SQLiteStore(str(partial))
+    rng = random.Random(size)
+    started = time.perf_counter()
+    for first in range(0, size, 2000):
+        rows = [_conversation(n, rng) for n in range(first, min(size, first + 2000))]
+        store.upsert_conversations([c for c, _, _ in rows])
+        store.write_analyses([a for _, a, _ in rows], [None] * len(rows))
+        if first % 100_000 == 0:
+            print(f"  {first:,} conversations written ({time.perf_counter() - started:.0f}s)", flush=True)
+    store.replace_themes(
+        [Theme(id=f"t{i + 1}", label=f"theme {i + 1}", keywords=[WORDS[i % len(WORDS)]]) for i in range(THEMES)],
+        "themes-bench",
+    )
+    store.conn.execute("PRAGMA optimize")
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    partial.rename(path)
+    print(f"  built {path} in {time.perf_counter() - started:.0f}s", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def measure(path: Path, size: int, requests: int, clients: int) -> dict[str, object]:
+    store = SQLiteStore(str(path))
+    _, token = create_key(store, "bench", ["read"])
+    store.close()
+    port = _free_port()
+    env = {**os.environ, "VOCMINE_STORE": f"sqlite:///{path}", "VOCMINE_API_LOAD_MODELS": "false"}
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port)]
+    server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}/v1"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        rng = random.Random(1)
+        routes = {
+            "search": lambda: (
+                f"{base}/search?q={rng.choice(WORDS)}&"
+                + rng.choice(("channel=chat", "sentiment=negative", "channel=email"))
+            ),
+            "trends": lambda: f"{base}/themes/trends?interval=week",
+            "priorities": lambda: f"{base}/signals/priorities",
+            "conversation": lambda: f"{base}/conversations/c{rng.randrange(size):07d}",
+        }
+        results: dict[str, object] = {}
+        with httpx.Client(headers=headers, timeout=120) as client:
+            for name, url in routes.items():
+                client.get(url())  # warm-up, not counted
+                urls = [url() for _ in range(requests)]
+
+                def timed(u: str) -> float:
+                    t = time.perf_counter()
+                    response = client.get(u)
+                    response.raise_for_status()
+                    return time.perf_counter() - t
+
+                started = time.perf_counter()
+                with ThreadPoolExecutor(clients) as pool:
+                    latencies = sorted(pool.map(timed, urls))
+                wall = time.perf_counter() - started
+                results[name] = {
+                    "p50_ms": round(statistics.median(latencies) * 1000, 1),
+                    "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
+                    "requests_per_s": round(len(latencies) / wall, 1),
+                }
+                print(f"  {name:13} {results[name]}", flush=True)
+        results["api_peak_rss_mb"] = _peak_rss_mb(server.pid)
+        return results
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
+    args = parser.parse_args()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    report: dict[str, object] = {"requests_per_route": args.requests, "clients": args.clients}
+    for size in args.sizes:
+        path = args.folder / f"store-{size}.sqlite"
+        print(f"{size:,} conversations", flush=True)
+        build_store(path, size)
+        report[str(size)] = measure(path, size, args.requests, args.clients)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
