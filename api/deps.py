@@ -79,3 +79,10 @@ def conversation_filter(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ApiError(400, f"invalid filter: {problems}", "see the allowed values in /v1/openapi.json") from exc
+
+
+def check_page_size(limit: int, settings: Settings) -> None:
+    if limit > settings.api_max_page_size:
+        raise ApiError(
+            400, f"limit {limit} is over the page size limit {settings.api_max_page_size}", "page with cursor"
+        )

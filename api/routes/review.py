@@ -10,8 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.deps import conversation_filter, get_settings, get_store, require
-from api.errors import ApiError
+from api.deps import check_page_size, conversation_filter, get_settings, get_store, require
 from api.routes.themes import NOT_FOUND
 from api.schemas import ErrorResponse
 from vocmine.review import correct_label
@@ -75,10 +74,7 @@ def queue(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> ReviewPage:
     """Flagged conversations, most severe first, then newest."""
-    if limit > settings.api_max_page_size:
-        raise ApiError(
-            400, f"limit {limit} is over the page size limit {settings.api_max_page_size}", "page with cursor"
-        )
+    check_page_size(limit, settings)
     query = ReviewQuery(
         filter=filter, statuses=status, assignee=assignee, min_severity=min_severity, limit=limit, cursor=cursor
     )

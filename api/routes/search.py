@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import conversation_filter, get_settings, get_store, require
+from api.deps import check_page_size, conversation_filter, get_settings, get_store, require
 from api.errors import ApiError
 from api.routes.conversations import ERRORS
 from api.schemas import ErrorResponse, SearchHitView, SearchResults
@@ -38,10 +38,7 @@ def search(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> SearchResults:
     """Conversations matching the query (or, in text mode without ``q``, the newest matching the filters)."""
-    if limit > settings.api_max_page_size:
-        raise ApiError(
-            400, f"limit {limit} is over the page size limit {settings.api_max_page_size}", "page with cursor"
-        )
+    check_page_size(limit, settings)
     text_query = SearchQuery(text=q or None, filter=filter, limit=limit, cursor=cursor if mode == "text" else None)
     counts = None
     if facets:

@@ -16,6 +16,7 @@ from typing import Any
 from vocmine.errors import ConflictError, NotFoundError
 from vocmine.schema import REVIEW_TRANSITIONS, AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
 from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, decode_cursor, encode_cursor
+from vocmine.store.sqlite_tx import immediate
 
 _SELECT = (
     "SELECT c.id, a.max_severity, c.started_at, c.channel, COALESCE(r.status, 'new'), r.assignee, "
@@ -97,85 +98,57 @@ class SQLiteReviewMixin:
         loop_closed: bool | None = None,
         expected_revision: int | None = None,
     ) -> ReviewState:
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._locked_state(conversation_id, expected_revision)
-                changes: dict[str, Any] = {}
-                if status is not None and status != current.status:
-                    if status not in REVIEW_TRANSITIONS[current.status]:
-                        allowed = ", ".join(sorted(REVIEW_TRANSITIONS[current.status]))
-                        raise ConflictError(
-                            f"a {current.status} review cannot become {status}", hint=f"from here: {allowed}"
-                        )
-                    changes["status"] = status
-                if unassign and current.assignee is not None:
-                    changes["assignee"] = None
-                elif assignee is not None and assignee != current.assignee:
-                    changes["assignee"] = assignee
-                if loop_closed is not None and loop_closed != current.loop_closed:
-                    changes["loop_closed"] = loop_closed
-                    changes["loop_closed_at"] = utcnow().isoformat() if loop_closed else None
-                if changes:
-                    updated = current.model_copy(update={k: v for k, v in changes.items() if k != "loop_closed_at"})
-                    closed_at = changes.get("loop_closed_at", current.loop_closed_at)
-                    self._write_state(conn, updated, closed_at)
-                    self._event(conn, actor, conversation_id, "update", changes)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            current = self._locked_state(conversation_id, expected_revision)
+            changes: dict[str, Any] = {}
+            if status is not None and status != current.status:
+                if status not in REVIEW_TRANSITIONS[current.status]:
+                    allowed = ", ".join(sorted(REVIEW_TRANSITIONS[current.status]))
+                    raise ConflictError(
+                        f"a {current.status} review cannot become {status}", hint=f"from here: {allowed}"
+                    )
+                changes["status"] = status
+            if unassign and current.assignee is not None:
+                changes["assignee"] = None
+            elif assignee is not None and assignee != current.assignee:
+                changes["assignee"] = assignee
+            if loop_closed is not None and loop_closed != current.loop_closed:
+                changes["loop_closed"] = loop_closed
+                changes["loop_closed_at"] = utcnow().isoformat() if loop_closed else None
+            if changes:
+                updated = current.model_copy(update={k: v for k, v in changes.items() if k != "loop_closed_at"})
+                closed_at = changes.get("loop_closed_at", current.loop_closed_at)
+                self._write_state(conn, updated, closed_at)
+                self._event(conn, actor, conversation_id, "update", changes)
         return self.get_review(conversation_id)
 
     def add_review_note(self, conversation_id: str, actor: str, text: str) -> ReviewState:
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._locked_state(conversation_id, None)
-                conn.execute(
-                    "INSERT INTO review_notes VALUES (?, ?, ?, ?)", (conversation_id, utcnow().isoformat(), actor, text)
-                )
-                self._write_state(conn, current, current.loop_closed_at)
-                self._event(conn, actor, conversation_id, "note", {"length": len(text)})
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            current = self._locked_state(conversation_id, None)
+            conn.execute(
+                "INSERT INTO review_notes VALUES (?, ?, ?, ?)", (conversation_id, utcnow().isoformat(), actor, text)
+            )
+            self._write_state(conn, current, current.loop_closed_at)
+            self._event(conn, actor, conversation_id, "note", {"length": len(text)})
         return self.get_review(conversation_id)
 
     def add_label_correction(self, conversation_id: str, actor: str, correction: LabelCorrection) -> ReviewState:
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._locked_state(conversation_id, None)
-                stored = correction.model_copy(update={"at": utcnow(), "author": actor})
-                conn.execute("INSERT INTO label_feedback VALUES (?, ?)", (conversation_id, stored.model_dump_json()))
-                self._write_state(conn, current, current.loop_closed_at)
-                self._event(conn, actor, conversation_id, "correction", stored.model_dump(mode="json"))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            current = self._locked_state(conversation_id, None)
+            stored = correction.model_copy(update={"at": utcnow(), "author": actor})
+            conn.execute("INSERT INTO label_feedback VALUES (?, ?)", (conversation_id, stored.model_dump_json()))
+            self._write_state(conn, current, current.loop_closed_at)
+            self._event(conn, actor, conversation_id, "correction", stored.model_dump(mode="json"))
         return self.get_review(conversation_id)
 
     def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool:
         """Put a conversation in the queue (an alert fired); False if it already had a review."""
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._locked_state(conversation_id, None)
-                exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
-                if not exists:
-                    self._write_state(conn, current, None)
-                self._event(conn, actor, conversation_id, "alert", {"reason": reason})
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            current = self._locked_state(conversation_id, None)
+            exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
+            if not exists:
+                self._write_state(conn, current, None)
+            self._event(conn, actor, conversation_id, "alert", {"reason": reason})
         return not exists
 
     # Alert rules and webhook deliveries.

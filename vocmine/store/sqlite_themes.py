@@ -29,6 +29,7 @@ from vocmine.store.base import (
     SurveyThemes,
     ThemeAggregate,
 )
+from vocmine.store.sqlite_tx import immediate
 
 BUCKETS: dict[str, str] = {
     "day": "strftime('%Y-%m-%d', c.started_at, 'unixepoch')",
@@ -81,37 +82,21 @@ class SQLiteThemesMixin:
 
     def assign_themes(self, assignments: Iterable[tuple[str, str | None]]) -> int:
         found = 0
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for segment_id, theme_id in assignments:
-                    found += conn.execute(
-                        "UPDATE segments SET theme_id = ? WHERE id = ?", (theme_id, segment_id)
-                    ).rowcount
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            for segment_id, theme_id in assignments:
+                found += conn.execute("UPDATE segments SET theme_id = ? WHERE id = ?", (theme_id, segment_id)).rowcount
         return found
 
     # ------------------------------------------------------------ catalog and curation
 
     def replace_themes(self, themes: Sequence[Theme], version: str) -> None:
         now = utcnow().isoformat()
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO themes VALUES (?, ?, ?, ?, ?)",
-                    [(t.id, t.status, t.merged_into, t.model_dump_json(), now) for t in themes],
-                )
-                conn.execute("INSERT OR REPLACE INTO theme_state VALUES ('version', ?)", (version,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO themes VALUES (?, ?, ?, ?, ?)",
+                [(t.id, t.status, t.merged_into, t.model_dump_json(), now) for t in themes],
+            )
+            conn.execute("INSERT OR REPLACE INTO theme_state VALUES ('version', ?)", (version,))
 
     def list_themes(self) -> list[Theme]:
         with self._lock:
@@ -145,17 +130,10 @@ class SQLiteThemesMixin:
         name = name.strip()
         if not name:
             raise ConfigError("a theme's name cannot be empty", hint="give the new name")
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                theme = self._theme(conn, theme_id)
-                renamed = theme.model_copy(update={"name": name})
-                self._save_theme(conn, renamed, actor, "rename", {"from": theme.name, "to": name})
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            theme = self._theme(conn, theme_id)
+            renamed = theme.model_copy(update={"name": name})
+            self._save_theme(conn, renamed, actor, "rename", {"from": theme.name, "to": name})
         return renamed
 
     def merge_themes(self, sources: Sequence[str], target: str, actor: str) -> Theme:
@@ -163,30 +141,23 @@ class SQLiteThemesMixin:
             raise ConfigError("nothing to merge", hint="name at least one theme to merge into the target")
         if target in sources:
             raise ConfigError(f"cannot merge {target} into itself", hint="leave the target out of the sources")
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                into = self._theme(conn, target)
-                if into.status != "active":
-                    raise ConfigError(f"theme {target} is {into.status}", hint="merge into an active theme")
-                size = into.size
-                for source in sources:
-                    theme = self._theme(conn, source)
-                    size += theme.size
-                    merged = theme.model_copy(update={"status": "merged", "merged_into": target})
-                    self._save_theme(conn, merged, actor, "merge", {"into": target})
-                    conn.execute("UPDATE segments SET theme_id = ? WHERE theme_id = ?", (target, source))
-                    # Themes merged earlier into the source now point at the target directly.
-                    for (doc,) in conn.execute("SELECT doc FROM themes WHERE merged_into = ?", (source,)).fetchall():
-                        earlier = Theme.model_validate_json(doc).model_copy(update={"merged_into": target})
-                        self._save_theme(conn, earlier, actor, "merge", {"into": target, "via": source})
-                grown = into.model_copy(update={"size": size})
-                self._save_theme(conn, grown, actor, "absorb", {"sources": list(sources)})
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self.conn) as conn:
+            into = self._theme(conn, target)
+            if into.status != "active":
+                raise ConfigError(f"theme {target} is {into.status}", hint="merge into an active theme")
+            size = into.size
+            for source in sources:
+                theme = self._theme(conn, source)
+                size += theme.size
+                merged = theme.model_copy(update={"status": "merged", "merged_into": target})
+                self._save_theme(conn, merged, actor, "merge", {"into": target})
+                conn.execute("UPDATE segments SET theme_id = ? WHERE theme_id = ?", (target, source))
+                # Themes merged earlier into the source now point at the target directly.
+                for (doc,) in conn.execute("SELECT doc FROM themes WHERE merged_into = ?", (source,)).fetchall():
+                    earlier = Theme.model_validate_json(doc).model_copy(update={"merged_into": target})
+                    self._save_theme(conn, earlier, actor, "merge", {"into": target, "via": source})
+            grown = into.model_copy(update={"size": size})
+            self._save_theme(conn, grown, actor, "absorb", {"sources": list(sources)})
         return grown
 
     def theme_events(self, theme_id: str | None = None) -> list[dict[str, Any]]:
