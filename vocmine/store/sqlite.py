@@ -422,11 +422,17 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
 
     def _full_text(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
         match = to_fts_query(query.text or "")
+        # CROSS JOIN keeps the full-text index as the outer loop: left to itself, SQLite's planner may
+        # walk a filter's index and probe the FTS index once per row (seconds at 100k conversations).
         base = (
-            "FROM conversation_fts f JOIN conversations c ON c.rowid = f.rowid "
+            "FROM conversation_fts f CROSS JOIN conversations c ON c.rowid = f.rowid "
             f"WHERE conversation_fts MATCH ? AND {where}"
         )
-        total = self.conn.execute(f"SELECT COUNT(*) {base}", [match, *params]).fetchone()[0]
+        total = self.conn.execute(
+            "SELECT COUNT(*) FROM conversations c WHERE c.rowid IN "
+            f"(SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ?) AND {where}",
+            [match, *params],
+        ).fetchone()[0]
         page_sql, page_params = base, [match, *params]
         if query.cursor:
             rank, last_id = decode_cursor(query.cursor, 2)

@@ -87,8 +87,8 @@ class SQLiteSemanticMixin:
         where, params = self._where_sql(query.filter)
         if query.text and query.text.strip():
             matched = (
-                "SELECT c.id FROM conversation_fts f JOIN conversations c ON c.rowid = f.rowid "
-                f"WHERE conversation_fts MATCH ? AND {where}"
+                "SELECT c.id FROM conversations c WHERE c.rowid IN "
+                f"(SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ?) AND {where}"
             )
             params = [to_fts_query(query.text), *params]
         else:
