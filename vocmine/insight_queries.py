@@ -77,7 +77,8 @@ def priority_table(
     recent = _windowed(f, window.recent_start, window.end)
     totals = store.conversation_totals(recent)
     # NPS impact is read over the whole window: survey answers are sparse, a week rarely has enough.
-    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end))
+    # Only the point estimate enters the score, so a few hundred bootstrap replicates are plenty here.
+    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), resamples=200)
     return window, priorities(
         store.theme_aggregates(recent),
         sum(t.conversations for t in totals),
