@@ -23,7 +23,7 @@ class WindowSpec:
     def resolve(self, store: Store, filter: ConversationFilter) -> Window:
         end = self.end
         if end is None:
-            last = store.stats(filter).last_started_at
+            last = store.latest_start(filter)
             end = (last.date() if last else datetime.now(UTC).date()) + timedelta(days=1)
         recent_start = end - timedelta(days=self.recent_days)
         return Window(recent_start - timedelta(days=self.baseline_days), recent_start, end)

@@ -149,3 +149,13 @@ def test_agent_aggregates_feed_the_coaching_view(store):
         ("billing", "2026-08-31", 2),
         ("billing", "2026-09-07", 1),
     ]
+
+
+def test_latest_start_follows_the_filter(store):
+    assert store.latest_start() is None
+    _seed(
+        store,
+        [("a", 0, [("x", "t1")], "negative", (), "chat", None), ("b", 5, [("y", "t1")], "neutral", (), "email", None)],
+    )
+    assert store.latest_start() == datetime(2026, 9, 6, tzinfo=UTC)
+    assert store.latest_start(ConversationFilter(channels=["chat"])) == datetime(2026, 9, 1, tzinfo=UTC)

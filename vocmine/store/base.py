@@ -213,6 +213,9 @@ class Store(Protocol):
 
     def stats(self, filter: ConversationFilter | None = None) -> StoreStats: ...
 
+    def latest_start(self, filter: ConversationFilter | None = None) -> datetime | None:
+        """When the newest matching conversation started (what insight windows end at by default)."""
+
     def write_analyses(self, analyses: Sequence[ConversationAnalysis], vectors: Sequence[Any]) -> None:
         """Replace each conversation's analysis, segments and segment embeddings (``vectors[i]`` is a
         float32 matrix with one row per segment of ``analyses[i]``, or None), atomically for the batch."""

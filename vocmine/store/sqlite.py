@@ -477,6 +477,12 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
             next_cursor = encode_cursor([last[2], last[0]])
         return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
 
+    def latest_start(self, filter: ConversationFilter | None = None) -> datetime | None:
+        where, params = _where(filter or ConversationFilter())
+        with self._lock:
+            row = self.conn.execute(f"SELECT MAX(c.started_at) FROM conversations c WHERE {where}", params).fetchone()
+        return _datetime(row[0])
+
     def stats(self, filter: ConversationFilter | None = None) -> StoreStats:
         where, params = _where(filter or ConversationFilter())
         with self._lock:
