@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
+DEMO_FLAGS ?= --serve   # `make demo DEMO_FLAGS=` stops after printing instead of serving the API
 
 .PHONY: demo test lint bench-ingest clean
 
@@ -22,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-runtime
 
 demo: $(VENV)/.installed-runtime
-	$(BIN)/vocmine demo --workdir $(DEMO_DIR) --serve
+	$(BIN)/vocmine demo --workdir $(DEMO_DIR) $(DEMO_FLAGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check vocmine api tests bench
