@@ -16,8 +16,9 @@ from vocmine.store.base import Breakdown, ConversationFilter, Interval, Store
 
 @dataclass(frozen=True)
 class WindowSpec:
-    recent_days: int = 7
-    baseline_days: int = 28
+    # The same defaults as the CLI and the API: the last two weeks against the eight before them.
+    recent_days: int = 14
+    baseline_days: int = 56
     end: date | None = None
 
     def resolve(self, store: Store, filter: ConversationFilter) -> Window:
