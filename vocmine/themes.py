@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vocmine.analysis.topics import DiscoveryParams, discover
+from vocmine.analysis.topics import UNASSIGNED, Discovery, DiscoveryParams, discover
 from vocmine.analysis.topics_catalog import ThemeModel, build_model, load_seeds, new_version, write_assignments
 from vocmine.errors import ConfigError
 from vocmine.schema import Theme
@@ -158,7 +158,14 @@ def discover_file(
         raise ConfigError(f"{source} has no text to cluster", hint="check the file and --text-column/--text-field")
     encoder = Encoder(settings.encoder)
     vectors = encoder.encode([r.text or "" for r in good])
-    discovery = discover([r.text or "" for r in good], vectors, DiscoveryParams(min_cluster_size=min_cluster_size))
+    try:
+        discovery = discover([r.text or "" for r in good], vectors, DiscoveryParams(min_cluster_size=min_cluster_size))
+    except ConfigError as exc:
+        # Too few texts (or no structure) is an answer, not a failure: every line is written, unassigned.
+        discovery = Discovery(np.full(len(good), UNASSIGNED), np.zeros(len(good), np.float32), [], len(good), 0, 1.0)
+        note = f"no themes: {exc.message}"
+    else:
+        note = None
     model, assigned, similarity = build_model(
         discovery, vectors, version=new_version(), encoder_version=encoder.version, previous=None
     )
@@ -197,6 +204,7 @@ def discover_file(
             if t.status == "active"
         ],
         "hierarchy": model.hierarchy,
+        **({"note": note} if note else {}),
     }
     summary_file = summary_path or target.with_name(target.stem + ".themes.json")
     summary_file.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -138,3 +138,15 @@ def test_demo_prints_a_working_api_key_and_curl_calls(demo: tuple[Path, str]) ->
         response = client.get("/v1/themes/emerging", headers={"Authorization": f"Bearer {token.group(0)}"})
     assert response.status_code == 200
     assert any(t["emerging"] for t in response.json()["themes"])
+
+
+def test_discover_on_too_few_lines_writes_them_unassigned_with_a_note(tmp_path: Path) -> None:
+    source = tmp_path / "two.txt"
+    source.write_text("my refund is late\nthe app crashed\n", encoding="utf-8")
+    target = tmp_path / "two.jsonl"
+    result = CliRunner().invoke(app, ["themes", "discover", "--input", str(source), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["theme_id"]) for r in rows] == [(1, None), (2, None)]
+    summary = json.loads((tmp_path / "two.themes.json").read_text(encoding="utf-8"))
+    assert summary["themes"] == [] and "too few" in summary["note"]

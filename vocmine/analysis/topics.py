@@ -55,7 +55,10 @@ class DiscoveryParams:
     def cluster_size_for(self, n: int) -> int:
         if self.min_cluster_size is not None:
             return self.min_cluster_size
-        return max(self.min_cluster_floor, round(self.min_cluster_share * n))
+        # Below 50 segments the floor gives way (a fifth of them, at least 3), so a small export still
+        # gets themes instead of an error.
+        floor = min(self.min_cluster_floor, max(3, n // 5))
+        return max(floor, round(self.min_cluster_share * n))
 
 
 @dataclass
@@ -114,7 +117,7 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
         )
     fit_texts = [texts[i] for i in fit_index]
     fit_vectors = vectors[fit_index]
-    model = _bertopic(params, size)
+    model = _bertopic(params, size, len(fit_index))
     topics = np.asarray(model.fit_transform(fit_texts, fit_vectors)[0])
     noise_share = float((topics == -1).mean())
     if params.noise_pass:
@@ -169,14 +172,14 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
     )
 
 
-def _bertopic(params: DiscoveryParams, min_cluster_size: int):  # type: ignore[no-untyped-def]
+def _bertopic(params: DiscoveryParams, min_cluster_size: int, n: int):  # type: ignore[no-untyped-def]
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
     from umap import UMAP
 
     return BERTopic(
         umap_model=UMAP(
-            n_neighbors=params.n_neighbors,
+            n_neighbors=min(params.n_neighbors, n - 1),  # UMAP needs fewer neighbours than points
             n_components=params.n_components,
             min_dist=0.0,
             metric="cosine",
