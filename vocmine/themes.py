@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.analysis.topics import UNASSIGNED, Discovery, DiscoveryParams, discover
-from vocmine.analysis.topics_catalog import ThemeModel, build_model, load_seeds, new_version, write_assignments
+from vocmine.analysis.topics_catalog import AssignmentWriter, ThemeModel, build_model, load_seeds, new_version
 from vocmine.errors import ConfigError
 from vocmine.schema import Theme
 from vocmine.settings import Settings
@@ -58,21 +58,17 @@ def fit_store_themes(
     filter: ConversationFilter | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FitReport:
+    """Two passes over the stored segments, so memory stays bounded by the sample whatever the
+    store's size: the first draws a uniform sample (reservoir) of at most ``theme_sample`` segments
+    and fits on it; the second assigns every segment in batches (the sample keeps its fitted theme,
+    the others take the nearest centroid) and writes the assignments."""
     started = time.perf_counter()
     say = progress or (lambda _message: None)
-    ids: list[str] = []
-    texts: list[str] = []
-    blocks: list[np.ndarray] = []
-    for batch_ids, batch_texts, vectors in store.iter_segment_texts(filter):
-        ids += batch_ids
-        texts += batch_texts
-        blocks.append(np.asarray(vectors, dtype=np.float32))
-    if not ids:
+    sample_ids, texts, vectors, total = _reservoir(store, filter, settings.theme_sample)
+    if total == 0:
         raise ConfigError("the store holds no analysed segments", hint="run `vocmine analyze` first")
-    vectors = np.concatenate(blocks)
-    del blocks
-    say(f"clustering {len(ids):,} segments")
-    params = DiscoveryParams(sample_size=settings.theme_sample, min_cluster_size=min_cluster_size)
+    say(f"clustering {len(sample_ids):,} of {total:,} segments")
+    params = DiscoveryParams(sample_size=len(sample_ids), min_cluster_size=min_cluster_size)
     discovery = discover(texts, vectors, params)
     directory = themes_dir(settings)
     previous = ThemeModel.load(directory)
@@ -96,27 +92,64 @@ def fit_store_themes(
         seed_vectors=seed_vectors,
         min_similarity=params.min_similarity,
     )
-    say(f"saving theme model {version}")
-    target = model.save(directory)
-    write_assignments(directory, version, zip(ids, assigned, similarity, strict=True))
+    fitted = {sid: (theme, float(sim)) for sid, theme, sim in zip(sample_ids, assigned, similarity, strict=True)}
+    del texts, vectors
+    say(f"assigning {total:,} segments")
+    redirect = {t.id: t.merged_into for t in model.themes if t.merged_into}
+    unassigned = 0
+    with AssignmentWriter(directory, version) as writer:
+        for batch_ids, _, batch_vectors in store.iter_segment_texts(filter):
+            nearest, nearest_similarity = model.assign(batch_vectors, redirect)
+            rows = [
+                (sid, *fitted.get(sid, (theme, float(sim))))
+                for sid, theme, sim in zip(batch_ids, nearest, nearest_similarity, strict=True)
+            ]
+            writer.write(rows)
+            store.assign_themes((sid, theme) for sid, theme, _ in rows)
+            unassigned += sum(theme is None for _, theme, _ in rows)
+    model.stats.update({"segments": total, "unassigned_share": round(unassigned / total, 4)})
+    target = model.save(directory)  # last: CURRENT moves to the new model once every segment has its theme
     store.replace_themes(model.themes, version)
-    store.assign_themes(zip(ids, assigned, strict=True))
     latest = model.history[-1]
     return FitReport(
         version=version,
-        segments=len(ids),
+        segments=total,
         fitted_on=discovery.fitted_on,
         themes=len(model.active_ids),
         new=list(latest["new"]),  # type: ignore[call-overload]
         kept=dict(latest["kept"]),  # type: ignore[call-overload]
         retired=list(latest["retired"]),  # type: ignore[call-overload]
         seeded=list(latest["seeded"]),  # type: ignore[call-overload]
-        unassigned_share=float(model.stats["unassigned_share"]),  # type: ignore[arg-type]
+        unassigned_share=round(unassigned / total, 4),
         noise_share_before_reassignment=discovery.noise_share_before_reassignment,
         min_cluster_size=discovery.min_cluster_size,
         seconds=round(time.perf_counter() - started, 1),
         artifact=str(target),
     )
+
+
+def _reservoir(
+    store: Store, filter: ConversationFilter | None, size: int, seed: int = 42
+) -> tuple[list[str], list[str], np.ndarray, int]:
+    """A uniform sample of at most ``size`` segments (ids, texts, vectors) in one pass, and the count."""
+    rng = np.random.default_rng(seed)
+    ids: list[str] = []
+    texts: list[str] = []
+    rows: list[np.ndarray] = []
+    seen = 0
+    for batch_ids, batch_texts, batch_vectors in store.iter_segment_texts(filter):
+        for sid, text, vector in zip(batch_ids, batch_texts, batch_vectors, strict=True):
+            if seen < size:
+                ids.append(sid)
+                texts.append(text)
+                rows.append(np.array(vector, dtype=np.float32))  # a copy: the batch can be freed
+            else:
+                slot = int(rng.integers(0, seen + 1))
+                if slot < size:
+                    ids[slot], texts[slot], rows[slot] = sid, text, np.array(vector, dtype=np.float32)
+            seen += 1
+    matrix = np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+    return ids, texts, matrix, seen
 
 
 def theme_assigner(settings: Settings, store: Store) -> Callable[[np.ndarray], list[str | None]] | None:

@@ -160,16 +160,27 @@ class ThemeModel:
         )
 
 
-def write_assignments(directory: Path, version: str, rows: Iterable[tuple[str, str | None, float]]) -> int:
-    """The fit's assignment of every segment, beside the model (gzip JSONL: segment, theme, similarity)."""
-    count = 0
-    with gzip.open(Path(directory) / version / ASSIGNMENTS, "wt", encoding="utf-8") as out:
+class AssignmentWriter:
+    """Every segment's theme beside the model (gzip JSONL: segment, theme, similarity), written in
+    batches so a fit over millions of segments never holds them all."""
+
+    def __init__(self, directory: Path, version: str) -> None:
+        folder = Path(directory) / version
+        folder.mkdir(parents=True, exist_ok=True)
+        self._out = gzip.open(folder / ASSIGNMENTS, "wt", encoding="utf-8")  # noqa: SIM115 - closed by __exit__
+        self.count = 0
+
+    def write(self, rows: Iterable[tuple[str, str | None, float]]) -> None:
         for segment_id, theme_id, similarity in rows:
-            out.write(
-                json.dumps({"segment": segment_id, "theme": theme_id, "similarity": round(float(similarity), 4)}) + "\n"
-            )
-            count += 1
-    return count
+            record = {"segment": segment_id, "theme": theme_id, "similarity": round(float(similarity), 4)}
+            self._out.write(json.dumps(record) + "\n")
+            self.count += 1
+
+    def __enter__(self) -> AssignmentWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._out.close()
 
 
 def new_version(now: datetime | None = None) -> str:
