@@ -1,0 +1,41 @@
+"""Checks request bodies against Elasticsearch's own request schema (the OpenAPI file in
+../shared/elasticsearch, see its SOURCE.md for what it catches and what it cannot)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from tests.conftest import SHARED_DATA
+
+SPEC = SHARED_DATA.parent / "elasticsearch" / "elasticsearch-serverless-openapi.json"
+
+
+@cache
+def _spec() -> dict[str, Any]:
+    return json.loads(Path(SPEC).read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(endpoint: str) -> jsonschema.Draft7Validator:
+    """``endpoint``: a named request body ("search", "indices.put_index_template") or "METHOD /path"
+    for endpoints whose body the file describes inline ("POST /_aliases")."""
+    spec = _spec()
+    if " " in endpoint:
+        method, path = endpoint.split(" ", 1)
+        request_body = spec["paths"][path][method.lower()]["requestBody"]
+    else:
+        request_body = spec["components"]["requestBodies"][endpoint]
+    schema = request_body["content"]["application/json"]["schema"]
+    # The request schema refers to "#/components/..."; carrying the components along resolves them.
+    return jsonschema.Draft7Validator({**schema, "components": spec["components"]})
+
+
+def problems(endpoint: str, body: dict[str, Any]) -> list[str]:
+    """Every way ``body`` breaks the request schema of ``endpoint`` (empty when it fits)."""
+    errors = sorted(_validator(endpoint).iter_errors(body), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message[:200]}" for e in errors]
