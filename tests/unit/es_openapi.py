@@ -32,7 +32,18 @@ def _validator(endpoint: str) -> jsonschema.Draft7Validator:
         request_body = spec["components"]["requestBodies"][endpoint]
     schema = request_body["content"]["application/json"]["schema"]
     # The request schema refers to "#/components/..."; carrying the components along resolves them.
-    return jsonschema.Draft7Validator({**schema, "components": spec["components"]})
+    return jsonschema.Draft7Validator(_any_of({**schema, "components": spec["components"]}))
+
+
+def _any_of(node: Any) -> Any:
+    """The generated schema writes unions as ``oneOf`` whose branches overlap (a string is both a
+    field name and a nullable string; a filter is both one query and a list of one), so JSON
+    Schema's exactly-one rule rejects valid bodies. Elasticsearch reads them as any-of."""
+    if isinstance(node, dict):
+        return {("anyOf" if key == "oneOf" else key): _any_of(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_any_of(value) for value in node]
+    return node
 
 
 def problems(endpoint: str, body: dict[str, Any]) -> list[str]:

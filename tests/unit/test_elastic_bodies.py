@@ -4,9 +4,14 @@ sees it. The backend that sends them (store/elastic.py) and the live contract ru
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.unit.es_openapi import SPEC, problems
+from vocmine.store.base import ConversationFilter, SearchQuery
+from vocmine.store.elastic_queries import filter_queries, hybrid_body, knn_body, search_body, theme_aggregation_body
 from vocmine.store.elastic_schema import KINDS, alias, index_name, index_template, move_alias_actions
 
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
@@ -56,3 +61,70 @@ def test_a_malformed_alias_action_is_caught():
     body = move_alias_actions("vocmine", "segments", None, 1)
     body["actions"][0]["add"]["is_write_index"] = "yes"
     assert problems("POST /_aliases", body)
+
+
+FILTER = ConversationFilter(
+    channels=["chat", "email"],
+    sentiments=["negative"],
+    themes=["t1"],
+    signals=["escalation"],
+    since=datetime(2026, 1, 1, tzinfo=UTC),
+    until=datetime(2026, 7, 1, tzinfo=UTC),
+    min_severity=3,
+)
+
+
+def _bodies() -> dict[str, dict]:
+    return {
+        "search": search_body(SearchQuery(text='refund -"gift card" | charge*', filter=FILTER, limit=50)),
+        "search page 2": search_body(
+            SearchQuery(text="refund", filter=FILTER), pit_id="pit-1", search_after=[3.2, "c9"]
+        ),
+        "browse": search_body(SearchQuery(filter=FILTER)),
+        "knn": knn_body([0.1] * 384, FILTER, k=10),
+        "hybrid": hybrid_body("router keeps dropping", [0.1] * 384, FILTER),
+        "trends": theme_aggregation_body(FILTER, "week", "channel"),
+        "totals": theme_aggregation_body(ConversationFilter()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_bodies()))
+def test_query_bodies_fit_the_request_schema(name):
+    assert problems("search", _bodies()[name]) == []
+
+
+def test_user_text_only_reaches_simple_query_string():
+    for body in _bodies().values():
+        text = json.dumps(body)
+        assert '"query_string"' not in text
+    search = _bodies()["search"]["query"]["bool"]["must"][0]["simple_query_string"]
+    assert search["query"] == 'refund -"gift card" | charge*' and search["default_operator"] == "and"
+
+
+def test_filters_become_non_scoring_clauses_on_both_indices():
+    conversation = {json.dumps(c.to_dict(), sort_keys=True) for c in filter_queries(FILTER)}
+    segment = {json.dumps(c.to_dict(), sort_keys=True) for c in filter_queries(FILTER, segments=True)}
+    assert '{"terms": {"themes": ["t1"]}}' in conversation and '{"terms": {"theme_id": ["t1"]}}' in segment
+    assert '{"range": {"max_severity": {"gte": 3}}}' in conversation
+    assert {"range": {"started_at": {"gte": "2026-01-01T00:00:00+00:00", "lt": "2026-07-01T00:00:00+00:00"}}} in [
+        c.to_dict() for c in filter_queries(FILTER)
+    ]
+
+
+def test_a_malformed_search_body_is_caught():
+    body = _bodies()["search"]
+    body["size"] = "twenty"
+    assert any(p.startswith("size") for p in problems("search", body))
+    knn = _bodies()["knn"]
+    knn["knn"]["k"] = "ten"
+    assert problems("search", knn)
+
+
+def test_unknown_query_and_aggregation_names_are_refused_when_built():
+    from elasticsearch.dsl import A, Q
+    from elasticsearch.dsl.exceptions import UnknownDslObject
+
+    with pytest.raises(UnknownDslObject):
+        Q("simple_query_strng", query="x")
+    with pytest.raises(UnknownDslObject):
+        A("date_histgram", field="started_at")

@@ -77,6 +77,7 @@ def conversation_mappings() -> dict[str, Any]:
             "stage_confidence": _FLOAT,
             "analysed_at": _DATE,
             "versions_key": _KEYWORD,
+            "themes": _KEYWORD,  # the themes of its segments, for the theme filter
             "review_status": _KEYWORD,
             "review_assignee": _KEYWORD,
             # The records themselves, returned as they were stored, never searched.

@@ -1,0 +1,169 @@
+"""Request bodies for the Elasticsearch backend, built with the client's typed ``elasticsearch.dsl``
+classes (which reject unknown query and aggregation names) and checked in the tests against
+Elasticsearch's request schema. User text only ever reaches ``simple_query_string``, which never
+fails on syntax and has no access to field or script syntax; it never reaches ``query_string``.
+
+Field names are those of ``elastic_schema.py``; both indices carry the conversation fields, so the
+same filter serves conversation search, segment kNN and segment aggregations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from elasticsearch.dsl import A, Q, Search
+
+from vocmine.store.base import Breakdown, ConversationFilter, Interval, SearchQuery
+
+TEXT_FIELDS = ["customer_text", "subject^2"]
+HIGHLIGHT = {"fragment_size": 150, "number_of_fragments": 2, "pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
+_TERMS = {
+    "channels": "channel",
+    "sources": "source",
+    "agent_ids": "agent_id",
+    "team_ids": "team_id",
+    "brands": "brand",
+    "products": "product",
+    "languages": "language",
+    "customer_ids": "customer_id",
+    "sentiments": "sentiment_label",
+    "stages": "stage",
+    "trajectories": "trajectory",
+    "signals": "signals",
+}
+GROUP_FIELDS = {
+    "channel": "channel",
+    "stage": "stage",
+    "brand": "brand",
+    "product": "product",
+    "agent": "agent_id",
+    "team": "team_id",
+}
+
+
+def filter_queries(f: ConversationFilter, *, segments: bool = False) -> list[Q]:
+    """The filter as ``bool.filter`` clauses (no scoring, cacheable)."""
+    clauses = [Q("terms", **{field: list(getattr(f, name))}) for name, field in _TERMS.items() if getattr(f, name)]
+    if f.themes:
+        clauses.append(Q("terms", **{"theme_id" if segments else "themes": list(f.themes)}))
+    bounds = {}
+    if f.since:
+        bounds["gte"] = f.since.isoformat()
+    if f.until:
+        bounds["lt"] = f.until.isoformat()
+    if bounds:
+        clauses.append(Q("range", started_at=bounds))
+    if f.min_severity is not None:
+        clauses.append(Q("range", max_severity={"gte": f.min_severity}))
+    return clauses
+
+
+def search_body(
+    query: SearchQuery, *, pit_id: str | None = None, search_after: Sequence[Any] | None = None
+) -> dict[str, Any]:
+    """Full-text search (or browsing by filter, newest first) with highlights; paged with a point in
+    time and ``search_after`` so deep pages stay consistent and cheap."""
+    search = Search()
+    if query.text and query.text.strip():
+        search = search.query(
+            Q(
+                "simple_query_string",
+                query=query.text,
+                fields=TEXT_FIELDS,
+                default_operator="and",
+                flags="AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE",
+            )
+        )
+        search = search.sort({"_score": {"order": "desc"}}, {"conversation_id": {"order": "asc"}})
+    else:
+        search = search.sort(
+            {"started_at": {"order": "desc", "missing": "_last"}}, {"conversation_id": {"order": "desc"}}
+        )
+    for clause in filter_queries(query.filter):
+        search = search.filter(clause)
+    # Long forms throughout (``_source.includes``, ``order`` objects, highlight fields as a list):
+    # they are what Elasticsearch's request schema describes, so the offline check covers them.
+    search = search.extra(size=query.limit, track_total_hits=True, _source={"includes": ["doc"]})
+    body = search.to_dict()
+    if query.text and query.text.strip():
+        body["highlight"] = {"fields": [{"customer_text": HIGHLIGHT}, {"subject": HIGHLIGHT}]}
+    if pit_id:
+        body["pit"] = {"id": pit_id, "keep_alive": "2m"}
+    if search_after:
+        body["search_after"] = list(search_after)
+    return body
+
+
+def knn_body(vector: Sequence[float], f: ConversationFilter, k: int = 20, candidates: int = 200) -> dict[str, Any]:
+    """Semantic search over segments: the k nearest segment vectors that pass the filter, one per
+    conversation (collapsed), best first."""
+    search = Search().knn(
+        field="vector",
+        k=k,
+        num_candidates=max(candidates, k),
+        query_vector=list(map(float, vector)),
+        filter=Q("bool", filter=filter_queries(f, segments=True)),
+    )
+    body = search.extra(size=k, _source={"includes": ["conversation_id", "text"]}).to_dict()
+    body["collapse"] = {"field": "conversation_id"}
+    return body
+
+
+def hybrid_body(
+    text: str, vector: Sequence[float], f: ConversationFilter, k: int = 20, rank_constant: int = 60
+) -> dict[str, Any]:
+    """Full text and kNN over the segment index, fused by reciprocal rank (the ``rrf`` retriever)."""
+    filters = [c.to_dict() for c in filter_queries(f, segments=True)]
+    standard = Q(
+        "bool",
+        must=[Q("simple_query_string", query=text, fields=["text"], default_operator="and")],
+        filter=filter_queries(f, segments=True),
+    )
+    return {
+        "retriever": {
+            "rrf": {
+                "retrievers": [
+                    {"standard": {"query": standard.to_dict()}},
+                    {
+                        "knn": {
+                            "field": "vector",
+                            "query_vector": list(map(float, vector)),
+                            "k": k,
+                            "num_candidates": max(200, k),
+                            "filter": {"bool": {"filter": filters}},
+                        }
+                    },
+                ],
+                "rank_constant": rank_constant,
+                "rank_window_size": max(100, k),
+            }
+        },
+        "size": k,
+        "_source": {"includes": ["conversation_id", "text"]},
+    }
+
+
+def theme_aggregation_body(
+    f: ConversationFilter, interval: Interval | None = None, breakdown: Breakdown | None = None
+) -> dict[str, Any]:
+    """Per theme (× bucket × group) over the segment index: segments, conversations (cardinality),
+    sentiment sum, negative segments. The size-0 search the trends, emerging and priority queries
+    read their numbers from."""
+    per_theme = A("terms", field="theme_id", size=10_000)
+    per_theme.metric("conversations", "cardinality", field="conversation_id", precision_threshold=40_000)
+    per_theme.metric("sentiment_sum", "sum", field="sentiment_score")
+    per_theme.bucket("negative", "filter", filter=Q("term", segment_sentiment="negative"))
+    outer = per_theme
+    if breakdown:
+        outer = A("terms", field=GROUP_FIELDS[breakdown], size=1_000, missing="(none)")
+        outer.bucket("themes", per_theme)
+    if interval:
+        histogram = A("date_histogram", field="started_at", calendar_interval=interval, min_doc_count=1)
+        histogram.bucket("inner", outer)
+        outer = histogram
+    search = Search().extra(size=0)
+    for clause in filter_queries(f, segments=True):
+        search = search.filter(clause)
+    search.aggs.bucket("result", outer)
+    return search.to_dict()
