@@ -128,3 +128,28 @@ def test_unknown_query_and_aggregation_names_are_refused_when_built():
         Q("simple_query_strng", query="x")
     with pytest.raises(UnknownDslObject):
         A("date_histgram", field="started_at")
+
+
+def test_documents_fit_the_strict_mappings_and_bulk_operations_the_schema():
+    from tests.unit.test_store_analysis import analysis, conversation
+    from vocmine.store.elastic_docs import bulk_operations, conversation_document, segment_documents
+
+    c = conversation("c1", "my bill is wrong", "thanks, sorted")
+    a = analysis(c, flags=("escalation",))
+    a.segments[0].theme_id = "t3"
+    doc = conversation_document(c, a, versions_key="v")
+    mapping = index_template("vocmine", "conversations")["template"]["mappings"]["properties"]
+    assert set(doc) <= set(mapping), set(doc) - set(mapping)
+    assert doc["themes"] == ["t3"] and doc["signals"] == ["escalation"] and doc["max_severity"] == 5
+    assert doc["customer_text"] == "my bill is wrong\nthanks, sorted"
+    segments = segment_documents(c, a, [[0.5] * 8, [0.25] * 8])
+    segment_mapping = index_template("vocmine", "segments", dimensions=8)["template"]["mappings"]["properties"]
+    for segment in segments:
+        assert set(segment) <= set(segment_mapping), set(segment) - set(segment_mapping)
+        assert len(segment["vector"]) == segment_mapping["vector"]["dims"]
+    assert [s["theme_id"] for s in segments] == ["t3", None]
+    operations = bulk_operations("vocmine-segments", [(s["segment_id"], s) for s in segments])
+    assert problems("bulk", operations) == []
+    assert operations[0] == {"index": {"_index": "vocmine-segments", "_id": "c1:0:0"}}
+    with pytest.raises(ValueError, match="2 segments but 1 vectors"):
+        segment_documents(c, a, [[0.5] * 8])
