@@ -66,6 +66,20 @@ class ConversationFilter(BaseModel):
     themes: list[str] = Field(default_factory=list)  # a customer segment in any of these themes
 
 
+# Filter lists that match a conversation field of the same meaning: filter name → field name, the
+# same in every backend (the SQLite column, the Elasticsearch field).
+CONVERSATION_FIELD_FILTERS = {
+    "channels": "channel",
+    "sources": "source",
+    "agent_ids": "agent_id",
+    "team_ids": "team_id",
+    "brands": "brand",
+    "products": "product",
+    "languages": "language",
+    "customer_ids": "customer_id",
+}
+
+
 class SearchQuery(BaseModel):
     """Full-text search over the customer's words (``text``), or – without text – the newest
     conversations matching the filter. ``cursor`` is the ``next_cursor`` of the previous page."""

@@ -14,19 +14,13 @@ from typing import Any
 
 from elasticsearch.dsl import A, Q, Search
 
-from vocmine.store.base import Breakdown, ConversationFilter, Interval, SearchQuery
+from vocmine.store.base import CONVERSATION_FIELD_FILTERS, Breakdown, ConversationFilter, Interval, SearchQuery
 
 TEXT_FIELDS = ["customer_text", "subject^2"]
 HIGHLIGHT = {"fragment_size": 150, "number_of_fragments": 2, "pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
 _TERMS = {
-    "channels": "channel",
-    "sources": "source",
-    "agent_ids": "agent_id",
-    "team_ids": "team_id",
-    "brands": "brand",
-    "products": "product",
-    "languages": "language",
-    "customer_ids": "customer_id",
+    **CONVERSATION_FIELD_FILTERS,
+    # The analysis filters, on the fields elastic_docs.shared_fields copies into both indices.
     "sentiments": "sentiment_label",
     "stages": "stage",
     "trajectories": "trajectory",

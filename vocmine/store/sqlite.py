@@ -20,6 +20,7 @@ from typing import Any
 from vocmine.errors import ConfigError, StoreError
 from vocmine.schema import Conversation, utcnow
 from vocmine.store.base import (
+    CONVERSATION_FIELD_FILTERS,
     ConversationFilter,
     SearchHit,
     SearchPage,
@@ -215,16 +216,6 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
-_FILTER_COLUMNS = {
-    "channels": "channel",
-    "sources": "source",
-    "agent_ids": "agent_id",
-    "team_ids": "team_id",
-    "brands": "brand",
-    "products": "product",
-    "languages": "language",
-    "customer_ids": "customer_id",
-}
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
@@ -554,7 +545,7 @@ def to_fts_query(text: str) -> str:
 
 def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
     clauses, params = ["1=1"], []
-    for field, column in _FILTER_COLUMNS.items():
+    for field, column in CONVERSATION_FIELD_FILTERS.items():
         values = getattr(f, field)
         if values:
             clauses.append(f"c.{column} IN ({','.join('?' * len(values))})")
