@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
-from tests.unit.test_store_themes import _seed, _themes
+from tests.contract.test_store_themes import _seed, _themes
 from vocmine.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore

@@ -9,7 +9,7 @@ import json
 import httpx
 
 from tests.api_routes.conftest import auth
-from tests.unit.test_store_analysis import analysis, conversation
+from tests.contract.test_store_analysis import analysis, conversation
 from vocmine.alerts import Notifier, rule_matches
 from vocmine.schema import AlertRule
 

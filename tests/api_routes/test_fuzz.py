@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from api import create_app
 from tests.api_routes.conftest import ROWS
-from tests.unit.test_store_themes import _seed, _themes
+from tests.contract.test_store_themes import _seed, _themes
 from vocmine.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore

@@ -365,7 +365,8 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
 
 
 def open_store(url: str) -> Store:
-    """The store a URL names: sqlite:///path (or a bare file path) for the embedded store."""
+    """The store a URL names: sqlite:///path (or a bare file path) for the embedded store,
+    http(s)://[user:password@]host:port for Elasticsearch (options: VOCMINE_ES_* variables)."""
     if url.startswith("sqlite://"):
         from vocmine.store.sqlite import SQLiteStore
 
@@ -375,10 +376,13 @@ def open_store(url: str) -> Store:
             else url.removeprefix("sqlite:///")
         )
     if url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"the Elasticsearch store ({url}) is not available in this version",
-            hint="use VOCMINE_STORE=sqlite:///path/to/vocmine.sqlite",
-        )
+        try:
+            from vocmine.store.elastic import ElasticStore
+        except ImportError as exc:
+            raise ConfigError(
+                "the Elasticsearch store needs the elasticsearch client", hint="pip install 'vocmine[elastic]'"
+            ) from exc
+        return ElasticStore(url)
     if "://" in url:
         raise ConfigError(f"unknown store URL {url!r}", hint="use sqlite:///path or an http(s):// Elasticsearch URL")
     from vocmine.store.sqlite import SQLiteStore

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vocmine.store.elastic_docs import BulkItem
+
 RETRYABLE = {429, 500, 502, 503, 504}
 
 
@@ -49,7 +51,7 @@ class BulkWriter:
         self.delays = tuple(delays)
         self.sleep = sleep
 
-    def write(self, index: str, documents: Sequence[tuple[str, dict[str, Any]]]) -> BulkReport:
+    def write(self, index: str, documents: Sequence[BulkItem], *, refresh: bool | str = False) -> BulkReport:
         report = BulkReport()
         pending = list(documents)
         for attempt in range(len(self.delays) + 1):
@@ -58,18 +60,18 @@ class BulkWriter:
             if attempt:
                 self.sleep(self.delays[attempt - 1])
                 report.retried += len(pending)
-            pending = self._send(index, pending, report, last=attempt == len(self.delays))
+            pending = self._send(index, pending, report, refresh, last=attempt == len(self.delays))
         return report
 
     def _send(
-        self, index: str, documents: list[tuple[str, dict[str, Any]]], report: BulkReport, *, last: bool
-    ) -> list[tuple[str, dict[str, Any]]]:
+        self, index: str, documents: list[BulkItem], report: BulkReport, refresh: bool | str, *, last: bool
+    ) -> list[BulkItem]:
         from elasticsearch import ApiError, ConnectionError, TransportError
 
         from vocmine.store.elastic_docs import bulk_operations
 
         try:
-            response = self.client.bulk(operations=bulk_operations(index, documents), refresh=False)
+            response = self.client.bulk(operations=bulk_operations(index, documents), refresh=refresh)
         except (ConnectionError, TransportError, ApiError) as exc:
             status = int(getattr(getattr(exc, "meta", None), "status", 0) or 0)
             if (status in RETRYABLE or isinstance(exc, ConnectionError | TransportError)) and not last:
@@ -80,9 +82,9 @@ class BulkWriter:
         body = getattr(response, "body", response)
         retry = []
         for (doc_id, document), item in zip(documents, body.get("items", []), strict=True):
-            outcome = next(iter(item.values()))
+            op, outcome = next(iter(item.items()))
             status = int(outcome.get("status", 0))
-            if status < 300:
+            if status < 300 or (op == "delete" and status == 404):  # deleting what is gone is done
                 report.written += 1
             elif status in RETRYABLE and not last:
                 retry.append((doc_id, document))

@@ -5,7 +5,8 @@ tests can hold every document to the strict mappings offline."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from vocmine.schema import Conversation, ConversationAnalysis
 
@@ -39,6 +40,7 @@ def conversation_document(
     c: Conversation, a: ConversationAnalysis | None, versions_key: str | None = None
 ) -> dict[str, Any]:
     sentiment = a.sentiment if a else None
+    survey = c.survey
     return {
         **shared_fields(c, a),
         "subject": c.subject,
@@ -51,16 +53,27 @@ def conversation_document(
         "analysed_at": a.analysed_at.isoformat() if a else None,
         "versions_key": versions_key,
         "themes": sorted({s.theme_id for s in a.segments if s.theme_id}) if a else [],
+        "segment_ids": [s.id for s in a.segments] if a else [],
+        "analysis_content_hash": a.content_hash if a else None,
+        "analysis_stale": (a.content_hash != c.content_hash()) if a else False,
+        "turn_keys": [t.key for t in c.turns if t.key],
+        "turn_count": len(c.turns),
+        "customer_turn_count": len(c.customer_turns()),
+        "has_survey": bool(survey and (survey.nps is not None or survey.csat is not None or survey.ces is not None)),
+        "review_status": "new",
+        "review_assignee": None,
         "doc": c.model_dump(mode="json"),
         "analysis_doc": a.model_dump(mode="json", exclude={"segments"}) if a else None,
     }
 
 
-def segment_documents(c: Conversation, a: ConversationAnalysis, vectors: Sequence[Any]) -> list[dict[str, Any]]:
-    if len(vectors) != len(a.segments):
+def segment_documents(c: Conversation, a: ConversationAnalysis, vectors: Sequence[Any] | None) -> list[dict[str, Any]]:
+    """One document per segment; ``vectors`` None stores segments without embeddings (they are then
+    left out of semantic search and theme fits, as in the embedded store)."""
+    if vectors is not None and len(vectors) != len(a.segments):
         raise ValueError(f"{c.id}: {len(a.segments)} segments but {len(vectors)} vectors")
     shared = shared_fields(c, a)
-    return [
+    documents = [
         {
             **shared,
             "segment_id": s.id,
@@ -72,18 +85,46 @@ def segment_documents(c: Conversation, a: ConversationAnalysis, vectors: Sequenc
             "segment_sentiment": s.sentiment,
             "sentiment_score": s.sentiment_score,
             "segment_stage": s.stage,
+            "stage_confidence": s.stage_confidence,
             "theme_id": s.theme_id,
-            "vector": [float(x) for x in vector],
         }
-        for position, (s, vector) in enumerate(zip(a.segments, vectors, strict=True))
+        for position, s in enumerate(a.segments)
     ]
+    if vectors is not None:
+        for document, vector in zip(documents, vectors, strict=True):
+            document["vector"] = [float(x) for x in vector]
+    return documents
 
 
-def bulk_operations(index: str, documents: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The ``operations`` of a ``_bulk`` request: an ``index`` action (an upsert by id: re-sending a
-    document replaces it, so a retried batch is idempotent) followed by the document, per item."""
+@dataclass(frozen=True)
+class BulkAction:
+    """One item of a ``_bulk`` request other than a plain upsert: ``create`` (fails with 409 if the
+    id exists), ``index`` guarded by the sequence number read before (fails with 409 if someone
+    wrote in between), a partial ``update`` (``body`` is the changed fields), or ``delete``."""
+
+    op: Literal["index", "create", "update", "delete"]
+    body: dict[str, Any] | None = None
+    if_seq_no: int | None = None
+    if_primary_term: int | None = None
+
+
+BulkItem = tuple[str, "dict[str, Any] | BulkAction"]
+
+
+def bulk_operations(index: str, documents: Sequence[BulkItem]) -> list[dict[str, Any]]:
+    """The ``operations`` of a ``_bulk`` request. A plain ``(id, document)`` is an ``index`` action
+    (an upsert by id: re-sending a document replaces it, so a retried batch is idempotent); a
+    ``BulkAction`` says what else to do."""
     operations: list[dict[str, Any]] = []
-    for doc_id, document in documents:
-        operations.append({"index": {"_index": index, "_id": doc_id}})
-        operations.append(document)
+    for doc_id, item in documents:
+        action = item if isinstance(item, BulkAction) else BulkAction("index", item)
+        meta: dict[str, Any] = {"_index": index, "_id": doc_id}
+        if action.if_seq_no is not None:
+            meta["if_seq_no"] = action.if_seq_no
+            meta["if_primary_term"] = action.if_primary_term
+        operations.append({action.op: meta})
+        if action.op == "update":
+            operations.append({"doc": action.body})
+        elif action.op != "delete":
+            operations.append(action.body or {})
     return operations

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from elasticsearch.dsl import A, Q, Search
+from elasticsearch.dsl import Q, Search
 
-from vocmine.store.base import CONVERSATION_FIELD_FILTERS, Breakdown, ConversationFilter, Interval, SearchQuery
+from vocmine.store.base import CONVERSATION_FIELD_FILTERS, ConversationFilter, SearchQuery
+from vocmine.store.sqlite import to_fts_query
 
 TEXT_FIELDS = ["customer_text", "subject^2"]
 HIGHLIGHT = {"fragment_size": 150, "number_of_fragments": 2, "pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
@@ -26,14 +27,14 @@ _TERMS = {
     "trajectories": "trajectory",
     "signals": "signals",
 }
-GROUP_FIELDS = {
-    "channel": "channel",
-    "stage": "stage",
-    "brand": "brand",
-    "product": "product",
-    "agent": "agent_id",
-    "team": "team_id",
-}
+
+
+def to_simple_query(text: str) -> str:
+    """The user's search syntax (the embedded store's: words, "phrases", OR, -exclusion, prefix*)
+    in ``simple_query_string`` terms, where OR is ``|``. Text with no word to search for is the same
+    clear error as in the embedded store."""
+    to_fts_query(text)  # raises ConfigError when there is nothing to search for
+    return " ".join("|" if token == "OR" else token for token in text.split())
 
 
 def filter_queries(f: ConversationFilter, *, segments: bool = False) -> list[Q]:
@@ -63,9 +64,10 @@ def search_body(
         search = search.query(
             Q(
                 "simple_query_string",
-                query=query.text,
+                query=to_simple_query(query.text),
                 fields=TEXT_FIELDS,
                 default_operator="and",
+                analyze_wildcard=True,  # "rembourse*" is stemmed like the indexed words it should match
                 flags="AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE",
             )
         )
@@ -111,7 +113,15 @@ def hybrid_body(
     filters = [c.to_dict() for c in filter_queries(f, segments=True)]
     standard = Q(
         "bool",
-        must=[Q("simple_query_string", query=text, fields=["text"], default_operator="and")],
+        must=[
+            Q(
+                "simple_query_string",
+                query=to_simple_query(text),
+                fields=["text"],
+                default_operator="and",
+                analyze_wildcard=True,
+            )
+        ],
         filter=filter_queries(f, segments=True),
     )
     return {
@@ -136,28 +146,3 @@ def hybrid_body(
         "size": k,
         "_source": {"includes": ["conversation_id", "text"]},
     }
-
-
-def theme_aggregation_body(
-    f: ConversationFilter, interval: Interval | None = None, breakdown: Breakdown | None = None
-) -> dict[str, Any]:
-    """Per theme (× bucket × group) over the segment index: segments, conversations (cardinality),
-    sentiment sum, negative segments. The size-0 search the trends, emerging and priority queries
-    read their numbers from."""
-    per_theme = A("terms", field="theme_id", size=10_000)
-    per_theme.metric("conversations", "cardinality", field="conversation_id", precision_threshold=40_000)
-    per_theme.metric("sentiment_sum", "sum", field="sentiment_score")
-    per_theme.bucket("negative", "filter", filter=Q("term", segment_sentiment="negative"))
-    outer = per_theme
-    if breakdown:
-        outer = A("terms", field=GROUP_FIELDS[breakdown], size=1_000, missing="(none)")
-        outer.bucket("themes", per_theme)
-    if interval:
-        histogram = A("date_histogram", field="started_at", calendar_interval=interval, min_doc_count=1)
-        histogram.bucket("inner", outer)
-        outer = histogram
-    search = Search().extra(size=0)
-    for clause in filter_queries(f, segments=True):
-        search = search.filter(clause)
-    search.aggs.bucket("result", outer)
-    return search.to_dict()

@@ -13,6 +13,10 @@ conversations, and (c) ``nested`` aggregations are slower and capped (``index.ma
 The cost is copying a few conversation fields into each segment, which a conversation's
 re-analysis rewrites anyway.
 
+A third index, ``<prefix>-state``, holds the small records that are not conversations (theme
+catalog, API keys, review state and audit, alert rules); review state is also copied onto the
+conversation so the review queue is one search.
+
 **Versioning.** Indices are ``<prefix>-<kind>-v<N>``; readers and writers use the alias
 ``<prefix>-<kind>``. A mapping change bumps ``MAPPING_VERSION``: ``vocmine es migrate`` creates the
 ``v<N+1>`` index from the new template, re-indexes into it and moves the alias in one request, so
@@ -21,10 +25,11 @@ searches never see a missing index.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 MAPPING_VERSION = 1
-KINDS = ("conversations", "segments")
+KINDS = ("conversations", "segments", "state")
 
 _KEYWORD = {"type": "keyword"}
 # English-analysed text with a keyword sub-field for exact filters, sorting and terms aggregations.
@@ -78,6 +83,14 @@ def conversation_mappings() -> dict[str, Any]:
             "analysed_at": _DATE,
             "versions_key": _KEYWORD,
             "themes": _KEYWORD,  # the themes of its segments, for the theme filter
+            "segment_ids": {"type": "keyword", "index": False},  # so a re-analysis deletes the old ones
+            "analysis_content_hash": _KEYWORD,
+            "analysis_stale": {"type": "boolean"},  # analysed, but the conversation changed since
+            "turn_keys": _KEYWORD,
+            "turn_count": _INT,
+            "customer_turn_count": _INT,
+            "has_survey": {"type": "boolean"},
+            # Copied from the review document (state index) so the queue is one filtered, sorted search.
             "review_status": _KEYWORD,
             "review_assignee": _KEYWORD,
             # The records themselves, returned as they were stored, never searched.
@@ -101,8 +114,31 @@ def segment_mappings(dimensions: int) -> dict[str, Any]:
             "segment_sentiment": _KEYWORD,
             "sentiment_score": _FLOAT,
             "segment_stage": _KEYWORD,
+            "stage_confidence": _FLOAT,
             "theme_id": _KEYWORD,
             "vector": {"type": "dense_vector", "dims": dimensions, "index": True, "similarity": "cosine"},
+        },
+    }
+
+
+def state_mappings() -> dict[str, Any]:
+    """The small documents that are not conversations: theme catalog and audit, API keys, review
+    state, notes and audit, alert rules and deliveries. ``kind`` tells them apart; the record itself
+    is ``doc``; the keyword fields are what lookups filter and sort on."""
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "kind": _KEYWORD,
+            "key": _KEYWORD,
+            "conversation_id": _KEYWORD,
+            "theme_id": _KEYWORD,
+            "rule_id": _KEYWORD,
+            "merged_into": _KEYWORD,
+            "status": _KEYWORD,
+            "assignee": _KEYWORD,
+            "at": _DATE,
+            "seq": {"type": "long"},  # write order, for audit trails
+            "doc": {"type": "object", "enabled": False},
         },
     }
 
@@ -113,7 +149,15 @@ def index_template(
     """Body of ``PUT _index_template/<prefix>-<kind>`` for the versioned indices of one kind."""
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}")
-    mappings = conversation_mappings() if kind == "conversations" else segment_mappings(dimensions)
+    # A deep copy: the field specs share dicts (_KEYWORD…), and a caller editing one body must not
+    # change every later one.
+    mappings = copy.deepcopy(
+        {
+            "conversations": conversation_mappings,
+            "segments": lambda: segment_mappings(dimensions),
+            "state": state_mappings,
+        }[kind]()
+    )
     return {
         "index_patterns": [f"{prefix}-{kind}-v*"],
         "priority": 200,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.test_store_analysis import analysis, vectors
+from tests.contract.test_store_analysis import analysis, vectors
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Conversation, SurveyScores, Theme, Turn
 from vocmine.store.base import ConversationFilter
@@ -125,7 +125,7 @@ def test_aggregates_count_conversations_once_and_segments_each(store):
 
 
 def test_agent_aggregates_feed_the_coaching_view(store):
-    from tests.unit.test_store_analysis import analysis as make_analysis
+    from tests.contract.test_store_analysis import analysis as make_analysis
     from vocmine.insights.agents import agent_view
 
     conversations = [

@@ -1,0 +1,41 @@
+"""The store contract: every test in this folder runs against each backend with the same data and
+the same assertions – the embedded SQLite store always, Elasticsearch when VOCMINE_TEST_ES_URL
+names a cluster (for example https://elastic:PASSWORD@localhost:9200, with VOCMINE_ES_CA_CERTS for
+a self-signed certificate; README "Running against Elasticsearch"). Each Elasticsearch test gets its
+own index prefix, waits for refreshes so searches see its writes, and deletes its indices after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from vocmine.store.sqlite import SQLiteStore
+
+ES_URL = os.environ.get("VOCMINE_TEST_ES_URL")
+SKIP_REASON = (
+    "the Elasticsearch contract run needs a cluster: set VOCMINE_TEST_ES_URL=https://elastic:PASSWORD@localhost:9200 "
+    "(and VOCMINE_ES_CA_CERTS=path/to/http_ca.crt); `docker compose up -d elasticsearch` starts one (README)"
+)
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def store(request, tmp_path: Path):
+    if request.param == "sqlite":
+        backend = SQLiteStore(str(tmp_path / "store.sqlite"))
+        yield backend
+        backend.close()
+        return
+    if not ES_URL:
+        pytest.skip(SKIP_REASON)
+    from vocmine.store.elastic import ElasticOptions, ElasticStore
+
+    options = ElasticOptions(prefix=f"vmtest-{uuid.uuid4().hex[:10]}", dimensions=8, replicas=0, refresh="wait_for")
+    backend = ElasticStore(ES_URL, options)
+    try:
+        yield backend
+    finally:
+        backend.drop_indices()
+        backend.close()
