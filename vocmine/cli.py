@@ -28,6 +28,7 @@ from vocmine.cli_render import (
     print_report,
     print_stats,
 )
+from vocmine.cli_store import es_app, reindex_command
 from vocmine.cli_themes import themes_app
 
 if TYPE_CHECKING:
@@ -315,6 +316,8 @@ app.add_typer(train_app, name="train")
 app.add_typer(themes_app, name="themes")
 app.add_typer(insights_app, name="insights")
 app.add_typer(keys_app, name="keys")
+app.add_typer(es_app, name="es")
+app.command("reindex")(reindex_command)
 app.command("serve")(serve)
 
 

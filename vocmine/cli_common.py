@@ -18,7 +18,9 @@ from vocmine.store.base import Store, open_store
 console = Console()
 err = Console(stderr=True)
 
-StoreOption = Annotated[str | None, typer.Option("--store", help="sqlite:///path (default: VOCMINE_STORE)")]
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="sqlite:///path or https://host:9200 (default: VOCMINE_STORE)")
+]
 
 
 def _settings(**overrides: object) -> Settings:

@@ -94,6 +94,8 @@ def test_round_trip_keeps_every_value_and_the_vectors(store):
     ids, stored = next(store.iter_segment_vectors())
     assert ids == ["a:0:0", "a:1:0"]
     assert np.array_equal(stored, matrix)
+    by_id = store.get_segment_vectors(["a:1:0", "nope"])
+    assert list(by_id) == ["a:1:0"] and np.array_equal(by_id["a:1:0"], matrix[1])
 
 
 def test_reanalysis_replaces_segments_and_flags(store):

@@ -246,6 +246,9 @@ class Store(Protocol):
     ) -> Iterator[tuple[list[str], Any]]:
         """(segment ids, float32 matrix) in batches, for themes and semantic search."""
 
+    def get_segment_vectors(self, segment_ids: Sequence[str]) -> dict[str, Any]:
+        """Each found segment's embedding (float32 vector) by id: what copying a store needs."""
+
     def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats: ...
 
     # Themes (catalog in the store, so every API worker serves the same names and merges).

@@ -166,6 +166,20 @@ class ElasticAnalysisMixin:
                 np.asarray([s["vector"] for s in batch], dtype=np.float32),
             )
 
+    def get_segment_vectors(self, segment_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        ids = list(segment_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            body = {
+                "query": {"bool": {"filter": [{"terms": {"segment_id": chunk}}, {"exists": {"field": "vector"}}]}},
+                "size": len(chunk),
+                "_source": {"includes": ["segment_id", "vector"], "exclude_vectors": False},
+            }
+            for hit in self._search("segments", body)["hits"]["hits"]:
+                found[hit["_source"]["segment_id"]] = np.asarray(hit["_source"]["vector"], dtype=np.float32)
+        return found
+
     def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats:
         f = filter or ConversationFilter()
         response = self._search("conversations", analysis_stats_body(f))

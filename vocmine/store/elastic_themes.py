@@ -173,7 +173,11 @@ class ElasticThemesMixin:
             index=self.index("segments"),
             body={
                 "query": {"terms": {"theme_id": sources}},
-                "script": {"lang": "painless", "source": "ctx._source.theme_id = params.merge.target", "params": params},
+                "script": {
+                    "lang": "painless",
+                    "source": "ctx._source.theme_id = params.merge.target",
+                    "params": params,
+                },
             },
             refresh=True,
             conflicts="abort",

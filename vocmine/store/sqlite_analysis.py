@@ -182,6 +182,19 @@ class SQLiteAnalysisMixin:
             last = rows[-1][0]
             yield [r[1] for r in rows], np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
 
+    def get_segment_vectors(self, segment_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        ids = list(segment_ids)
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self.conn.execute(
+                    f"SELECT id, vector FROM segments WHERE vector IS NOT NULL AND id IN ({marks})", chunk
+                )
+                found.update({sid: np.frombuffer(blob, dtype=np.float32) for sid, blob in rows})
+        return found
+
     def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats:
         where, params = self._where_sql(filter or ConversationFilter())
         joined = f"FROM conversations c JOIN analyses a ON a.conversation_id = c.id WHERE {where}"

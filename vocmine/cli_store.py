@@ -1,0 +1,85 @@
+"""``vocmine reindex`` (copy a store into another) and ``vocmine es`` (Elasticsearch index
+management)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vocmine.cli_common import StoreOption, _fail, _settings, console, err
+from vocmine.errors import ConfigError, VocmineError
+from vocmine.store.base import open_store
+
+es_app = typer.Typer(no_args_is_help=True, help="Elasticsearch indices: set up and migrate.")
+
+
+def reindex_command(
+    source: Annotated[str, typer.Option("--from", help="the store to copy, e.g. sqlite:///var/vocmine.sqlite")],
+    target: Annotated[str, typer.Option("--to", help="the store to copy into, e.g. https://elastic:PW@host:9200")],
+) -> None:
+    """Copy every conversation, analysis (with embeddings), theme, API key, alert rule and review
+    into another store. Safe to run again: writes are upserts by id."""
+    from vocmine.reindex import reindex
+
+    if source == target:
+        raise _fail(ConfigError("--from and --to name the same store", hint="copy into another store"))
+    try:
+        origin, destination = open_store(source), open_store(target)
+        try:
+            total = origin.stats().conversations
+            with Progress(
+                TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+            ) as bar:
+                task = bar.add_task("copy", total=total)
+                report = reindex(origin, destination, progress=lambda n: bar.advance(task, n))
+            copied = destination.stats().conversations
+        finally:
+            origin.close()
+            destination.close()
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"copied {report.conversations} conversations ({report.analyses} analysed), {report.themes} themes, "
+        f"{report.api_keys} API keys, {report.alert_rules} alert rules, {report.deliveries} deliveries, "
+        f"{report.reviews} reviews; the target now holds {copied} conversations"
+    )
+    if report.segments_without_vector:
+        err.print(f"{report.segments_without_vector} segments had no embedding in the source and were copied without")
+    if copied < total:
+        err.print(f"[red]the target holds fewer conversations ({copied}) than the source ({total})[/red]")
+        raise typer.Exit(1)
+
+
+def _elastic(store: str | None):  # type: ignore[no-untyped-def]
+    from vocmine.store.elastic import ElasticStore
+
+    opened = open_store(_settings(store=store).store)
+    if not isinstance(opened, ElasticStore):
+        raise ConfigError("this command manages Elasticsearch indices", hint="pass --store https://host:9200")
+    return opened
+
+
+@es_app.command("setup")
+def setup(store: StoreOption = None) -> None:
+    """Put the index templates and create the indices behind their aliases (done on first use anyway)."""
+    try:
+        elastic = _elastic(store)
+        elastic.ensure_indices()
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    console.print(f"indices ready under the prefix {elastic.prefix}")
+
+
+@es_app.command("migrate")
+def migrate(store: StoreOption = None) -> None:
+    """Move each alias to an index of the current mapping version: create it, re-index into it, then
+    switch the alias atomically (searches never see a missing index)."""
+    try:
+        elastic = _elastic(store)
+        moved = elastic.migrate(log=err.print)
+    except VocmineError as exc:
+        raise _fail(exc) from exc
+    for kind, what in moved.items():
+        console.print(f"{kind}: {what}")
