@@ -1,7 +1,7 @@
 """The store contract: every test in this folder runs against each backend with the same data and
 the same assertions – the embedded SQLite store always, Elasticsearch when VOCMINE_TEST_ES_URL
-names a cluster (for example https://elastic:PASSWORD@localhost:9200, with VOCMINE_ES_CA_CERTS for
-a self-signed certificate; README "Running against Elasticsearch"). Each Elasticsearch test gets its
+names a cluster (for example http://elastic:PASSWORD@localhost:9200 from the docker compose setup;
+README "Running against Elasticsearch"). Each Elasticsearch test gets its
 own index prefix, waits for refreshes so searches see its writes, and deletes its indices after."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from vocmine.store.sqlite import SQLiteStore
 
 ES_URL = os.environ.get("VOCMINE_TEST_ES_URL")
 SKIP_REASON = (
-    "the Elasticsearch contract run needs a cluster: set VOCMINE_TEST_ES_URL=https://elastic:PASSWORD@localhost:9200 "
-    "(and VOCMINE_ES_CA_CERTS=path/to/http_ca.crt); `docker compose up -d elasticsearch` starts one (README)"
+    "the Elasticsearch contract run needs a cluster: `ELASTIC_PASSWORD=pw docker compose up -d elasticsearch`, then "
+    "VOCMINE_TEST_ES_URL=http://elastic:pw@localhost:9200 (README 'Running against Elasticsearch'; for an https "
+    "cluster with a self-signed certificate also set VOCMINE_ES_CA_CERTS)"
 )
 
 
