@@ -62,6 +62,7 @@ class _Indices:
         return {"acknowledged": True}
 
     def refresh(self, *, index: Any) -> dict[str, Any]:
+        self.fake.sent.append(("refresh", index))
         return {}
 
 

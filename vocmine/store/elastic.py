@@ -234,17 +234,21 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
         return found
 
     def _scan(
-        self, kind: str, query: dict[str, Any], *, source: Any = True, size: int = _PAGE
+        self, kind: str, query: dict[str, Any], *, source: Any = True, size: int = _PAGE, order: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every hit of ``query``, through a point in time (one snapshot, however long it takes)."""
+        """Every hit of ``query``, through a point in time (one snapshot, however long it takes),
+        ordered by the keyword field ``order`` (else index order). The index is refreshed first, so
+        the snapshot holds everything written before the call (ingest, then analyse at once)."""
+        self._call(self.es.indices.refresh, index=self.index(kind))
         pit = _body(self._call(self.es.open_point_in_time, index=self.index(kind), keep_alive="5m"))["id"]
+        sort = ([{order: {"order": "asc"}}] if order else []) + [{"_shard_doc": {"order": "asc"}}]
         try:
             after: list[Any] | None = None
             while True:
                 body: dict[str, Any] = {
                     "query": query,
                     "size": size,
-                    "sort": [{"_shard_doc": {"order": "asc"}}],
+                    "sort": sort,
                     "pit": {"id": pit, "keep_alive": "5m"},
                     "_source": source,
                     "track_total_hits": False,
@@ -318,7 +322,8 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
         return found
 
     def iter_conversations(self, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
-        for hit in self._scan("conversations", self._conversation_query(filter), source={"includes": ["doc"]}):
+        query = self._conversation_query(filter)
+        for hit in self._scan("conversations", query, source={"includes": ["doc"]}, order="conversation_id"):
             yield Conversation.model_validate(hit["_source"]["doc"])
 
     def search(self, query: SearchQuery) -> SearchPage:

@@ -91,19 +91,20 @@ class ElasticAnalysisMixin:
     # ------------------------------------------------------------ reads
 
     def get_analyses(self, conversation_ids: Iterable[str]) -> dict[str, ConversationAnalysis]:
+        # By id throughout (the segment ids are on the conversation): real time, no refresh needed.
         ids = list(dict.fromkeys(conversation_ids))
-        docs = self._mget("conversations", ids, includes=["analysis_doc"])
+        docs = self._mget("conversations", ids, includes=["analysis_doc", "segment_ids"])
         analysed = [cid for cid in ids if cid in docs and docs[cid]["_source"].get("analysis_doc")]
-        segments: dict[str, list[tuple[int, AnalysedSegment]]] = {}
-        for start in range(0, len(analysed), 500):
-            query = {"bool": {"filter": [{"terms": {"conversation_id": analysed[start : start + 500]}}]}}
-            for hit in self._scan("segments", query, source={"includes": _SEGMENT_FIELDS}):
-                s = hit["_source"]
-                segments.setdefault(s["conversation_id"], []).append((s["position"], _segment(s)))
+        wanted = [sid for cid in analysed for sid in docs[cid]["_source"].get("segment_ids") or []]
+        segments = self._mget("segments", wanted, includes=_SEGMENT_FIELDS)
         found = {}
         for cid in analysed:
             record = dict(docs[cid]["_source"]["analysis_doc"])
-            record["segments"] = [segment for _, segment in sorted(segments.get(cid, []), key=lambda p: p[0])]
+            record["segments"] = [
+                _segment(segments[sid]["_source"])
+                for sid in docs[cid]["_source"].get("segment_ids") or []
+                if sid in segments
+            ]
             found[cid] = ConversationAnalysis.model_validate(record)
         return found
 
@@ -125,7 +126,7 @@ class ElasticAnalysisMixin:
 
     def iter_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
         query = self._unanalysed_query(versions_key, filter)
-        for hit in self._scan("conversations", query, source={"includes": ["doc"]}):
+        for hit in self._scan("conversations", query, source={"includes": ["doc"]}, order="conversation_id"):
             yield Conversation.model_validate(hit["_source"]["doc"])
 
     def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int:
@@ -142,7 +143,8 @@ class ElasticAnalysisMixin:
         # Vectors are left out of _source responses by default since Elasticsearch 9.2: ask for them.
         source = {"includes": fields, "exclude_vectors": False}
         batch: list[dict[str, Any]] = []
-        for hit in self._scan("segments", self._segment_query(f), source=source, size=min(batch_size, 2000)):
+        size = min(batch_size, 2000)
+        for hit in self._scan("segments", self._segment_query(f), source=source, size=size, order="segment_id"):
             batch.append(hit["_source"])
             if len(batch) >= batch_size:
                 yield batch
