@@ -16,8 +16,8 @@ import time
 from typing import Any
 
 from vocmine.errors import ConflictError, NotFoundError
-from vocmine.schema import REVIEW_TRANSITIONS, AlertRule, ApiKey, LabelCorrection, ReviewNote, ReviewState, utcnow
-from vocmine.store.base import ReviewPage, ReviewQuery, decode_cursor, encode_cursor
+from vocmine.schema import AlertRule, ApiKey, LabelCorrection, ReviewNote, ReviewState, utcnow
+from vocmine.store.base import ReviewPage, ReviewQuery, decode_cursor, encode_cursor, review_changes
 from vocmine.store.elastic_aggs import ANALYSED
 from vocmine.store.elastic_docs import BulkAction
 
@@ -213,24 +213,14 @@ class ElasticStateMixin:
         expected_revision: int | None = None,
     ) -> ReviewState:
         current, stored = self._review(conversation_id)
-        if expected_revision is not None and expected_revision != current.revision:
-            raise ConflictError(
-                f"the review of {conversation_id} changed since revision {expected_revision} (now {current.revision})",
-                hint="reload it and apply your change again",
-            )
-        changes: dict[str, Any] = {}
-        if status is not None and status != current.status:
-            if status not in REVIEW_TRANSITIONS[current.status]:
-                allowed = ", ".join(sorted(REVIEW_TRANSITIONS[current.status]))
-                raise ConflictError(f"a {current.status} review cannot become {status}", hint=f"from here: {allowed}")
-            changes["status"] = status
-        if unassign and current.assignee is not None:
-            changes["assignee"] = None
-        elif assignee is not None and assignee != current.assignee:
-            changes["assignee"] = assignee
-        if loop_closed is not None and loop_closed != current.loop_closed:
-            changes["loop_closed"] = loop_closed
-            changes["loop_closed_at"] = utcnow() if loop_closed else None
+        changes = review_changes(
+            current,
+            status=status,
+            assignee=assignee,
+            unassign=unassign,
+            loop_closed=loop_closed,
+            expected_revision=expected_revision,
+        )
         if changes:
             self._save_review(current.model_copy(update=changes), stored)
             self._event("review_event", actor, "update", _jsonable(changes), conversation_id=conversation_id)

@@ -13,9 +13,9 @@ import sqlite3
 import threading
 from typing import Any
 
-from vocmine.errors import ConflictError, NotFoundError
-from vocmine.schema import REVIEW_TRANSITIONS, AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
-from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, decode_cursor, encode_cursor
+from vocmine.errors import NotFoundError
+from vocmine.schema import AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
+from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, decode_cursor, encode_cursor, review_changes
 from vocmine.store.sqlite_tx import immediate
 
 _SELECT = (
@@ -99,22 +99,17 @@ class SQLiteReviewMixin:
         expected_revision: int | None = None,
     ) -> ReviewState:
         with self._lock, immediate(self.conn) as conn:
-            current = self._locked_state(conversation_id, expected_revision)
-            changes: dict[str, Any] = {}
-            if status is not None and status != current.status:
-                if status not in REVIEW_TRANSITIONS[current.status]:
-                    allowed = ", ".join(sorted(REVIEW_TRANSITIONS[current.status]))
-                    raise ConflictError(
-                        f"a {current.status} review cannot become {status}", hint=f"from here: {allowed}"
-                    )
-                changes["status"] = status
-            if unassign and current.assignee is not None:
-                changes["assignee"] = None
-            elif assignee is not None and assignee != current.assignee:
-                changes["assignee"] = assignee
-            if loop_closed is not None and loop_closed != current.loop_closed:
-                changes["loop_closed"] = loop_closed
-                changes["loop_closed_at"] = utcnow().isoformat() if loop_closed else None
+            current = self._locked_state(conversation_id)
+            changes = review_changes(
+                current,
+                status=status,
+                assignee=assignee,
+                unassign=unassign,
+                loop_closed=loop_closed,
+                expected_revision=expected_revision,
+            )
+            if "loop_closed_at" in changes and changes["loop_closed_at"] is not None:
+                changes["loop_closed_at"] = changes["loop_closed_at"].isoformat()
             if changes:
                 updated = current.model_copy(update={k: v for k, v in changes.items() if k != "loop_closed_at"})
                 closed_at = changes.get("loop_closed_at", current.loop_closed_at)
@@ -124,7 +119,7 @@ class SQLiteReviewMixin:
 
     def add_review_note(self, conversation_id: str, actor: str, text: str) -> ReviewState:
         with self._lock, immediate(self.conn) as conn:
-            current = self._locked_state(conversation_id, None)
+            current = self._locked_state(conversation_id)
             conn.execute(
                 "INSERT INTO review_notes VALUES (?, ?, ?, ?)", (conversation_id, utcnow().isoformat(), actor, text)
             )
@@ -134,7 +129,7 @@ class SQLiteReviewMixin:
 
     def add_label_correction(self, conversation_id: str, actor: str, correction: LabelCorrection) -> ReviewState:
         with self._lock, immediate(self.conn) as conn:
-            current = self._locked_state(conversation_id, None)
+            current = self._locked_state(conversation_id)
             stored = correction.model_copy(update={"at": utcnow(), "author": actor})
             conn.execute("INSERT INTO label_feedback VALUES (?, ?)", (conversation_id, stored.model_dump_json()))
             self._write_state(conn, current, current.loop_closed_at)
@@ -144,7 +139,7 @@ class SQLiteReviewMixin:
     def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool:
         """Put a conversation in the queue (an alert fired); False if it already had a review."""
         with self._lock, immediate(self.conn) as conn:
-            current = self._locked_state(conversation_id, None)
+            current = self._locked_state(conversation_id)
             exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
             if not exists:
                 self._write_state(conn, current, None)
@@ -203,19 +198,11 @@ class SQLiteReviewMixin:
 
     # ------------------------------------------------------------ helpers (inside a transaction)
 
-    def _locked_state(self, conversation_id: str, expected_revision: int | None) -> ReviewState:
+    def _locked_state(self, conversation_id: str) -> ReviewState:
         row = self.conn.execute(f"{_SELECT} WHERE c.id = ?", (conversation_id,)).fetchone()
         if row is None:
-            raise NotFoundError(
-                f"no analysed conversation {conversation_id!r}", hint="take an id from the review queue"
-            )
-        state = _state(row)
-        if expected_revision is not None and expected_revision != state.revision:
-            raise ConflictError(
-                f"the review of {conversation_id} changed since revision {expected_revision} (now {state.revision})",
-                hint="reload it and apply your change again",
-            )
-        return state
+            raise _missing(conversation_id)
+        return _state(row)
 
     def _write_state(self, conn: sqlite3.Connection, state: ReviewState, loop_closed_at: object) -> None:
         closed_at = loop_closed_at.isoformat() if hasattr(loop_closed_at, "isoformat") else loop_closed_at
