@@ -146,5 +146,8 @@ class FakeElasticsearch:
         self.check("POST /_reindex", body)
         return {"created": 0}
 
+    def options(self, **options: Any) -> FakeElasticsearch:
+        return self
+
     def close(self) -> None:
         pass

@@ -162,7 +162,11 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             if current:
                 source = current[0]
                 log(f"re-indexing {source} into {target} …")
-                self.es.reindex(body={"source": {"index": source}, "dest": {"index": target}}, refresh=True)
+                # Synchronous, with a long timeout: a migration is an operator's one-off, run while
+                # writers are stopped (writes to the old index after its snapshot would not be copied).
+                self.es.options(request_timeout=6 * 3600).reindex(
+                    body={"source": {"index": source}, "dest": {"index": target}}, refresh=True
+                )
                 old_version = int(source.rsplit("-v", 1)[1])
             self.es.indices.update_aliases(body=move_alias_actions(self.prefix, kind, old_version, MAPPING_VERSION))
             moved[kind] = f"{current[0] if current else '(none)'} → {target}"
