@@ -173,3 +173,30 @@ def test_a_broken_body_fails_the_check(es_store, monkeypatch):
     monkeypatch.setattr(elastic, "search_body", broken)
     with pytest.raises(BodyError, match="size"):
         es_store.search(SearchQuery(text="refund"))
+
+
+def _api_error(status: int, error_type: str):
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import ApiError, BadRequestError
+
+    meta = ApiResponseMeta(status, "1.1", HttpHeaders(), 0.01, NodeConfig("http", "localhost", 9200))
+    body = {"error": {"root_cause": [{"type": error_type, "reason": "because"}]}, "status": status}
+    return (BadRequestError if status == 400 else ApiError)(error_type, meta, body)
+
+
+def test_two_workers_creating_the_indices_at_once_both_start(es_store, fake, monkeypatch):
+    def already_there(**kwargs):
+        raise _api_error(400, "resource_already_exists_exception")
+
+    monkeypatch.setattr(fake.indices, "create", already_there)
+    es_store.ensure_indices()  # no error: the other worker made them
+
+
+def test_cluster_errors_say_what_happened(es_store, fake, monkeypatch):
+    def refused(**kwargs):
+        raise _api_error(403, "security_exception")
+
+    monkeypatch.setattr(fake.indices, "put_index_template", refused)
+    with pytest.raises(StoreError, match="security_exception") as caught:
+        es_store.stats()
+    assert "manage_index_templates" in caught.value.hint

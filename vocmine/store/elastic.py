@@ -118,10 +118,7 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             for kind in KINDS:
                 self.es.indices.put_index_template(name=alias(self.prefix, kind), body=self._template(kind))
                 if not self.es.indices.exists_alias(name=alias(self.prefix, kind)):
-                    self.es.indices.create(
-                        index=index_name(self.prefix, kind),
-                        body={"aliases": {alias(self.prefix, kind): {"is_write_index": True}}},
-                    )
+                    self._create_index(kind)
         except ConnectionError as exc:
             raise StoreError(
                 f"cannot reach Elasticsearch at {_redacted(self.url)}: {exc}",
@@ -134,6 +131,19 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 f"{self.prefix}-* (or set them up once with an admin user)",
             ) from exc
         self._ready = True
+
+    def _create_index(self, kind: str) -> None:
+        from elasticsearch import BadRequestError
+
+        try:
+            self.es.indices.create(
+                index=index_name(self.prefix, kind),
+                body={"aliases": {alias(self.prefix, kind): {"is_write_index": True}}},
+            )
+        except BadRequestError as exc:
+            # Another worker starting at the same moment created it first: that is what we wanted.
+            if "resource_already_exists_exception" not in str(_reason(exc)):
+                raise
 
     def _template(self, kind: str) -> dict[str, Any]:
         return index_template(
