@@ -9,6 +9,7 @@ re-encode anything.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -63,6 +64,17 @@ class EmbeddingCache:
         self._db.close()
 
 
+@functools.cache
+def encoder_version(model_name: str) -> str:
+    """The version recorded for a model name. Cached: it keys every cached vector, so it is asked
+    for once per text, and reading the installed package's metadata takes about half a millisecond."""
+    if model_name == DEFAULT_MODEL:
+        from importlib.metadata import version
+
+        return f"all-MiniLM-L6-v2 ({DEFAULT_MODEL} {version(DEFAULT_MODEL)})"
+    return model_name
+
+
 class Encoder:
     """Sentence encoder; the model loads on first use, once."""
 
@@ -85,11 +97,7 @@ class Encoder:
     @property
     def version(self) -> str:
         """Recorded on every analysed value, so results can be traced to the model that made them."""
-        if self.model_name == DEFAULT_MODEL:
-            from importlib.metadata import version
-
-            return f"all-MiniLM-L6-v2 ({DEFAULT_MODEL} {version(DEFAULT_MODEL)})"
-        return self.model_name
+        return encoder_version(self.model_name)
 
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:

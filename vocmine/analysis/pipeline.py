@@ -167,7 +167,8 @@ class Analyzer:
 
     def segment_outputs(self, texts: list[str]) -> tuple[np.ndarray, list[SentimentPrediction]]:
         """Embedding and sentiment of each text: from the cache, else from the models."""
-        vector_keys = [stable_hash(self.encoder_version, t, length=32) for t in texts]
+        encoder_version = self.encoder_version
+        vector_keys = [stable_hash(encoder_version, t, length=32) for t in texts]
         sentiment_version = self.sentiment.version
         sentiment_keys = [stable_hash("sentiment", sentiment_version, t, length=32) for t in texts]
         known = self.cache.get_many(list(dict.fromkeys(vector_keys + sentiment_keys))) if self.cache else {}
@@ -197,10 +198,10 @@ class Analyzer:
             assert self.encoder is not None  # checked in __init__
             vectors = self.encoder.encode(texts)
             predictions = self.sentiment.predict(texts)
-        sentiment_version = self.sentiment.version
+        sentiment_version, encoder_version = self.sentiment.version, self.encoder_version
         fresh: dict[str, np.ndarray] = {}
         for text, vector, prediction in zip(texts, vectors, predictions, strict=True):
-            fresh[stable_hash(self.encoder_version, text, length=32)] = np.asarray(vector, dtype=np.float32)
+            fresh[stable_hash(encoder_version, text, length=32)] = np.asarray(vector, dtype=np.float32)
             fresh[stable_hash("sentiment", sentiment_version, text, length=32)] = np.array(
                 [prediction.probabilities[label] for label in LABELS], dtype=np.float32
             )

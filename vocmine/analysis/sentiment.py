@@ -65,9 +65,9 @@ class SentimentModel:
     @property
     def encoder_version(self) -> str:
         """The version of the embeddings ``analyse`` returns: the default encoder's."""
-        from vocmine.analysis.encoder import DEFAULT_MODEL, Encoder
+        from vocmine.analysis.encoder import DEFAULT_MODEL, encoder_version
 
-        return Encoder(DEFAULT_MODEL).version
+        return encoder_version(DEFAULT_MODEL)
 
     def _load(self):  # type: ignore[no-untyped-def]
         if self._loaded is None:
