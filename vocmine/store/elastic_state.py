@@ -64,14 +64,7 @@ class ElasticStateMixin:
         elif guard is not None:
             options["if_seq_no"] = guard["_seq_no"]
             options["if_primary_term"] = guard["_primary_term"]
-        document = {
-            "kind": kind,
-            "key": doc_id,
-            "at": utcnow().isoformat(),
-            "seq": time.time_ns(),
-            "doc": doc,
-            **fields,
-        }
+        document = state_document(doc_id, kind, doc, **fields)
         self._call(
             self.es.index, index=self.index("state"), id=doc_id, document=document, refresh="wait_for", **options
         )
@@ -295,6 +288,12 @@ class ElasticStateMixin:
              "attempts": s["doc"]["attempts"], "error": s["doc"]["error"]}
             for s in self._state_docs("delivery", rule_id=rule_id)
         ]  # fmt: skip
+
+
+def state_document(doc_id: str, kind: str, doc: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A state index document: its kind and key, when it was written (``seq`` orders audit trails),
+    the record, and the keyword fields lookups use."""
+    return {"kind": kind, "key": doc_id, "at": utcnow().isoformat(), "seq": time.time_ns(), "doc": doc, **fields}
 
 
 def _state(conversation_id: str, conversation: dict[str, Any], stored: dict[str, Any] | None) -> ReviewState:

@@ -22,6 +22,7 @@ from vocmine.store.base import (
 )
 from vocmine.store.elastic_aggs import ANALYSED, MISSING, agents_body, theme_aggregation_body, totals_body
 from vocmine.store.elastic_docs import BulkAction, BulkItem
+from vocmine.store.elastic_state import state_document
 
 _CHUNK = 1_000
 
@@ -92,19 +93,13 @@ class ElasticThemesMixin:
     # ------------------------------------------------------------ catalog and curation
 
     def replace_themes(self, themes: Sequence[Theme], version: str) -> None:
-        for theme in themes:
-            self._put_theme(theme)
+        # One bulk request for the catalog (a fit has hundreds of themes), then the version, so a
+        # reader never sees the new version before its themes.
+        self._write("state", [_theme_document(theme) for theme in themes], refresh="wait_for")
         self._put_state("themes_version", "themes_version", {"version": version})
 
     def _put_theme(self, theme: Theme) -> None:
-        self._put_state(
-            f"theme:{theme.id}",
-            "theme",
-            theme.model_dump(mode="json"),
-            theme_id=theme.id,
-            status=theme.status,
-            merged_into=theme.merged_into,
-        )
+        self._write("state", [_theme_document(theme)], refresh="wait_for")
 
     def list_themes(self) -> list[Theme]:
         return sorted((Theme.model_validate(source["doc"]) for source in self._state_docs("theme")), key=lambda t: t.id)
@@ -307,6 +302,12 @@ def _walk(
         for group, themes in groups:
             for theme in themes["buckets"]:
                 yield bucket, group, theme
+
+
+def _theme_document(theme: Theme) -> tuple[str, dict[str, Any]]:
+    doc_id = f"theme:{theme.id}"
+    fields = {"theme_id": theme.id, "status": theme.status, "merged_into": theme.merged_into}
+    return doc_id, state_document(doc_id, "theme", theme.model_dump(mode="json"), **fields)
 
 
 def _group(key: Any) -> str | None:
