@@ -3,6 +3,7 @@ management)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vocmine.cli_common import StoreOption, _fail, _settings, console, err
 from vocmine.errors import ConfigError, VocmineError
-from vocmine.store.base import open_store
+from vocmine.store.base import open_store, sqlite_path
 
 es_app = typer.Typer(no_args_is_help=True, help="Elasticsearch indices: set up and migrate.")
 
@@ -25,6 +26,10 @@ def reindex_command(
 
     if source == target:
         raise _fail(ConfigError("--from and --to name the same store", hint="copy into another store"))
+    source_file = sqlite_path(source)
+    if source_file is not None and source_file != ":memory:" and not Path(source_file).expanduser().exists():
+        # Opening it would create an empty store and "copy" nothing.
+        raise _fail(ConfigError(f"no store at {source_file}", hint="give the path of an existing vocmine store"))
     try:
         origin, destination = open_store(source), open_store(target)
         try:

@@ -90,3 +90,6 @@ def test_the_cli_copies_and_reports(source, tmp_path):
     assert "copied 3 conversations (3 analysed), 2 themes, 1 API keys" in result.output
     same = CliRunner().invoke(app, ["reindex", "--from", "sqlite:///x.sqlite", "--to", "sqlite:///x.sqlite"])
     assert same.exit_code != 0 and "same store" in same.output
+    missing = tmp_path / "missing.sqlite"
+    absent = CliRunner().invoke(app, ["reindex", "--from", f"sqlite:///{missing}", "--to", f"sqlite:///{tmp_path}/b"])
+    assert absent.exit_code != 0 and "no store at" in absent.output and not missing.exists()

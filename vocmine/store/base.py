@@ -402,17 +402,23 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     return values
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a sqlite:///path URL (or a bare path) names; None for other store URLs."""
+    if url.startswith("sqlite:////"):
+        return url.removeprefix("sqlite://").removeprefix("/")
+    if url.startswith("sqlite://"):
+        return url.removeprefix("sqlite:///")
+    return None if "://" in url else url
+
+
 def open_store(url: str) -> Store:
     """The store a URL names: sqlite:///path (or a bare file path) for the embedded store,
     http(s)://[user:password@]host:port for Elasticsearch (options: VOCMINE_ES_* variables)."""
-    if url.startswith("sqlite://"):
+    path = sqlite_path(url)
+    if path is not None:
         from vocmine.store.sqlite import SQLiteStore
 
-        return SQLiteStore(
-            url.removeprefix("sqlite://").removeprefix("/")
-            if url.startswith("sqlite:////")
-            else url.removeprefix("sqlite:///")
-        )
+        return SQLiteStore(path)
     if url.startswith(("http://", "https://")):
         try:
             from vocmine.store.elastic import ElasticStore
@@ -421,8 +427,4 @@ def open_store(url: str) -> Store:
                 "the Elasticsearch store needs the elasticsearch client", hint="pip install 'vocmine[elastic]'"
             ) from exc
         return ElasticStore(url)
-    if "://" in url:
-        raise ConfigError(f"unknown store URL {url!r}", hint="use sqlite:///path or an http(s):// Elasticsearch URL")
-    from vocmine.store.sqlite import SQLiteStore
-
-    return SQLiteStore(url)
+    raise ConfigError(f"unknown store URL {url!r}", hint="use sqlite:///path or an http(s):// Elasticsearch URL")
