@@ -218,16 +218,23 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 raise ConflictError(f"a concurrent change won: {_reason(exc)}", hint="reload and try again") from exc
             raise StoreError(f"Elasticsearch answered {exc.meta.status}: {_reason(exc)}") from exc
 
-    def _write(self, kind: str, items: Sequence[BulkItem], *, refresh: bool | str | None = None) -> BulkReport:
-        """Bulk write that raises StoreError naming every item that failed after the retries."""
+    def _write(
+        self, kind: str, items: Sequence[BulkItem], *, refresh: bool | str | None = None, missing_ok: bool = False
+    ) -> BulkReport:
+        """Bulk write that raises StoreError naming every item that failed after the retries;
+        ``missing_ok``: an update of a document that does not exist (404) stays in the report instead."""
         if not items:
             return BulkReport()
         report = self.bulk.write(self.index(kind), items, refresh=self.refresh if refresh is None else refresh)
-        if report.failed:
-            shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in report.failed[:5])
-            more = f" (and {len(report.failed) - 5} more)" if len(report.failed) > 5 else ""
-            raise StoreError(f"{len(report.failed)} of {len(items)} writes to {kind} failed: {shown}{more}")
+        errors = [f for f in report.failed if not (missing_ok and f.status == 404)]
+        if errors:
+            shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in errors[:5])
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise StoreError(f"{len(errors)} of {len(items)} writes to {kind} failed: {shown}{more}")
         return report
+
+    def _count(self, kind: str, query: dict[str, Any]) -> int:
+        return int(_body(self._call(self.es.count, index=self.index(kind), body={"query": query}))["count"])
 
     def _mget(
         self, kind: str, ids: Sequence[str], *, includes: Sequence[str] = (), excludes: Sequence[str] = ()

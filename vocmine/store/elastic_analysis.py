@@ -37,14 +37,13 @@ _SEGMENT_FIELDS = [
 
 class ElasticAnalysisMixin:
     """Uses the request helpers of ``ElasticStore`` (``_mget``, ``_scan``, ``_write``, ``_search``,
-    ``_call``, ``_conversation_query``, ``index``)."""
+    ``_count``, ``_conversation_query``, ``index``)."""
 
-    es: Any
     _mget: Any
     _scan: Any
     _write: Any
     _search: Any
-    _call: Any
+    _count: Any
     _conversation_query: Any
     index: Any
 
@@ -130,8 +129,7 @@ class ElasticAnalysisMixin:
             yield Conversation.model_validate(hit["_source"]["doc"])
 
     def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int:
-        body = {"query": self._unanalysed_query(versions_key, filter)}
-        return int(_body(self._call(self.es.count, index=self.index("conversations"), body=body))["count"])
+        return self._count("conversations", self._unanalysed_query(versions_key, filter))
 
     def _segment_query(self, f: ConversationFilter | None) -> dict[str, Any]:
         clauses = [c.to_dict() for c in filter_queries(f or ConversationFilter(), segments=True)]
@@ -187,7 +185,7 @@ class ElasticAnalysisMixin:
         response = self._search("conversations", analysis_stats_body(f))
         aggs = response["aggregations"]["analysed"]
         segment_query = {"bool": {"filter": [c.to_dict() for c in filter_queries(f, segments=True)]}}
-        segments = _body(self._call(self.es.count, index=self.index("segments"), body={"query": segment_query}))
+        segments = self._count("segments", segment_query)
 
         def counts(name: str) -> dict[str, int]:
             return {str(b["key"]): int(b["doc_count"]) for b in aggs[name]["buckets"]}
@@ -203,7 +201,7 @@ class ElasticAnalysisMixin:
             conversations=response["hits"]["total"]["value"],
             analysed=int(aggs["doc_count"]) - stale,
             stale=stale,
-            segments=int(segments["count"]),
+            segments=segments,
             by_sentiment=counts("sentiment"),
             by_stage=counts("stage"),
             by_trajectory=counts("trajectory"),
@@ -226,7 +224,3 @@ def _segment(s: dict[str, Any]) -> AnalysedSegment:
         stage_confidence=s["stage_confidence"],
         theme_id=s.get("theme_id"),
     )
-
-
-def _body(response: Any) -> dict[str, Any]:
-    return getattr(response, "body", response)

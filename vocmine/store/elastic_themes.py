@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
-from vocmine.errors import ConfigError, NotFoundError, StoreError
+from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Theme
 from vocmine.store.base import (
     AgentAggregate,
@@ -31,8 +31,6 @@ class ElasticThemesMixin:
     """Uses the request helpers of ``ElasticStore`` and the state helpers of ``ElasticStateMixin``."""
 
     es: Any
-    bulk: Any
-    refresh: Any
     _mget: Any
     _scan: Any
     _write: Any
@@ -61,12 +59,8 @@ class ElasticThemesMixin:
 
     def _assign(self, batch: list[tuple[str, str | None]]) -> int:
         items: list[BulkItem] = [(sid, BulkAction("update", {"theme_id": tid})) for sid, tid in batch]
-        report = self.bulk.write(self.index("segments"), items, refresh=self.refresh)
-        unknown = {f.id for f in report.failed if f.status == 404}  # no such segment: not counted
-        errors = [f for f in report.failed if f.status != 404]
-        if errors:
-            shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in errors[:5])
-            raise StoreError(f"{len(errors)} theme assignments failed: {shown}")
+        report = self._write("segments", items, missing_ok=True)
+        unknown = {f.id for f in report.failed}  # no such segment: not counted
         updated = [sid for sid, _ in batch if sid not in unknown]
         owners = {
             d["_source"]["conversation_id"]
