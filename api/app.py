@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.store is None:
             app.state.store = open_store(settings.store)
+        if settings.api_memory_aggregates:
+            app.state.store.prepare_serving()
         app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
         app.state.notifier = Notifier(app.state.store)
         if app.state.analyzer is not None and app.state.embed is None:

@@ -212,7 +212,7 @@ def measure(path: Path, size: int, requests: int, clients: int) -> dict[str, obj
     base = f"http://127.0.0.1:{port}/v1"
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        for _ in range(120):
+        for _ in range(600):  # start-up builds the in-memory aggregation columns: ~20 s at 1M
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break

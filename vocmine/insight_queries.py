@@ -67,7 +67,7 @@ def emerging(
 
 
 def drivers(store: Store, metric: Metric, filter: ConversationFilter | None = None, **options: int) -> DriverReport:
-    return key_drivers(list(store.iter_survey_themes(filter or ConversationFilter())), metric, **options)
+    return key_drivers(store.survey_table(filter or ConversationFilter()), metric, **options)
 
 
 def priority_table(
@@ -78,8 +78,8 @@ def priority_table(
     recent = _windowed(f, window.recent_start, window.end)
     totals = store.conversation_totals(recent)
     # NPS impact is read over the whole window: survey answers are sparse, a week rarely has enough.
-    # Only the point estimate enters the score, so a few hundred bootstrap replicates are plenty here.
-    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), resamples=200)
+    # Only the point estimate enters the score: no bootstrap intervals needed.
+    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), resamples=0)
     return window, priorities(
         store.theme_aggregates(recent),
         sum(t.conversations for t in totals),

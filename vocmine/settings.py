@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     api_load_models: bool = Field(
         default=True, description="load the analysis models at start-up so ingested conversations are analysed"
     )
+    api_memory_aggregates: bool = Field(
+        default=True,
+        description="SQLite store: answer trends, priorities, drivers and agent views from in-memory columns "
+        "(about 75 bytes per conversation and 36 per conversation-theme pair) instead of SQL",
+    )
 
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)

@@ -1,5 +1,6 @@
 """The store contract: every test in this folder runs against each backend with the same data and
-the same assertions – the embedded SQLite store always, Elasticsearch when VOCMINE_TEST_ES_URL
+the same assertions – the embedded SQLite store always (twice: aggregating in SQL, and from the
+in-memory columns the API serves from), Elasticsearch when VOCMINE_TEST_ES_URL
 names a cluster (for example http://elastic:PASSWORD@localhost:9200 from the docker compose setup;
 README "Running against Elasticsearch"). Each Elasticsearch test gets its
 own index prefix, waits for refreshes so searches see its writes, and deletes its indices after."""
@@ -22,10 +23,13 @@ SKIP_REASON = (
 )
 
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
+@pytest.fixture(params=["sqlite", "sqlite-columns", "elasticsearch"])
 def store(request, tmp_path: Path):
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         backend = SQLiteStore(str(tmp_path / "store.sqlite"))
+        if request.param == "sqlite-columns":
+            # Aggregations answered from the in-memory columns, kept current by the change log.
+            backend.prepare_serving()
         yield backend
         backend.close()
         return

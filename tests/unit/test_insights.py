@@ -13,7 +13,7 @@ from vocmine.insights.drivers import key_drivers
 from vocmine.insights.emerging import Window, emerging_themes
 from vocmine.insights.priorities import WEIGHTS, priorities
 from vocmine.insights.trends import bucket_range, theme_trends
-from vocmine.store.base import ConversationTotal, SurveyThemes, ThemeAggregate
+from vocmine.store.base import ConversationTotal, SurveyTable, SurveyThemes, ThemeAggregate
 
 
 def agg(theme: str, bucket: str | None, conversations: int, **kw: float) -> ThemeAggregate:
@@ -82,12 +82,12 @@ def test_bh_correction_is_applied_over_all_themes() -> None:
     assert found["t0"].q_value == pytest.approx(min(1.0, found["t0"].p_value * 20))
 
 
-def _survey(n_with: int, n_without: int, nps_with: int, nps_without: int) -> list[SurveyThemes]:
+def _survey(n_with: int, n_without: int, nps_with: int, nps_without: int) -> SurveyTable:
     rows = [SurveyThemes(conversation_id=f"w{i}", nps=nps_with, csat=None, themes=["bad"]) for i in range(n_with)]
     rows += [
         SurveyThemes(conversation_id=f"o{i}", nps=nps_without, csat=None, themes=["other"]) for i in range(n_without)
     ]
-    return rows
+    return SurveyTable.from_rows(rows)
 
 
 def test_drivers_measure_a_known_drag_on_nps_with_intervals() -> None:
@@ -106,7 +106,7 @@ def test_drivers_say_not_enough_data_instead_of_a_number() -> None:
     report = key_drivers(_survey(5, 300, 2, 10), "nps", resamples=50)
     bad = next(d for d in report.drivers if d.theme_id == "bad")
     assert bad.status == "not enough data" and bad.removal_impact is None
-    csat = key_drivers([SurveyThemes(conversation_id="x", nps=None, csat=5, themes=[])], "csat")
+    csat = key_drivers(SurveyTable.from_rows([SurveyThemes(conversation_id="x", nps=None, csat=5, themes=[])]), "csat")
     assert csat.score == 100.0 and csat.drivers == []
 
 

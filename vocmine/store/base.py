@@ -13,10 +13,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from vocmine.errors import ConfigError, ConflictError
@@ -171,6 +173,32 @@ class SurveyThemes(BaseModel):
     themes: list[str]
 
 
+@dataclass(frozen=True)
+class SurveyTable:
+    """Analysed conversations with an NPS or CSAT score, as arrays for key drivers: one row per
+    conversation (NaN where that score was not given) and which themes each touched."""
+
+    nps: np.ndarray  # float64
+    csat: np.ndarray  # float64
+    themes: list[str]  # the columns of ``member``, sorted
+    member: np.ndarray  # bool, conversations × themes
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[SurveyThemes]) -> SurveyTable:
+        rows = list(rows)
+        themes = sorted({t for r in rows for t in r.themes})
+        index = {t: i for i, t in enumerate(themes)}
+        member = np.zeros((len(rows), len(themes)), dtype=bool)
+        for row, r in enumerate(rows):
+            member[row, [index[t] for t in r.themes]] = True
+        return cls(
+            nps=np.array([np.nan if r.nps is None else r.nps for r in rows], dtype=np.float64),
+            csat=np.array([np.nan if r.csat is None else r.csat for r in rows], dtype=np.float64),
+            themes=themes,
+            member=member,
+        )
+
+
 class ReviewQuery(BaseModel):
     """The review queue: analysed conversations with a flag at least ``min_severity``, most severe
     first, then newest."""
@@ -295,6 +323,9 @@ class Store(Protocol):
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         """Analysed conversations with an NPS or CSAT score, with their themes."""
 
+    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+        """The same conversations as ``iter_survey_themes``, as arrays (what key drivers read)."""
+
     # API keys (the secret is never stored, only its hash: vocmine/keys.py).
     def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
 
@@ -345,6 +376,10 @@ class Store(Protocol):
     ) -> None: ...
 
     def list_deliveries(self, rule_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def prepare_serving(self) -> None:
+        """Get read paths ready for a long-running server (the embedded store builds in-memory
+        aggregation columns; Elasticsearch has nothing to do). Results never depend on it."""
 
     def close(self) -> None: ...
 

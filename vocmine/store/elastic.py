@@ -195,6 +195,9 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 self.es.indices.delete_index_template(name=alias(self.prefix, kind))
         self._ready = False
 
+    def prepare_serving(self) -> None:
+        """Nothing to prepare: the cluster aggregates."""
+
     def close(self) -> None:
         self.es.close()
 

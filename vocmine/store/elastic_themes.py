@@ -17,6 +17,7 @@ from vocmine.store.base import (
     ConversationFilter,
     ConversationTotal,
     Interval,
+    SurveyTable,
     SurveyThemes,
     ThemeAggregate,
 )
@@ -270,6 +271,9 @@ class ElasticThemesMixin:
                     )
                 )
         return sorted(rows, key=lambda r: (r.key, r.bucket or ""))
+
+    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+        return SurveyTable.from_rows(self.iter_survey_themes(filter))
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         with_score = {

@@ -9,9 +9,11 @@ analysis results live in the tables of migration 3 (``sqlite_analysis.py``).
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,12 +33,15 @@ from vocmine.store.base import (
     encode_cursor,
 )
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
+from vocmine.store.sqlite_facts import CHANGE_LOG, SQLiteFacts
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_review import SQLiteReviewMixin
 from vocmine.store.sqlite_semantic import SQLiteSemanticMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
 
-MIGRATIONS: list[tuple[int, str]] = [
+log = logging.getLogger(__name__)
+
+MIGRATIONS: list[tuple[int, str | list[str]]] = [
     (
         1,
         """
@@ -214,6 +219,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    # The change log behind the in-memory aggregation columns, and a covering index for segments'
+    # facts (``sqlite_facts.py``).
+    (8, CHANGE_LOG),
 ]
 
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -224,6 +232,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         self.path = path
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._facts: SQLiteFacts | None = None
 
     # ------------------------------------------------------------ connection and migrations
 
@@ -282,8 +291,35 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
+    def prepare_serving(self) -> None:
+        """Build the in-memory aggregation columns (``sqlite_facts.py``: seconds per million
+        conversations) so that trends, priorities, drivers and agent views stop scanning the
+        store. If they cannot be built, aggregations keep running in SQL (same answers, slower).
+        Not for ``:memory:`` stores, which a second connection cannot open."""
+        if self._facts is not None or self.path == ":memory:":
+            return
+        self.conn  # noqa: B018 – migrations first: the change log must exist before it is read
+        started = time.perf_counter()
+        facts = SQLiteFacts(self.path)
+        try:
+            snapshot = facts.snapshot()
+        except sqlite3.Error:
+            log.exception("building the in-memory aggregation columns failed; aggregating in SQL")
+            facts.close()
+            return
+        self._facts = facts
+        log.info(
+            "in-memory aggregation columns: %d conversations, %d conversation-theme pairs, built in %.1fs",
+            int(snapshot.columns.analysed.sum()),
+            len(snapshot.pairs.position),
+            time.perf_counter() - started,
+        )
+
     def close(self) -> None:
         with self._lock:
+            if self._facts is not None:
+                self._facts.close()
+                self._facts = None
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -590,5 +626,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _statements(script: str) -> list[str]:
+def _statements(script: str | list[str]) -> list[str]:
+    if isinstance(script, list):
+        return script
     return [s.strip() for s in script.split(";") if s.strip()]

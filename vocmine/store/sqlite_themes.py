@@ -26,9 +26,12 @@ from vocmine.store.base import (
     ConversationFilter,
     ConversationTotal,
     Interval,
+    SurveyTable,
     SurveyThemes,
     ThemeAggregate,
 )
+from vocmine.store.facts import FactSnapshot
+from vocmine.store.sqlite_facts import SQLiteFacts
 from vocmine.store.sqlite_tx import immediate
 
 BUCKETS: dict[str, str] = {
@@ -52,9 +55,17 @@ class SQLiteThemesMixin:
 
     conn: sqlite3.Connection
     _lock: threading.RLock
+    _facts: SQLiteFacts | None
 
     def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
         raise NotImplementedError  # provided by SQLiteStore
+
+    def _snapshot(self, f: ConversationFilter) -> FactSnapshot | None:
+        """The in-memory columns when serving has prepared them and they can answer this filter;
+        None means: answer in SQL (same results, slower)."""
+        if self._facts is None or not FactSnapshot.servable(f):
+            return None
+        return self._facts.snapshot()
 
     # ------------------------------------------------------------ fit input and assignment
 
@@ -176,7 +187,10 @@ class SQLiteThemesMixin:
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
     ) -> list[ThemeAggregate]:
-        where, params = self._where_sql(filter or ConversationFilter())
+        f = filter or ConversationFilter()
+        if snapshot := self._snapshot(f):
+            return snapshot.theme_aggregates(f, interval, breakdown)
+        where, params = self._where_sql(f)
         bucket = BUCKETS[interval] if interval else "NULL"
         group = GROUPS[breakdown] if breakdown else "NULL"
         sql = (
@@ -212,7 +226,10 @@ class SQLiteThemesMixin:
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
     ) -> list[ConversationTotal]:
-        where, params = self._where_sql(filter or ConversationFilter())
+        f = filter or ConversationFilter()
+        if snapshot := self._snapshot(f):
+            return snapshot.conversation_totals(f, interval, breakdown)
+        where, params = self._where_sql(f)
         bucket = BUCKETS[interval] if interval else "NULL"
         group = GROUPS[breakdown] if breakdown else "NULL"
         sql = (
@@ -227,7 +244,10 @@ class SQLiteThemesMixin:
     def agent_aggregates(
         self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
     ) -> list[AgentAggregate]:
-        where, params = self._where_sql(filter or ConversationFilter())
+        f = filter or ConversationFilter()
+        if snapshot := self._snapshot(f):
+            return snapshot.agent_aggregates(by, f, interval)
+        where, params = self._where_sql(f)
         column = GROUPS[by]
         bucket = BUCKETS[interval] if interval else "NULL"
         sql = (
@@ -253,6 +273,12 @@ class SQLiteThemesMixin:
             )
             for r in rows
         ]
+
+    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+        f = filter or ConversationFilter()
+        if snapshot := self._snapshot(f):
+            return snapshot.survey_table(f)
+        return SurveyTable.from_rows(self.iter_survey_themes(f))
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
         where, params = self._where_sql(filter or ConversationFilter())
