@@ -1,7 +1,8 @@
 """API latency under concurrent load on the embedded store filled with synthetic analysed
 conversations (written straight to the store: no model runs).
 
-    python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--out bench/results/api.json]
+    python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--routes trends ...]
+                        [--out bench/results/api.json]
 
 For each size: build (or reuse, under var/bench-api/) a SQLite store of that many conversations –
 1 to 4 customer segments each over 40 themes, 6 months of dates, 3 channels in use, 200 agents in
@@ -201,7 +202,7 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure(path: Path, size: int, requests: int, clients: int) -> dict[str, object]:
+def measure(path: Path, size: int, requests: int, clients: int, only: list[str] | None = None) -> dict[str, object]:
     store = SQLiteStore(str(path))
     _, token = create_key(store, "bench", ["read"])
     store.close()
@@ -231,6 +232,8 @@ def measure(path: Path, size: int, requests: int, clients: int) -> dict[str, obj
         results: dict[str, object] = {}
         with httpx.Client(headers=headers, timeout=120) as client:
             for name, url in routes.items():
+                if only and name not in only:
+                    continue
                 client.get(url())  # warm-up, not counted
                 urls = [url() for _ in range(requests)]
 
@@ -263,6 +266,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
+    parser.add_argument("--routes", nargs="+", choices=["search", "trends", "priorities", "conversation"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
@@ -271,7 +275,7 @@ def main() -> None:
         path = args.folder / f"store-{size}.sqlite"
         print(f"{size:,} conversations", flush=True)
         build_store(path, size)
-        report[str(size)] = measure(path, size, args.requests, args.clients)
+        report[str(size)] = measure(path, size, args.requests, args.clients, args.routes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"written: {args.out}")

@@ -126,3 +126,13 @@ def test_priority_score_is_the_documented_formula_of_its_terms() -> None:
     nps = key_drivers(_survey(40, 300, 0, 10), "nps", resamples=50)
     (with_nps,) = priorities([agg("bad", None, 100)], 1000, [], nps)
     assert with_nps.weights == WEIGHTS and with_nps.terms["nps_impact"] == 1.0
+
+
+def test_drivers_without_resamples_give_the_same_points_and_no_bounds() -> None:
+    table = _survey(100, 300, 2, 10)
+    with_intervals = key_drivers(table, "nps", resamples=100)
+    points_only = key_drivers(table, "nps", resamples=0)
+    for a, b in zip(with_intervals.drivers, points_only.drivers, strict=True):
+        assert a.removal_impact is not None and b.removal_impact is not None
+        assert (a.theme_id, a.present, a.removal_impact.value) == (b.theme_id, b.present, b.removal_impact.value)
+        assert b.removal_impact.low is None and b.removal_impact.high is None

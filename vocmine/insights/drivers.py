@@ -83,7 +83,10 @@ def key_drivers(
     member = member[:, mentioned]
     index = {t: i for i, t in enumerate(themes)}
     overall = _score(good.sum(), bad.sum(), n)
-    counts, good, bad, member = _groups(good, bad, member)
+    if resamples:
+        counts, good, bad, member = _groups(good, bad, member)
+    else:  # point estimates only: merging identical rows would cost more than it saves
+        counts = np.ones(len(good))
     point = _impacts(_sums(counts[None, :], good, bad, member))
     boot = _impacts(_bootstrap_sums(counts, good, bad, member, resamples, seed)) if resamples else None
     drivers = []
