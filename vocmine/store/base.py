@@ -84,6 +84,17 @@ CONVERSATION_FIELD_FILTERS = {
 }
 
 
+# Breakdown name → the field that holds its value, the same in every backend.
+BREAKDOWN_FIELDS: dict[str, str] = {
+    "channel": "channel",
+    "stage": "stage",
+    "brand": "brand",
+    "product": "product",
+    "agent": "agent_id",
+    "team": "team_id",
+}
+
+
 class SearchQuery(BaseModel):
     """Full-text search over the customer's words (``text``), or – without text – the newest
     conversations matching the filter. ``cursor`` is the ``next_cursor`` of the previous page."""

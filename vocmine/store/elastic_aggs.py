@@ -15,18 +15,11 @@ from typing import Any, Literal
 
 from elasticsearch.dsl import A, Q, Search
 
-from vocmine.store.base import Breakdown, ConversationFilter, Interval
+from vocmine.store.base import BREAKDOWN_FIELDS, Breakdown, ConversationFilter, Interval
 from vocmine.store.elastic_queries import filter_queries
 
 MISSING = "(none)"
-GROUP_FIELDS = {
-    "channel": "channel",
-    "stage": "stage",
-    "brand": "brand",
-    "product": "product",
-    "agent": "agent_id",
-    "team": "team_id",
-}
+
 ANALYSED = Q("exists", field="versions_key")
 _PRECISION = 40_000
 
@@ -47,7 +40,7 @@ def _wrap(inner: A, interval: Interval | None, breakdown: Breakdown | None) -> A
     """inner, nested under breakdown terms and then under a date histogram when asked."""
     outer = inner
     if breakdown:
-        outer = A("terms", field=GROUP_FIELDS[breakdown], size=1_000, missing=MISSING)
+        outer = A("terms", field=BREAKDOWN_FIELDS[breakdown], size=1_000, missing=MISSING)
         outer.bucket("inner", inner)
     if interval:
         histogram = _histogram(interval)
@@ -80,7 +73,7 @@ def totals_body(
     if interval or breakdown:
         # The innermost level only counts documents: a terms level (or the histogram alone).
         if breakdown:
-            inner = A("terms", field=GROUP_FIELDS[breakdown], size=1_000, missing=MISSING)
+            inner = A("terms", field=BREAKDOWN_FIELDS[breakdown], size=1_000, missing=MISSING)
             outer = inner
             if interval:
                 outer = _histogram(interval)
@@ -95,7 +88,7 @@ def agents_body(
     by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None = None
 ) -> dict[str, Any]:
     """Per agent or team (× bucket): conversations, sentiment, trajectories, flags."""
-    field = GROUP_FIELDS[by]
+    field = BREAKDOWN_FIELDS[by]
     metrics = A("filter", filter=Q("match_all"))
     metrics.metric("sentiment_sum", "sum", field="sentiment_score")
     metrics.metric("with_sentiment", "value_count", field="sentiment_score")

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from vocmine.store.base import (
+    BREAKDOWN_FIELDS,
     CONVERSATION_FIELD_FILTERS,
     AgentAggregate,
     Breakdown,
@@ -37,14 +38,6 @@ from vocmine.store.base import (
 
 # Conversation columns held as vocabulary codes (0 = missing). Breakdown groups read the same columns.
 CODED = ("channel", "source", "agent_id", "team_id", "brand", "product", "language", "sentiment", "trajectory", "stage")
-BREAKDOWN_COLUMNS: dict[str, str] = {
-    "channel": "channel",
-    "stage": "stage",
-    "brand": "brand",
-    "product": "product",
-    "agent": "agent_id",
-    "team": "team_id",
-}
 ANALYSIS_FILTERS = {"sentiments": "sentiment", "stages": "stage", "trajectories": "trajectory"}
 DAY = 86400.0
 _BINCOUNT_LIMIT = 8_000_000  # above this many (theme, bucket, group) keys, group by sorting instead
@@ -199,7 +192,7 @@ class FactSnapshot:
             keep &= ~np.isnan(self.columns.started)
         p = self.pairs
         chosen = keep[p.position]
-        # Unfiltered (the usual dashboard call): every pair counts, so skip copying 2.5M-row columns.
+        # Unfiltered (the usual dashboard call): every pair counts, so skip copying every pair column.
         take = (lambda column: column) if chosen.all() else (lambda column: column[chosen])
         position = take(p.position)
         keys = _Keys(
@@ -207,7 +200,7 @@ class FactSnapshot:
             [
                 take(p.theme),
                 self.buckets(interval)[position] if interval else None,
-                self.columns.codes[BREAKDOWN_COLUMNS[breakdown]][position] if breakdown else None,
+                self.columns.codes[BREAKDOWN_FIELDS[breakdown]][position] if breakdown else None,
             ],
         )
         severity = take(self._pair_severity())
@@ -244,7 +237,7 @@ class FactSnapshot:
             int(keep.sum()),
             [
                 self.buckets(interval)[keep] if interval else None,
-                self.columns.codes[BREAKDOWN_COLUMNS[breakdown]][keep] if breakdown else None,
+                self.columns.codes[BREAKDOWN_FIELDS[breakdown]][keep] if breakdown else None,
             ],
         )
         out = [
@@ -266,7 +259,7 @@ class FactSnapshot:
     def _agent_aggregates(
         self, by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None
     ) -> list[AgentAggregate]:
-        column = BREAKDOWN_COLUMNS[by]
+        column = BREAKDOWN_FIELDS[by]
         c = self.columns
         keep = self.mask(f) & (c.codes[column] != 0)
         if interval:
@@ -327,7 +320,7 @@ class FactSnapshot:
     def _group_label(self, breakdown: Breakdown | None, code: int | None) -> str | None:
         if breakdown is None or code is None:
             return None
-        return self.vocab[BREAKDOWN_COLUMNS[breakdown]].decode(code)
+        return self.vocab[BREAKDOWN_FIELDS[breakdown]].decode(code)
 
 
 T = TypeVar("T")
