@@ -134,9 +134,9 @@ class FactSnapshot:
             if values and column in c.codes:
                 keep &= np.isin(c.codes[column], self.vocab[column].lookup(values))
         if f.since is not None:
-            keep &= c.started >= _epoch(f.since)  # NaN compares False: unknown start is outside
+            keep &= c.started >= epoch_seconds(f.since)  # NaN compares False: unknown start is outside
         if f.until is not None:
-            keep &= c.started < _epoch(f.until)
+            keep &= c.started < epoch_seconds(f.until)
         for name, column in ANALYSIS_FILTERS.items():
             values = getattr(f, name)
             if values:
@@ -394,8 +394,8 @@ class _Keys:
             yield tuple(reversed(parts)), sums[group]
 
 
-def _epoch(value: datetime) -> float:
-    """As the SQL filters read it: a time without a zone is UTC."""
+def epoch_seconds(value: datetime) -> float:
+    """How every embedded-store filter reads a time: one without a zone is UTC."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 

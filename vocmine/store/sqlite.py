@@ -32,6 +32,7 @@ from vocmine.store.base import (
     decode_cursor,
     encode_cursor,
 )
+from vocmine.store.facts import epoch_seconds
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_facts import CHANGE_LOG, SQLiteFacts
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
@@ -588,10 +589,10 @@ def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
             params.extend(values)
     if f.since:
         clauses.append("c.started_at >= ?")
-        params.append(_epoch(f.since))
+        params.append(epoch_seconds(f.since))
     if f.until:
         clauses.append("c.started_at < ?")
-        params.append(_epoch(f.until))
+        params.append(epoch_seconds(f.until))
     for field, column in (("sentiments", "sentiment_label"), ("stages", "stage"), ("trajectories", "trajectory")):
         values = getattr(f, field)
         if values:
@@ -611,10 +612,6 @@ def _where(f: ConversationFilter) -> tuple[str, list[Any]]:
         clauses.append(f"c.id IN (SELECT conversation_id FROM segments WHERE theme_id IN ({marks}))")
         params.extend(f.themes)
     return " AND ".join(clauses), params
-
-
-def _epoch(value: datetime) -> float:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _datetime(value: float | None) -> datetime | None:
