@@ -4,6 +4,7 @@ response to it)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -44,6 +45,9 @@ class SearchHitView(BaseModel):
 
 class SearchResults(BaseModel):
     total: int  # every match for text search; the fused list's length for hybrid; -1 (unbounded) for semantic
+    # "gte": total is a lower bound. The embedded store counts a common word's matches only as far
+    # as it ranked them (the rest are counted as later pages reach them); facets count every match.
+    total_relation: Literal["eq", "gte"] = "eq"
     hits: list[SearchHitView]
     next_cursor: str | None
     facets: dict[str, dict[str, int]] | None = None

@@ -46,7 +46,13 @@ def search(
     if mode == "text":
         page = store.search(text_query)
         hits = [SearchHitView(conversation=h.conversation, score=h.score, highlights=h.highlights) for h in page.hits]
-        return SearchResults(total=page.total, hits=hits, next_cursor=page.next_cursor, facets=counts)
+        return SearchResults(
+            total=page.total,
+            total_relation=page.total_relation,
+            hits=hits,
+            next_cursor=page.next_cursor,
+            facets=counts,
+        )
     if not q or not q.strip():
         raise ApiError(400, f"{mode} search needs a query", "pass q, or use mode=text to browse by filters")
     embed = request.app.state.embed

@@ -1,7 +1,8 @@
 """The in-memory aggregation columns answer exactly what SQL answers: the same store file read both
 ways, over random data and many filters, before and after every kind of write that the change log
 must catch (new conversations, re-analysis, theme assignment, merges, edited conversations, and a
-log pruned past the snapshot)."""
+log pruned past the snapshot). Search filters and facets read the same columns, and are held to
+the SQL answers the same way."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from vocmine.schema import (
     Theme,
     Turn,
 )
-from vocmine.store.base import ConversationFilter
+from vocmine.store import sqlite_search
+from vocmine.store.base import ConversationFilter, SearchQuery
 from vocmine.store.sqlite import SQLiteStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -148,6 +150,27 @@ def _same_answers(facts: SQLiteStore, sql: SQLiteStore) -> None:
         assert got.themes == expected.themes
         for name in ("nps", "csat", "member"):
             np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+        for text in SEARCHES:
+            query = SearchQuery(text=text, filter=f)
+            assert facts.facet_counts(query) == sql.facet_counts(query), (f, text)
+            if text is not None:
+                assert _every_page(facts, query) == _every_page(sql, query), (f, text)
+
+
+SEARCHES = [None, "words", "1*", '"words 2" OR 7* -3']
+
+
+def _every_page(store: SQLiteStore, query: SearchQuery) -> list[tuple]:
+    """Every page of a search, small pages over small windows (``sqlite_search.RANK_WINDOW`` is
+    patched to 7 by the fixture), as (ids, scores, highlights, total, relation) per page."""
+    pages, cursor = [], None
+    while True:
+        page = store.search(query.model_copy(update={"limit": 5, "cursor": cursor}))
+        hits = [(h.conversation.id, round(h.score or 0, 9), tuple(h.highlights)) for h in page.hits]
+        pages.append((hits, page.total, page.total_relation))
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
 
 
 def _rounded(rows: list) -> list[dict]:
@@ -155,7 +178,8 @@ def _rounded(rows: list) -> list[dict]:
 
 
 @pytest.fixture
-def stores(tmp_path: Path):
+def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sqlite_search, "RANK_WINDOW", 7)
     path = str(tmp_path / "store.sqlite")
     sql = SQLiteStore(path)
     rng = random.Random(5)

@@ -115,7 +115,8 @@ class SearchHit(BaseModel):
 
 class SearchPage(BaseModel):
     hits: list[SearchHit]
-    total: int  # all matches, not only this page
+    total: int  # all matches, not only this page; a lower bound when total_relation is "gte"
+    total_relation: Literal["eq", "gte"] = "eq"
     next_cursor: str | None = None
 
 

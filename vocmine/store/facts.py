@@ -71,9 +71,11 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class ConversationColumns:
-    """One entry per conversation position. ``analysed`` is False for positions with no
-    conversation or no analysis; the analysis columns are meaningless there."""
+    """One entry per conversation position. ``present`` is False for positions with no
+    conversation; ``analysed`` also for conversations with no analysis, where the analysis columns
+    are meaningless."""
 
+    present: np.ndarray  # bool
     analysed: np.ndarray  # bool
     started: np.ndarray  # float64 epoch seconds, NaN when unknown
     codes: dict[str, np.ndarray]  # column → int32 codes (see CODED)
@@ -125,29 +127,38 @@ class FactSnapshot:
 
     # ------------------------------------------------------------ filters and buckets
 
-    def mask(self, f: ConversationFilter) -> np.ndarray:
-        """Analysed conversations matching the filter (the same conditions as the SQL ``_where``)."""
+    def mask(self, f: ConversationFilter, analysed_only: bool = True, at: np.ndarray | None = None) -> np.ndarray:
+        """Conversations matching the filter (the same conditions as the SQL ``_where``): only
+        analysed ones for the aggregations, every one for search. With ``at`` (positions), the
+        answer for those positions only: search tests a few thousand candidates, not every row."""
         c = self.columns
-        keep = c.analysed.copy()
+        take: Callable[[np.ndarray], np.ndarray] = (lambda a: a) if at is None else (lambda a: a[at])
+        keep = take(c.analysed if analysed_only else c.present).copy()
         for name, column in CONVERSATION_FIELD_FILTERS.items():
             values = getattr(f, name)
             if values and column in c.codes:
-                keep &= np.isin(c.codes[column], self.vocab[column].lookup(values))
+                keep &= self._is_any(column, take(c.codes[column]), values)
         if f.since is not None:
-            keep &= c.started >= epoch_seconds(f.since)  # NaN compares False: unknown start is outside
+            keep &= take(c.started) >= epoch_seconds(f.since)  # NaN compares False: unknown start is outside
         if f.until is not None:
-            keep &= c.started < epoch_seconds(f.until)
+            keep &= take(c.started) < epoch_seconds(f.until)
         for name, column in ANALYSIS_FILTERS.items():
             values = getattr(f, name)
             if values:
-                keep &= np.isin(c.codes[column], self.vocab[column].lookup(values))
+                keep &= self._is_any(column, take(c.codes[column]), values)
         if f.signals:
-            keep &= self._touched(self.flags.position, self.flags.signal, self.vocab["signal"].lookup(f.signals))
+            keep &= take(self._touched(self.flags.position, self.flags.signal, self.vocab["signal"].lookup(f.signals)))
         if f.min_severity is not None:
-            keep &= c.severity >= f.min_severity
+            keep &= take(c.severity) >= f.min_severity
         if f.themes:
-            keep &= self._touched(self.pairs.position, self.pairs.theme, self.vocab["theme"].lookup(f.themes))
+            keep &= take(self._touched(self.pairs.position, self.pairs.theme, self.vocab["theme"].lookup(f.themes)))
         return keep
+
+    def _is_any(self, column: str, codes: np.ndarray, values: Sequence[str]) -> np.ndarray:
+        """codes ∈ the values' codes, as one table lookup (``np.isin`` sorts: ~10 ms per million)."""
+        wanted = np.zeros(len(self.vocab[column].values), dtype=bool)
+        wanted[self.vocab[column].lookup(values)] = True
+        return wanted[codes]
 
     def _touched(self, positions: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         hit = np.zeros(len(self.columns), dtype=bool)
@@ -316,6 +327,21 @@ class FactSnapshot:
         return SurveyTable(
             nps=c.nps[positions], csat=c.csat[positions], themes=[names[i] for i in order], member=member
         )
+
+    def facet_counts(self, keep: np.ndarray) -> dict[str, dict[str, int]]:
+        """Counts by channel, sentiment, journey stage and signal over the conversations in ``keep``
+        (missing values left out), as the store's SQL facets count them."""
+        codes = self.columns.codes
+        out = {
+            name: self._counts(column, codes[column][keep])
+            for name, column in (("channel", "channel"), ("sentiment", "sentiment"), ("stage", "stage"))
+        }
+        out["signal"] = self._counts("signal", self.flags.signal[keep[self.flags.position]])
+        return out
+
+    def _counts(self, vocabulary: str, codes: np.ndarray) -> dict[str, int]:
+        counts = np.bincount(codes, minlength=1)
+        return {str(self.vocab[vocabulary].decode(code)): int(counts[code]) for code in np.flatnonzero(counts[1:]) + 1}
 
     def _group_label(self, breakdown: Breakdown | None, code: int | None) -> str | None:
         if breakdown is None or code is None:

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_facts import CHANGE_LOG, SQLiteFacts
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_review import SQLiteReviewMixin
+from vocmine.store.sqlite_search import Passes, every_row, highlights, rank_page, snapshot_passes, sql_passes
 from vocmine.store.sqlite_semantic import SQLiteSemanticMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
+from vocmine.store.sqlite_tx import read_only
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +237,8 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._facts: SQLiteFacts | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
 
     # ------------------------------------------------------------ connection and migrations
 
@@ -321,6 +326,9 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
             if self._facts is not None:
                 self._facts.close()
                 self._facts = None
+            for reader in self._readers:
+                reader.close()
+            self._readers, self._local = [], threading.local()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -442,49 +450,59 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
                 yield Conversation.model_validate_json(doc)
 
     def search(self, query: SearchQuery) -> SearchPage:
+        if query.text and query.text.strip():
+            return self._full_text(query)
         where, params = _where(query.filter)
         with self._lock:
-            if query.text and query.text.strip():
-                return self._full_text(query, where, params)
             return self._browse(query, where, params)
 
-    def _full_text(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
+    def _full_text(self, query: SearchQuery) -> SearchPage:
+        """Relevance-ranked windows of the newest matches (``sqlite_search.py`` says why)."""
         match = to_fts_query(query.text or "")
-        # CROSS JOIN keeps the full-text index as the outer loop: left to itself, SQLite's planner may
-        # walk a filter's index and probe the FTS index once per row (seconds at 100k conversations).
-        base = (
-            "FROM conversation_fts f CROSS JOIN conversations c ON c.rowid = f.rowid "
-            f"WHERE conversation_fts MATCH ? AND {where}"
-        )
-        total = self.conn.execute(
-            "SELECT COUNT(*) FROM conversations c WHERE c.rowid IN "
-            f"(SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ?) AND {where}",
-            [match, *params],
-        ).fetchone()[0]
-        page_sql, page_params = base, [match, *params]
-        if query.cursor:
-            rank, last_id = decode_cursor(query.cursor, 2)
-            page_sql += " AND (f.rank > ? OR (f.rank = ? AND c.id > ?))"
-            page_params += [rank, rank, last_id]
-        rows = self.conn.execute(
-            "SELECT c.id, c.doc, f.rank, snippet(conversation_fts, 0, '<mark>', '</mark>', ' … ', 24), "
-            f"snippet(conversation_fts, 1, '<mark>', '</mark>', ' … ', 24) {page_sql} "
-            "ORDER BY f.rank, c.id LIMIT ?",
-            [*page_params, query.limit + 1],
-        ).fetchall()
+        with self._reading() as conn:
+            page = rank_page(conn, match, self._passes(conn, query.filter), query.limit, query.cursor)
+            rowids = [hit.rowid for hit in page.hits]
+            marks = ",".join("?" * len(rowids))
+            docs = dict(conn.execute(f"SELECT rowid, doc FROM conversations WHERE rowid IN ({marks})", rowids))
+            marked = highlights(conn, match, rowids)
         hits = [
             SearchHit(
-                conversation=Conversation.model_validate_json(doc),
-                score=-rank,  # FTS5 bm25 is lower-is-better
-                highlights=[s for s in (text_snip, subject_snip) if "<mark>" in s],
+                conversation=Conversation.model_validate_json(docs[hit.rowid]),
+                score=-hit.rank,  # FTS5 bm25 is lower-is-better
+                highlights=marked[hit.rowid],
             )
-            for _, doc, rank, text_snip, subject_snip in rows[: query.limit]
+            for hit in page.hits
+            if hit.rowid in docs
         ]
-        next_cursor = None
-        if len(rows) > query.limit:
-            last = rows[query.limit - 1]
-            next_cursor = encode_cursor([last[2], last[0]])
-        return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
+        return SearchPage(
+            hits=hits, total=page.total, total_relation="eq" if page.exact else "gte", next_cursor=page.next_cursor
+        )
+
+    def _passes(self, conn: sqlite3.Connection, f: ConversationFilter) -> Passes:
+        if f == ConversationFilter():
+            return every_row
+        if snapshot := self._snapshot(f):
+            return snapshot_passes(snapshot, f)
+        where, params = _where(f)
+        return sql_passes(conn, where, params)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of this thread's own, so searches run side by side (SQLite reads
+        do not block each other in WAL mode) instead of queueing on the store's one connection.
+        ``:memory:`` stores cannot be opened twice: they read through the store's connection."""
+        if self.path == ":memory:":
+            with self._lock:
+                yield self.conn
+            return
+        conn = getattr(self._local, "reader", None)
+        if conn is None:
+            self.conn  # noqa: B018 – migrations first, so the reader never sees an older schema
+            conn = read_only(self.path)
+            self._local.reader = conn
+            with self._lock:
+                self._readers.append(conn)
+        yield conn
 
     def _browse(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
         total = self.conn.execute(f"SELECT COUNT(*) FROM conversations c WHERE {where}", params).fetchone()[0]

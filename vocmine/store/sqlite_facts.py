@@ -15,7 +15,6 @@ store's connection.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vocmine.store.facts import CODED, ConversationColumns, FactSnapshot, Flags, Pairs, Vocabulary
+from vocmine.store.sqlite_tx import read_only
 
 # Migration 8's statements (triggers hold semicolons, so these are listed, not split from a script).
 CHANGE_LOG: list[str] = [
@@ -68,8 +68,7 @@ class SQLiteFacts:
     """Holds the current snapshot of one store file; safe to share between threads."""
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = read_only(path)
         self._lock = threading.Lock()
         self._snapshot: FactSnapshot | None = None
         self.vocab = {name: Vocabulary() for name in (*CODED, "theme", "signal")}
@@ -146,6 +145,7 @@ class SQLiteFacts:
                 "started": _floats(values[1]),
                 "nps": _floats(values[2]),
                 "csat": _floats(values[3]),
+                "present": np.ones(n, dtype=bool),
                 "analysed": np.array(values[14], dtype=bool),
                 "score": _floats(values[15]),
                 "severity": np.array([v or 0 for v in values[16]], dtype=np.int16),
@@ -154,13 +154,9 @@ class SQLiteFacts:
                 chunk[name] = np.fromiter(map(self.vocab[name].code, column), dtype=np.int32, count=n)
             for name, array in chunk.items():
                 parts.setdefault(name, []).append(array)
-        if not parts:
-            empty = {name: np.zeros(0, dtype=np.int32) for name in CODED}
-            zeros = np.zeros(0)
-            return {
-                **empty, "position": np.zeros(0, dtype=np.int64), "started": zeros, "nps": zeros, "csat": zeros,
-                "analysed": np.zeros(0, dtype=bool), "score": zeros, "severity": np.zeros(0, dtype=np.int16),
-            }, np.zeros(0, dtype=np.int64)  # fmt: skip
+        if not parts:  # nothing to read: every column empty, with the dtype it always has
+            columns = {name: fill(0) for name, fill in _FILL.items()}
+            return {**columns, "position": np.zeros(0, dtype=np.int64)}, np.zeros(0, dtype=np.int64)
         merged = {name: np.concatenate(arrays) for name, arrays in parts.items()}
         return merged, merged["position"]
 
@@ -209,6 +205,7 @@ _FILL: dict[str, Callable[[int], np.ndarray]] = {
     "nps": lambda n: np.full(n, np.nan),
     "csat": lambda n: np.full(n, np.nan),
     "score": lambda n: np.full(n, np.nan),
+    "present": lambda n: np.zeros(n, dtype=bool),
     "analysed": lambda n: np.zeros(n, dtype=bool),
     "severity": lambda n: np.zeros(n, dtype=np.int16),
     **{name: (lambda n: np.zeros(n, dtype=np.int32)) for name in CODED},
@@ -217,6 +214,7 @@ _FILL: dict[str, Callable[[int], np.ndarray]] = {
 
 def _as_columns(arrays: dict[str, np.ndarray]) -> ConversationColumns:
     return ConversationColumns(
+        present=arrays["present"],
         analysed=arrays["analysed"],
         started=arrays["started"],
         codes={name: arrays[name] for name in CODED},
@@ -243,6 +241,7 @@ def _merge_columns(
 ) -> ConversationColumns:
     size = max(len(old), int(positions.max()) + 1 if len(positions) else 0)
     current = {
+        "present": old.present,
         "analysed": old.analysed,
         "started": old.started,
         "score": old.score,

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
 from vocmine.errors import ConfigError
 from vocmine.store.base import ConversationFilter, SearchQuery
+from vocmine.store.facts import FactSnapshot
+from vocmine.store.sqlite_search import all_matches
 
 MAX_SEGMENTS = 2_000_000
 
@@ -24,6 +28,10 @@ class SQLiteSemanticMixin:
     conn: sqlite3.Connection
     _lock: threading.RLock
     _vector_cache: tuple[tuple[int, int], list[str], np.ndarray, np.ndarray] | None = None
+    # Provided by SQLiteThemesMixin and SQLiteStore (declared, not stubbed: a stub here would come
+    # first in the store's method order and hide them).
+    _snapshot: Callable[[ConversationFilter], FactSnapshot | None]
+    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]
 
     def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
         raise NotImplementedError  # provided by SQLiteStore
@@ -84,6 +92,15 @@ class SQLiteSemanticMixin:
         """Counts by channel, sentiment, journey stage and signal over everything the query matches."""
         from vocmine.store.sqlite import to_fts_query
 
+        if snapshot := self._snapshot(query.filter):
+            keep = snapshot.mask(query.filter, analysed_only=False)
+            if query.text and query.text.strip():
+                with self._reading() as conn:
+                    rowids = all_matches(conn, to_fts_query(query.text))
+                matched = np.zeros(len(keep), dtype=bool)
+                matched[rowids[rowids < len(keep)]] = True  # newer than the columns: written since
+                keep &= matched
+            return snapshot.facet_counts(keep)
         where, params = self._where_sql(query.filter)
         if query.text and query.text.strip():
             matched = (
