@@ -196,19 +196,51 @@ def _free_port() -> int:
 
 
 def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    """Peak resident memory of the server process and its worker processes, summed."""
+    total = 0.0
+    for process in (pid, *_children(pid)):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return round(total, 1)
 
 
-def measure(path: Path, size: int, requests: int, clients: int, only: list[str] | None = None) -> dict[str, object]:
+def _wait_until_idle(pid: int, quiet_s: float = 2.0) -> None:
+    """Until the server's processes used no CPU for ``quiet_s`` (every worker finished start-up)."""
+
+    def cpu_ticks() -> int:
+        total = 0
+        for process in (pid, *_children(pid)):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total
+
+    before = cpu_ticks()
+    for _ in range(600):
+        time.sleep(quiet_s)
+        now = cpu_ticks()
+        if now - before <= 2:  # a tick or two of housekeeping
+            return
+        before = now
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def measure(
+    path: Path, size: int, requests: int, clients: int, only: list[str] | None = None, workers: int = 1
+) -> dict[str, object]:
     store = SQLiteStore(str(path))
     _, token = create_key(store, "bench", ["read"])
     store.close()
     port = _free_port()
     env = {**os.environ, "VOCMINE_STORE": f"sqlite:///{path}", "VOCMINE_API_LOAD_MODELS": "false"}
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port)]
+    command += ["--workers", str(workers)]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}/v1"
     headers = {"Authorization": f"Bearer {token}"}
@@ -219,6 +251,7 @@ def measure(path: Path, size: int, requests: int, clients: int, only: list[str] 
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
+        _wait_until_idle(server.pid)  # the first worker answers while others may still be building
         rng = random.Random(1)
         routes = {
             "search": lambda: (
@@ -266,16 +299,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes (each builds its own columns)")
     parser.add_argument("--routes", nargs="+", choices=["search", "trends", "priorities", "conversation"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    report: dict[str, object] = {"requests_per_route": args.requests, "clients": args.clients}
+    report: dict[str, object] = {"requests_per_route": args.requests, "clients": args.clients, "workers": args.workers}
     for size in args.sizes:
         path = args.folder / f"store-{size}.sqlite"
         print(f"{size:,} conversations", flush=True)
         build_store(path, size)
-        report[str(size)] = measure(path, size, args.requests, args.clients, args.routes)
+        report[str(size)] = measure(path, size, args.requests, args.clients, args.routes, args.workers)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"written: {args.out}")
