@@ -2,20 +2,21 @@
 conversations (written straight to the store: no model runs).
 
     python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--routes trends ...]
-                        [--out bench/results/api.json]
+                        [--workers 1] [--out bench/results/api.json]
 
 For each size: build (or reuse, under var/bench-api/) a SQLite store of that many conversations –
 1 to 4 customer segments each over 40 themes, 6 months of dates, 3 channels in use, 200 agents in
 20 teams, 3 brands, sentiment, stages, flags on ~12%, NPS on ~20% – then start ``vocmine serve``
-(one uvicorn worker, models not loaded: these routes do not use them) and send ``--requests``
+(``--workers`` uvicorn workers, models not loaded: these routes do not use them) and send ``--requests``
 requests per route from ``--clients`` concurrent clients over loopback:
 
 * search – full text for a common word with one filter (channel or sentiment), 20 hits;
+* browse – the newest 20 conversations for one filter, no text;
 * trends – all themes per week;
 * priorities – the 14-day window against the 56 days before, with NPS drivers;
 * conversation – fetch by id.
 
-Reported per route: p50, p95, requests/s; and the API process's peak RSS (VmHWM). Targets at 1M
+Reported per route: p50, p95, requests/s; and the API processes' peak RSS (VmHWM, summed). Targets at 1M
 conversations (issue 6): search p95 ≤ 100 ms, trends p95 ≤ 250 ms, priorities p95 ≤ 500 ms.
 """
 
@@ -258,6 +259,7 @@ def measure(
                 f"{base}/search?q={rng.choice(WORDS)}&"
                 + rng.choice(("channel=chat", "sentiment=negative", "channel=email"))
             ),
+            "browse": lambda: f"{base}/search?" + rng.choice(("channel=chat", "sentiment=negative", "channel=email")),
             "trends": lambda: f"{base}/themes/trends?interval=week",
             "priorities": lambda: f"{base}/signals/priorities",
             "conversation": lambda: f"{base}/conversations/c{rng.randrange(size):07d}",
@@ -300,7 +302,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (each builds its own columns)")
-    parser.add_argument("--routes", nargs="+", choices=["search", "trends", "priorities", "conversation"])
+    parser.add_argument("--routes", nargs="+", choices=["search", "browse", "trends", "priorities", "conversation"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)

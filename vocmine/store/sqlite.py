@@ -30,7 +30,6 @@ from vocmine.store.base import (
     SearchQuery,
     StoreStats,
     UpsertOutcome,
-    decode_cursor,
     encode_cursor,
 )
 from vocmine.store.facts import epoch_seconds
@@ -38,7 +37,16 @@ from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_facts import CHANGE_LOG, SQLiteFacts
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_review import SQLiteReviewMixin
-from vocmine.store.sqlite_search import Passes, every_row, highlights, rank_page, snapshot_passes, sql_passes
+from vocmine.store.sqlite_search import (
+    Passes,
+    browse_cursor,
+    every_row,
+    highlights,
+    newest_page,
+    rank_page,
+    snapshot_passes,
+    sql_passes,
+)
 from vocmine.store.sqlite_semantic import SQLiteSemanticMixin
 from vocmine.store.sqlite_themes import SQLiteThemesMixin
 from vocmine.store.sqlite_tx import read_only
@@ -452,6 +460,12 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
     def search(self, query: SearchQuery) -> SearchPage:
         if query.text and query.text.strip():
             return self._full_text(query)
+        if snapshot := self._snapshot(query.filter):
+            page = newest_page(snapshot, query.filter, query.limit, query.cursor)
+            with self._reading() as conn:
+                docs = self._docs(conn, page.rowids)
+            hits = [SearchHit(conversation=Conversation.model_validate_json(docs[r])) for r in page.rowids if r in docs]
+            return SearchPage(hits=hits, total=page.total, next_cursor=page.next_cursor)
         where, params = _where(query.filter)
         with self._lock:
             return self._browse(query, where, params)
@@ -462,8 +476,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         with self._reading() as conn:
             page = rank_page(conn, match, self._passes(conn, query.filter), query.limit, query.cursor)
             rowids = [hit.rowid for hit in page.hits]
-            marks = ",".join("?" * len(rowids))
-            docs = dict(conn.execute(f"SELECT rowid, doc FROM conversations WHERE rowid IN ({marks})", rowids))
+            docs = self._docs(conn, rowids)
             marked = highlights(conn, match, rowids)
         hits = [
             SearchHit(
@@ -477,6 +490,11 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         return SearchPage(
             hits=hits, total=page.total, total_relation="eq" if page.exact else "gte", next_cursor=page.next_cursor
         )
+
+    @staticmethod
+    def _docs(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(rowids))
+        return dict(conn.execute(f"SELECT rowid, doc FROM conversations WHERE rowid IN ({marks})", rowids))
 
     def _passes(self, conn: sqlite3.Connection, f: ConversationFilter) -> Passes:
         if f == ConversationFilter():
@@ -505,22 +523,24 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         yield conn
 
     def _browse(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
+        """The newest conversations matching the filter, in SQL (``newest_page`` does the same on
+        the in-memory columns). Ties in start time go newest-stored first, by rowid."""
         total = self.conn.execute(f"SELECT COUNT(*) FROM conversations c WHERE {where}", params).fetchone()[0]
         sql, page_params = f"FROM conversations c WHERE {where}", list(params)
         if query.cursor:
-            started, last_id = decode_cursor(query.cursor, 2)
-            sql += " AND (COALESCE(c.started_at, 0) < ? OR (COALESCE(c.started_at, 0) = ? AND c.id < ?))"
-            page_params += [started, started, last_id]
+            started, last = browse_cursor(query.cursor)
+            sql += " AND (COALESCE(c.started_at, 0) < ? OR (COALESCE(c.started_at, 0) = ? AND c.rowid < ?))"
+            page_params += [started, started, last]
         rows = self.conn.execute(
-            f"SELECT c.id, c.doc, COALESCE(c.started_at, 0) {sql} "
-            "ORDER BY COALESCE(c.started_at, 0) DESC, c.id DESC LIMIT ?",
+            f"SELECT c.rowid, c.doc, COALESCE(c.started_at, 0) {sql} "
+            "ORDER BY COALESCE(c.started_at, 0) DESC, c.rowid DESC LIMIT ?",
             [*page_params, query.limit + 1],
         ).fetchall()
         hits = [SearchHit(conversation=Conversation.model_validate_json(doc)) for _, doc, _ in rows[: query.limit]]
         next_cursor = None
         if len(rows) > query.limit:
-            last = rows[query.limit - 1]
-            next_cursor = encode_cursor([last[2], last[0]])
+            last_row = rows[query.limit - 1]
+            next_cursor = encode_cursor([last_row[2], last_row[0]])
         return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
 
     def latest_start(self, filter: ConversationFilter | None = None) -> datetime | None:

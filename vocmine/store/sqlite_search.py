@@ -219,3 +219,44 @@ def sql_passes(conn: sqlite3.Connection, where: str, params: list[object]) -> Pa
 
 def every_row(rowids: np.ndarray) -> np.ndarray:
     return np.ones(len(rowids), dtype=bool)
+
+
+# ------------------------------------------------------------ browsing (no search text)
+
+
+@dataclass(frozen=True)
+class NewestPage:
+    rowids: list[int]
+    total: int
+    next_cursor: str | None
+
+
+def newest_page(snapshot: FactSnapshot, f: ConversationFilter, limit: int, cursor: str | None) -> NewestPage:
+    """The newest conversations matching the filter, from the in-memory columns: by start time
+    (unknown counts as 0, as in SQL), ties newest-stored first; the SQL path orders the same way."""
+    positions = np.flatnonzero(snapshot.mask(f, analysed_only=False))
+    total = len(positions)
+    started = np.nan_to_num(snapshot.columns.started[positions], nan=0.0)
+    if cursor:
+        after_started, after_rowid = browse_cursor(cursor)
+        later = (started < after_started) | ((started == after_started) & (positions < after_rowid))
+        positions, started = positions[later], started[later]
+    wanted = min(limit + 1, len(positions))
+    if len(positions) > wanted:  # the newest ``wanted`` start times, ties at the boundary included
+        boundary = np.partition(started, len(started) - wanted)[len(started) - wanted]
+        near = started >= boundary
+        positions, started = positions[near], started[near]
+    order = np.lexsort((-positions, -started))[:wanted]
+    rowids = positions[order].tolist()
+    next_cursor = None
+    if len(rowids) > limit:
+        last = order[limit - 1]
+        next_cursor = encode_cursor([float(started[last]), int(positions[last])])
+    return NewestPage(rowids=rowids[:limit], total=total, next_cursor=next_cursor)
+
+
+def browse_cursor(cursor: str) -> tuple[float, int]:
+    started, rowid = decode_cursor(cursor, 2)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (started, rowid)):
+        raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
+    return float(started), int(rowid)
