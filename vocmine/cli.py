@@ -181,7 +181,8 @@ def search(
     if json_output:
         console.print_json(page.model_dump_json())
         return
-    console.print(f"{page.total} conversation(s) match")
+    at_least = "at least " if page.total_relation == "gte" else ""
+    console.print(f"{at_least}{page.total} conversation(s) match")
     for hit in page.hits:
         c = hit.conversation
         when = c.started_at.strftime("%Y-%m-%d %H:%M") if c.started_at else "-"
@@ -452,7 +453,8 @@ def demo(
     ):
         page = target.search(SearchQuery(text=text, filter=condition, limit=3))
         described = ", ".join(f"{k}={v}" for k, v in condition.model_dump(exclude_defaults=True).items())
-        console.print(f"[bold]search {escape(text)}[/bold] {described}: {page.total} conversation(s)")
+        at_least = "at least " if page.total_relation == "gte" else ""
+        console.print(f"[bold]search {escape(text)}[/bold] {described}: {at_least}{page.total} conversation(s)")
         for hit in page.hits:
             console.print(
                 f"  {hit.conversation.id} ({hit.conversation.channel}) "
