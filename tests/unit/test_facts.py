@@ -160,8 +160,9 @@ SEARCHES = [None, "words", "1*", '"words 2" OR 7* -3']
 
 
 def _every_page(store: SQLiteStore, query: SearchQuery) -> list[tuple]:
-    """Every page of a search (or, without text, of browsing), small pages over small windows (``sqlite_search.RANK_WINDOW`` is
-    patched to 7 by the fixture), as (ids, scores, highlights, total, relation) per page."""
+    """Every page of a search (or, without text, of browsing): small pages over small windows
+    (``sqlite_search.RANK_WINDOW`` is patched to 7 by the fixture), as (ids, scores, highlights,
+    total, relation) per page."""
     pages, cursor = [], None
     while True:
         page = store.search(query.model_copy(update={"limit": 5, "cursor": cursor}))
