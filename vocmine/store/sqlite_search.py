@@ -59,10 +59,8 @@ def rank_page(conn: sqlite3.Connection, match: str, passes: Passes, limit: int, 
     """One page of matches, best first within each window, windows newest first."""
     top, window, after = NEWEST, 0, None
     if cursor:
-        top, window, rank, rowid = decode_cursor(cursor, 4)
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (top, window, rank, rowid)):
-            raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
-        top, window, after = int(top), int(window), (float(rank), -int(rowid))
+        top, window, rank, rowid = _numbers(cursor, 4)
+        top, window, after = int(top), int(window), (rank, -int(rowid))
     hits: list[Ranked] = []
     counted, exact = window * RANK_WINDOW, False
     while len(hits) <= limit:
@@ -256,7 +254,13 @@ def newest_page(snapshot: FactSnapshot, f: ConversationFilter, limit: int, curso
 
 
 def browse_cursor(cursor: str) -> tuple[float, int]:
-    started, rowid = decode_cursor(cursor, 2)
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (started, rowid)):
+    started, rowid = _numbers(cursor, 2)
+    return started, int(rowid)
+
+
+def _numbers(cursor: str, length: int) -> list[float]:
+    """A cursor of this store's searches: ``length`` numbers, or a clear error."""
+    values = decode_cursor(cursor, length)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
-    return float(started), int(rowid)
+    return [float(v) for v in values]
