@@ -25,7 +25,7 @@ from vocmine.schema import (
     Theme,
     Turn,
 )
-from vocmine.store import sqlite_search
+from vocmine.store import sqlite_fts, sqlite_search
 from vocmine.store.base import ConversationFilter, SearchQuery
 from vocmine.store.sqlite import SQLiteStore
 
@@ -161,8 +161,8 @@ SEARCHES = [None, "words", "1*", '"words 2" OR 7* -3']
 
 def _every_page(store: SQLiteStore, query: SearchQuery) -> list[tuple]:
     """Every page of a search (or, without text, of browsing): small pages over small windows
-    (``sqlite_search.RANK_WINDOW`` is patched to 7 by the fixture), as (ids, scores, highlights,
-    total, relation) per page."""
+    (the fixture patches ``sqlite_search.RANK_WINDOW`` to 7 and the index shards to 32 rows), as
+    (ids, scores, highlights, total, relation) per page."""
     pages, cursor = [], None
     while True:
         page = store.search(query.model_copy(update={"limit": 5, "cursor": cursor}))
@@ -180,6 +180,7 @@ def _rounded(rows: list) -> list[dict]:
 @pytest.fixture
 def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(sqlite_search, "RANK_WINDOW", 7)
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 32)  # windows and facets span several index shards
     path = str(tmp_path / "store.sqlite")
     sql = SQLiteStore(path)
     rng = random.Random(5)

@@ -10,16 +10,19 @@ import pytest
 
 from vocmine.errors import ConfigError
 from vocmine.schema import Conversation, Turn
-from vocmine.store import sqlite_search
+from vocmine.store import sqlite as sqlite_module
+from vocmine.store import sqlite_fts, sqlite_search
 from vocmine.store.base import ConversationFilter, SearchQuery, encode_cursor
 from vocmine.store.sqlite import SQLiteStore
 
 WINDOW = 10
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(params=[None, 8], ids=["one-index-shard", "index-shards-of-8"])
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     monkeypatch.setattr(sqlite_search, "RANK_WINDOW", WINDOW)
+    if request.param:  # windows then span shards, each scored with its own term statistics
+        monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", request.param)
     monkeypatch.setattr(sqlite_search, "SCAN_CHUNK", 4)  # several scan rounds per window
     store = SQLiteStore(str(tmp_path / "store.sqlite"))
     # Ingested oldest first; "refund" appears 1–4 times, so relevance differs inside each window.
@@ -75,20 +78,66 @@ def test_a_query_within_one_window_is_exact(store):
 def test_highlights_are_fts5_snippets(store):
     page = store.search(SearchQuery(text="refund order", limit=5))
     for hit in page.hits:
+        rowid = store.conn.execute("SELECT rowid FROM conversations WHERE id = ?", (hit.conversation.id,)).fetchone()[0]
+        shard = sqlite_fts.table(sqlite_fts.shard_of(rowid))
         expected = store.conn.execute(
-            "SELECT snippet(conversation_fts, 0, '<mark>', '</mark>', ' … ', 24) FROM conversation_fts "
-            "WHERE conversation_fts MATCH ? AND rowid = (SELECT rowid FROM conversations WHERE id = ?)",
-            ('"refund" "order"', hit.conversation.id),
+            f"SELECT snippet({shard}, 0, '<mark>', '</mark>', ' … ', 24) FROM {shard} "
+            f"WHERE {shard} MATCH ? AND rowid = ?",
+            ('"refund" "order"', rowid),
         ).fetchone()[0]
         assert hit.highlights == [expected] and "<mark>refund</mark>" in expected
 
 
 def test_the_highlight_table_tokenizes_as_the_store_does(store):
-    created = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'conversation_fts'").fetchone()[0]
-    assert f"tokenize = '{sqlite_search.FTS_TOKENIZE}'" in created
+    created = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'conversation_fts_0'").fetchone()[0]
+    assert f"tokenize = '{sqlite_fts.TOKENIZE}'" in created
 
 
 @pytest.mark.parametrize("values", [["x", 0, 1.0, 3], [10, 0, None, 3], [10, True, 1.0, 3]])
 def test_a_tampered_cursor_is_a_clear_error(store, values):
     with pytest.raises(ConfigError, match="cursor"):
         store.search(SearchQuery(text="refund", cursor=encode_cursor(values)))
+
+
+def test_each_rowid_range_has_its_own_index_shard(store):
+    rowids = [r[0] for r in store.conn.execute("SELECT rowid FROM conversations")]
+    expected = sorted({sqlite_fts.shard_of(r) for r in rowids}, reverse=True)
+    assert sqlite_fts.shards(store.conn) == expected
+    for shard in expected:
+        held = [r[0] for r in store.conn.execute(f"SELECT rowid FROM {sqlite_fts.table(shard)}")]
+        assert held == [r for r in rowids if sqlite_fts.shard_of(r) == shard]
+
+
+def test_migration_9_moves_an_unsharded_index_into_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A store written before the index was sharded (one ``conversation_fts`` table) searches the
+    same after opening with this version as a store built sharded."""
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+    conversations = [
+        Conversation(id=f"c{n:02d}", channel="chat", source="test", turns=[Turn(role="customer", text=f"refund {n}")])
+        for n in range(30)
+    ]
+    old_path, new_path = str(tmp_path / "old.sqlite"), str(tmp_path / "new.sqlite")
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:8])
+    old = SQLiteStore(old_path)
+    old.upsert_conversations(conversations)
+    # What version 8 wrote: every row in the one table, no shards.
+    for shard in sqlite_fts.shards(old.conn):
+        old.conn.execute(
+            f"INSERT INTO conversation_fts (rowid, customer_text, subject) "
+            f"SELECT rowid, customer_text, subject FROM {sqlite_fts.table(shard)}"
+        )
+        old.conn.execute(f"DROP TABLE {sqlite_fts.table(shard)}")
+    assert old.conn.execute("SELECT COUNT(*) FROM conversation_fts").fetchone()[0] == 30
+    old.close()
+    monkeypatch.undo()
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+
+    migrated, fresh = SQLiteStore(old_path), SQLiteStore(new_path)
+    fresh.upsert_conversations(conversations)
+    assert migrated.schema_version() == sqlite_module.MIGRATIONS[-1][0]
+    assert not migrated.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'conversation_fts'").fetchall()
+    assert sqlite_fts.shards(migrated.conn) == sqlite_fts.shards(fresh.conn) == [3, 2, 1, 0]
+    query = SearchQuery(text="refund", limit=7)
+    assert _pages(migrated, query) == _pages(fresh, query)
+    migrated.close()
+    fresh.close()

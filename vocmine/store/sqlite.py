@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file, WAL mode, FTS5 over the customer's words.
 
 Layout: ``conversations`` holds each conversation as a JSON document plus the columns filters need;
-``conversation_fts`` indexes the customer text and subject (rowid = the conversation's rowid);
+``conversation_fts_<k>`` index the customer text and subject in shards by rowid (``sqlite_fts.py``);
 ``turn_keys`` maps message keys to conversations so replies ingested later join their thread;
 analysis results live in the tables of migration 3 (``sqlite_analysis.py``).
 ``schema_version`` records applied migrations; ``MIGRATIONS`` is append-only.
@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 from vocmine.errors import ConfigError, StoreError
 from vocmine.schema import Conversation, utcnow
+from vocmine.store import sqlite_fts
 from vocmine.store.base import (
     CONVERSATION_FIELD_FILTERS,
     ConversationFilter,
@@ -53,7 +54,7 @@ from vocmine.store.sqlite_tx import read_only
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: list[tuple[int, str | list[str]]] = [
+MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], None]]] = [
     (
         1,
         """
@@ -234,6 +235,8 @@ MIGRATIONS: list[tuple[int, str | list[str]]] = [
     # The change log behind the in-memory aggregation columns, and a covering index for segments'
     # facts (``sqlite_facts.py``).
     (8, CHANGE_LOG),
+    # The full-text index in shards by rowid range (``sqlite_fts.py`` says why).
+    (9, sqlite_fts.shard_existing),
 ]
 
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -291,8 +294,12 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
                 continue
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _statements(script):
-                    conn.execute(statement)
+                if callable(script):
+                    log.info("migrating the store at %s to schema version %d", self.path, version)
+                    script(conn)
+                else:
+                    for statement in _statements(script):
+                        conn.execute(statement)
                 conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, utcnow().isoformat()))
                 conn.execute("COMMIT")
             except BaseException:
@@ -406,11 +413,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
             row,
         )
         rowid = conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0]
-        conn.execute("DELETE FROM conversation_fts WHERE rowid = ?", (rowid,))
-        conn.execute(
-            "INSERT INTO conversation_fts (rowid, customer_text, subject) VALUES (?, ?, ?)",
-            (rowid, c.customer_text(), c.subject or ""),
-        )
+        sqlite_fts.index(conn, rowid, c.customer_text(), c.subject or "")
         conn.execute("DELETE FROM turn_keys WHERE conversation_id = ?", (c.id,))
         conn.executemany(
             "INSERT OR REPLACE INTO turn_keys (key, conversation_id) VALUES (?, ?)",

@@ -13,6 +13,9 @@ whole, and its total is exact. Past the first window the total is a lower bound
 
 Which matches pass the filter comes from a callable: the in-memory columns' mask when the API
 built them (``facts.py``), else one SQL lookup per chunk of candidates.
+
+The index is sharded by rowid range (``sqlite_fts.py``). A window may span shards: each shard's part
+is scored by bm25 with that shard's term statistics, and the parts are merged by score.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ import numpy as np
 from vocmine.errors import ConfigError
 from vocmine.store.base import ConversationFilter, decode_cursor, encode_cursor
 from vocmine.store.facts import FactSnapshot
+from vocmine.store.sqlite_fts import TOKENIZE, by_shard, lowest_rowid, parse_ints, shards, table, texts
 
-FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"  # as migration 1 created conversation_fts
 RANK_WINDOW = 1000  # matches ranked together; a filtered query scans ~RANK_WINDOW / selectivity
 SCAN_CHUNK = 4096
 NEWEST = 2**63 - 1
@@ -63,8 +66,9 @@ def rank_page(conn: sqlite3.Connection, match: str, passes: Passes, limit: int, 
         top, window, after = int(top), int(window), (rank, -int(rowid))
     hits: list[Ranked] = []
     counted, exact = window * RANK_WINDOW, False
+    newest_first = shards(conn)
     while len(hits) <= limit:
-        scanned_top, rowids, last = _window_rowids(conn, match, passes, top)
+        scanned_top, rowids, last = _window_rowids(conn, match, passes, top, newest_first)
         counted += len(rowids)
         order = sorted((rank, -rowid) for rowid, rank in _ranks(conn, match, rowids))
         if after is not None:  # resume strictly after the cursor's hit
@@ -83,59 +87,64 @@ def rank_page(conn: sqlite3.Connection, match: str, passes: Passes, limit: int, 
     return RankedPage(hits=hits[:limit], total=counted, exact=exact, next_cursor=next_cursor)
 
 
-def _window_rowids(conn: sqlite3.Connection, match: str, passes: Passes, top: int) -> tuple[int, np.ndarray, bool]:
+def _window_rowids(
+    conn: sqlite3.Connection, match: str, passes: Passes, top: int, newest_first: list[int]
+) -> tuple[int, np.ndarray, bool]:
     """(the newest rowid scanned, the newest ``RANK_WINDOW`` passing matches at or below ``top``,
-    whether no older match is left)."""
+    whether no older match is left), reading shard after shard."""
     kept: list[np.ndarray] = []
-    found, below, scanned_top = 0, top, None
-    while True:
-        rowids = _rowids_below(conn, match, below)
-        if not len(rowids):
-            last = True
-            break
-        if scanned_top is None:
-            scanned_top = int(rowids[0])
-        passing = rowids[passes(rowids)]
-        if found + len(passing) >= RANK_WINDOW:
+    found, scanned_top = 0, None
+    older = [shard for shard in newest_first if lowest_rowid(shard) <= top]
+    for position, shard in enumerate(older):
+        below = top if position == 0 else lowest_rowid(shard + 1) - 1
+        while True:
+            rowids = _rowids_below(conn, shard, match, below)
+            if not len(rowids):
+                break
+            if scanned_top is None:
+                scanned_top = int(rowids[0])
+            passing = rowids[passes(rowids)]
             kept.append(passing[: RANK_WINDOW - found])
-            # Older matches may pass too: the next window looks (an empty one ends the walk).
-            last = found + len(passing) == RANK_WINDOW and len(rowids) < SCAN_CHUNK
-            break
-        kept.append(passing)
-        found += len(passing)
-        below = int(rowids[-1]) - 1
+            found += len(kept[-1])
+            exhausted = len(rowids) < SCAN_CHUNK  # this shard has no older match
+            if found == RANK_WINDOW:
+                # Older matches may pass too: the next window looks (an empty one ends the walk).
+                last = len(kept[-1]) == len(passing) and exhausted and position == len(older) - 1
+                return scanned_top, np.concatenate(kept), last
+            if exhausted:
+                break
+            below = int(rowids[-1]) - 1
     rowids = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
-    return top if scanned_top is None else scanned_top, rowids, last
+    return top if scanned_top is None else scanned_top, rowids, True
 
 
-def _rowids_below(conn: sqlite3.Connection, match: str, below: int) -> np.ndarray:
-    """The next ``SCAN_CHUNK`` matching rowids at or below ``below``, newest first, parsed from one
-    concatenated string (~2x faster than a row object per match)."""
+def _rowids_below(conn: sqlite3.Connection, shard: int, match: str, below: int) -> np.ndarray:
+    """The next ``SCAN_CHUNK`` matching rowids of one shard at or below ``below``, newest first,
+    parsed from one concatenated string (~2x faster than a row object per match)."""
+    name = table(shard)
     joined = conn.execute(
-        "SELECT group_concat(rowid) FROM (SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ? "
+        f"SELECT group_concat(rowid) FROM (SELECT rowid FROM {name} WHERE {name} MATCH ? "
         "AND rowid <= ? ORDER BY rowid DESC LIMIT ?)",
         (match, below, SCAN_CHUNK),
     ).fetchone()[0]
-    return _parse_ints(joined)
-
-
-def _parse_ints(joined: str | None) -> np.ndarray:
-    return np.array(joined.split(","), dtype=np.int64) if joined else np.zeros(0, dtype=np.int64)
+    return parse_ints(joined)
 
 
 def _ranks(conn: sqlite3.Connection, match: str, rowids: np.ndarray) -> list[tuple[int, float]]:
-    """(rowid, bm25) of the given rowids. FTS5 scores a rowid range in one pass (a lookup per rowid
-    costs ~3 ms, as each recomputes the terms' document frequencies), so this reads the window's
-    range. The unary + keeps the IN list out of FTS5's index (that would be one lookup per rowid):
-    SQLite tests it per row instead, before bm25 is computed, so rows that failed the filter are
-    never scored."""
-    if not len(rowids):
-        return []
-    return conn.execute(
-        "SELECT rowid, rank FROM conversation_fts WHERE conversation_fts MATCH ? AND rowid BETWEEN ? AND ? "
-        "AND +rowid IN (SELECT value FROM json_each(?))",
-        (match, int(rowids.min()), int(rowids.max()), json.dumps(rowids.tolist())),
-    ).fetchall()
+    """(rowid, bm25) of the given rowids, each scored in its shard. FTS5 scores a rowid range in
+    one pass (a lookup per rowid costs ~3 ms, as each recomputes the terms' document frequencies),
+    so this reads the window's range. The unary + keeps the IN list out of FTS5's index (that would
+    be one lookup per rowid): SQLite tests it per row instead, before bm25 is computed, so rows that
+    failed the filter are never scored."""
+    ranked: list[tuple[int, float]] = []
+    for shard, group in by_shard(rowids):
+        name = table(shard)
+        ranked += conn.execute(
+            f"SELECT rowid, rank FROM {name} WHERE {name} MATCH ? AND rowid BETWEEN ? AND ? "
+            "AND +rowid IN (SELECT value FROM json_each(?))",
+            (match, int(group.min()), int(group.max()), json.dumps(group.tolist())),
+        ).fetchall()
+    return ranked
 
 
 def highlights(conn: sqlite3.Connection, match: str, rowids: list[int]) -> dict[int, list[str]]:
@@ -146,14 +155,10 @@ def highlights(conn: sqlite3.Connection, match: str, rowids: list[int]) -> dict[
     same tokenizer, where the same query gives the same snippets at a tenth of the cost."""
     if not rowids:
         return {}
-    marks = ",".join("?" * len(rowids))
-    texts = conn.execute(
-        f"SELECT rowid, customer_text, subject FROM conversation_fts WHERE rowid IN ({marks})", rowids
-    ).fetchall()
     scratch = _scratch()
     scratch.execute("BEGIN")
     try:
-        scratch.executemany("INSERT INTO page (rowid, customer_text, subject) VALUES (?, ?, ?)", texts)
+        scratch.executemany("INSERT INTO page (rowid, customer_text, subject) VALUES (?, ?, ?)", texts(conn, rowids))
         found = scratch.execute(
             "SELECT rowid, snippet(page, 0, '<mark>', '</mark>', ' … ', 24), "
             "snippet(page, 1, '<mark>', '</mark>', ' … ', 24) FROM page WHERE page MATCH ?",
@@ -172,18 +177,9 @@ def _scratch() -> sqlite3.Connection:
     conn = getattr(_local, "scratch", None)
     if conn is None:
         conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.execute(f"CREATE VIRTUAL TABLE page USING fts5 (customer_text, subject, tokenize = '{FTS_TOKENIZE}')")
+        conn.execute(f"CREATE VIRTUAL TABLE page USING fts5 (customer_text, subject, tokenize = '{TOKENIZE}')")
         _local.scratch = conn
     return conn
-
-
-def all_matches(conn: sqlite3.Connection, match: str) -> np.ndarray:
-    """Every matching rowid (for exact facet counts). One concatenated string parses ~1.5x faster
-    than a row per match (70 ms for 341k matches)."""
-    joined = conn.execute(
-        "SELECT group_concat(rowid) FROM conversation_fts WHERE conversation_fts MATCH ?", (match,)
-    ).fetchone()[0]
-    return _parse_ints(joined)
 
 
 def snapshot_passes(snapshot: FactSnapshot, f: ConversationFilter) -> Passes:

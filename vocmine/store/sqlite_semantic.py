@@ -8,6 +8,7 @@ and points at the Elasticsearch backend (kNN), where vector search belongs at th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import numpy as np
 from vocmine.errors import ConfigError
 from vocmine.store.base import ConversationFilter, SearchQuery
 from vocmine.store.facts import FactSnapshot
-from vocmine.store.sqlite_search import all_matches
+from vocmine.store.sqlite_fts import all_matches
 
 MAX_SEGMENTS = 2_000_000
 
@@ -103,11 +104,10 @@ class SQLiteSemanticMixin:
             return snapshot.facet_counts(keep)
         where, params = self._where_sql(query.filter)
         if query.text and query.text.strip():
-            matched = (
-                "SELECT c.id FROM conversations c WHERE c.rowid IN "
-                f"(SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ?) AND {where}"
-            )
-            params = [to_fts_query(query.text), *params]
+            with self._reading() as conn:
+                rowids = all_matches(conn, to_fts_query(query.text))
+            matched = f"SELECT c.id FROM conversations c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND {where}"
+            params = [json.dumps(rowids.tolist()), *params]
         else:
             matched = f"SELECT c.id FROM conversations c WHERE {where}"
         counts = "SELECT {column}, COUNT(*) FROM {table} WHERE {key} IN ({matched}) GROUP BY 1"
