@@ -4,11 +4,13 @@ translation of users' search syntax into FTS5. What every backend must do is in 
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
 from tests.contract.test_store_conversations import conversation
 from vocmine.errors import ConfigError, StoreError
+from vocmine.keys import create_key, verify_token
 from vocmine.store.base import open_store
 from vocmine.store.sqlite import MIGRATIONS, SQLiteStore, to_fts_query
 
@@ -66,3 +68,26 @@ def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch
 def test_users_query_syntax_becomes_quoted_fts5():
     assert to_fts_query('a "b c" OR d') == '"a" "b c" OR "d"'
     assert to_fts_query("refund -twice") == '("refund") NOT "twice"'
+
+
+def test_api_reads_do_not_queue_behind_a_write(store):
+    """Key checks (every API request), conversation and analysis fetches and the theme list read
+    through per-thread connections, so an ingest holding the store's write lock does not stall
+    them (WAL lets them read the last committed state)."""
+    _, token = create_key(store, "reader", ["read"])
+    store.upsert_conversations([conversation("c1", "where is my refund")])
+    answers: dict[str, object] = {}
+
+    def read() -> None:
+        answers["key"] = verify_token(store, token)
+        answers["conversation"] = store.get_conversation("c1")
+        answers["analyses"] = store.get_analyses(["c1"])
+        answers["themes"] = store.list_themes()
+
+    with store._lock:  # what a write batch holds while it runs
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "a read waited for the write lock"
+    assert answers["key"] is not None and answers["conversation"].id == "c1"
+    assert answers["analyses"] == {} and answers["themes"] == []

@@ -250,6 +250,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         self._facts: SQLiteFacts | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     # ------------------------------------------------------------ connection and migrations
 
@@ -337,7 +338,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
         )
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._readers_lock:
             if self._facts is not None:
                 self._facts.close()
                 self._facts = None
@@ -428,10 +429,10 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
     def get_conversations(self, conversation_ids: Iterable[str]) -> dict[str, Conversation]:
         ids = list(dict.fromkeys(conversation_ids))
         found: dict[str, Conversation] = {}
-        with self._lock:
+        with self._reading() as conn:
             for chunk in _chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
-                for cid, doc in self.conn.execute(f"SELECT id, doc FROM conversations WHERE id IN ({marks})", chunk):
+                for cid, doc in conn.execute(f"SELECT id, doc FROM conversations WHERE id IN ({marks})", chunk):
                     found[cid] = Conversation.model_validate_json(doc)
         return found
 
@@ -521,7 +522,7 @@ class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLit
             self.conn  # noqa: B018 – migrations first, so the reader never sees an older schema
             conn = read_only(self.path)
             self._local.reader = conn
-            with self._lock:
+            with self._readers_lock:  # not the write lock: a reader never waits for a write
                 self._readers.append(conn)
         yield conn
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ class SQLiteAnalysisMixin:
 
     conn: sqlite3.Connection
     _lock: threading.RLock
+    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
 
     def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
         raise NotImplementedError  # provided by SQLiteStore
@@ -108,17 +110,17 @@ class SQLiteAnalysisMixin:
     def get_analyses(self, conversation_ids: Iterable[str]) -> dict[str, ConversationAnalysis]:
         ids = list(dict.fromkeys(conversation_ids))
         found: dict[str, ConversationAnalysis] = {}
-        with self._lock:
+        with self._reading() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 docs = dict(
-                    self.conn.execute(
+                    conn.execute(
                         f"SELECT conversation_id, doc FROM analyses WHERE conversation_id IN ({marks})", chunk
                     ).fetchall()
                 )
                 segments: dict[str, list[AnalysedSegment]] = {}
-                rows = self.conn.execute(
+                rows = conn.execute(
                     f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE conversation_id IN ({marks}) "
                     "ORDER BY conversation_id, position",
                     chunk,

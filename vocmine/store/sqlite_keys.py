@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from vocmine.errors import NotFoundError
 from vocmine.schema import ApiKey, utcnow
@@ -13,6 +15,7 @@ from vocmine.schema import ApiKey, utcnow
 class SQLiteKeysMixin:
     conn: sqlite3.Connection
     _lock: threading.RLock
+    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
 
     def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         with self._lock:
@@ -23,8 +26,8 @@ class SQLiteKeysMixin:
 
     def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
         """The key and its secret hash, or None (revoked keys are returned; the caller refuses them)."""
-        with self._lock:
-            row = self.conn.execute(
+        with self._reading() as conn:  # every API request: never queue behind a write
+            row = conn.execute(
                 "SELECT id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE id = ?", (key_id,)
             ).fetchone()
         return (_key(row), row[2]) if row else None

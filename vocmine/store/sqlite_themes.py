@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +56,7 @@ class SQLiteThemesMixin:
 
     conn: sqlite3.Connection
     _lock: threading.RLock
+    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
     _facts: SQLiteFacts | None
 
     def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
@@ -110,13 +112,13 @@ class SQLiteThemesMixin:
             conn.execute("INSERT OR REPLACE INTO theme_state VALUES ('version', ?)", (version,))
 
     def list_themes(self) -> list[Theme]:
-        with self._lock:
-            rows = self.conn.execute("SELECT doc FROM themes ORDER BY id").fetchall()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT doc FROM themes ORDER BY id").fetchall()
         return [Theme.model_validate_json(r[0]) for r in rows]
 
     def themes_version(self) -> str | None:
-        with self._lock:
-            row = self.conn.execute("SELECT value FROM theme_state WHERE key = 'version'").fetchone()
+        with self._reading() as conn:
+            row = conn.execute("SELECT value FROM theme_state WHERE key = 'version'").fetchone()
         return row[0] if row else None
 
     def _theme(self, conn: sqlite3.Connection, theme_id: str) -> Theme:
