@@ -2,7 +2,7 @@
 conversations (written straight to the store: no model runs).
 
     python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--routes trends ...]
-                        [--workers 1] [--out bench/results/api.json]
+                        [--workers 1] [--while-ingesting] [--out bench/results/api.json]
 
 For each size: build (or reuse, under var/bench-api/) a SQLite store of that many conversations –
 1 to 4 customer segments each over 40 themes, 6 months of dates, 3 channels in use, 200 agents in
@@ -16,6 +16,10 @@ requests per route from ``--clients`` concurrent clients over loopback:
 * priorities – the 14-day window against the 56 days before, with NPS drivers;
 * conversation – fetch by id.
 
+``--while-ingesting`` measures the same while another client posts a batch of ``INGEST_BATCH`` new
+conversations to ``POST /v1/ingest/conversations`` every second (on a copy of the store, which it
+then deletes), so the API writes as it answers.
+
 Reported per route: p50, p95, requests/s; and the API processes' peak RSS (VmHWM, summed). Targets at 1M
 conversations (issue 6): search p95 ≤ 100 ms, trends p95 ≤ 250 ms, priorities p95 ≤ 500 ms.
 """
@@ -26,10 +30,12 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -86,6 +92,7 @@ SENTIMENTS = ("negative", "neutral", "positive")
 STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy", "unknown")
 SIGNALS = ("churn_risk", "escalation", "repeat_contact", "high_effort", "extreme_negative", "strong_praise")
 START = datetime(2026, 5, 1, tzinfo=UTC)
+INGEST_BATCH = 100
 VERSIONS = {"segmenter": "bench", "encoder": "bench", "sentiment": "bench", "journey": "bench", "signals": "bench"}
 
 
@@ -233,10 +240,16 @@ def _children(pid: int) -> list[int]:
 
 
 def measure(
-    path: Path, size: int, requests: int, clients: int, only: list[str] | None = None, workers: int = 1
+    path: Path,
+    size: int,
+    requests: int,
+    clients: int,
+    only: list[str] | None = None,
+    workers: int = 1,
+    while_ingesting: bool = False,
 ) -> dict[str, object]:
     store = SQLiteStore(str(path))
-    _, token = create_key(store, "bench", ["read"])
+    _, token = create_key(store, "bench", ["read", "ingest"] if while_ingesting else ["read"])
     store.close()
     port = _free_port()
     env = {**os.environ, "VOCMINE_STORE": f"sqlite:///{path}", "VOCMINE_API_LOAD_MODELS": "false"}
@@ -265,6 +278,7 @@ def measure(
             "conversation": lambda: f"{base}/conversations/c{rng.randrange(size):07d}",
         }
         results: dict[str, object] = {}
+        writer = _Ingester(base, headers, size) if while_ingesting else None
         with httpx.Client(headers=headers, timeout=120) as client:
             for name, url in routes.items():
                 if only and name not in only:
@@ -288,11 +302,49 @@ def measure(
                     "requests_per_s": round(len(latencies) / wall, 1),
                 }
                 print(f"  {name:13} {results[name]}", flush=True)
+        if writer is not None:
+            results["ingested_while_measuring"] = writer.stop()
+            print(f"  ingested      {results['ingested_while_measuring']}", flush=True)
         results["api_peak_rss_mb"] = _peak_rss_mb(server.pid)
         return results
     finally:
         server.terminate()
         server.wait(30)
+
+
+class _Ingester:
+    """Posts ``INGEST_BATCH`` new conversations every second until stopped, on its own thread."""
+
+    def __init__(self, base: str, headers: dict[str, str], size: int) -> None:
+        self.url, self.headers = f"{base}/ingest/conversations", headers
+        self.rng, self.next_number = random.Random(7), size
+        self.stored, self.seconds, self.slowest = 0, [], 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(headers=self.headers, timeout=120) as client:
+            while not self.done.is_set():
+                started = time.perf_counter()
+                first, self.next_number = self.next_number, self.next_number + INGEST_BATCH
+                batch = [_conversation(n, self.rng)[0] for n in range(first, self.next_number)]
+                body = {"conversations": [c.model_dump(mode="json") for c in batch]}
+                response = client.post(self.url, json=body)
+                response.raise_for_status()
+                self.stored += response.json()["stored"]
+                took = time.perf_counter() - started
+                self.seconds.append(took)
+                self.done.wait(max(0.0, 1.0 - took))
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.thread.join(120)
+        return {
+            "conversations": self.stored,
+            "batches": len(self.seconds),
+            "batch_p50_ms": round(statistics.median(self.seconds) * 1000, 1) if self.seconds else 0.0,
+        }
 
 
 def main() -> None:
@@ -303,15 +355,30 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (each builds its own columns)")
     parser.add_argument("--routes", nargs="+", choices=["search", "browse", "trends", "priorities", "conversation"])
+    parser.add_argument("--while-ingesting", action="store_true", help="measure while a client posts new conversations")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    report: dict[str, object] = {"requests_per_route": args.requests, "clients": args.clients, "workers": args.workers}
+    report: dict[str, object] = {
+        "requests_per_route": args.requests,
+        "clients": args.clients,
+        "workers": args.workers,
+        "while_ingesting": args.while_ingesting,
+    }
     for size in args.sizes:
         path = args.folder / f"store-{size}.sqlite"
         print(f"{size:,} conversations", flush=True)
         build_store(path, size)
-        report[str(size)] = measure(path, size, args.requests, args.clients, args.routes, args.workers)
+        if not args.while_ingesting:
+            report[str(size)] = measure(path, size, args.requests, args.clients, args.routes, args.workers)
+            continue
+        live = path.with_name(f"{path.stem}-live.sqlite")  # the posted conversations must not stay
+        shutil.copyfile(path, live)
+        try:
+            report[str(size)] = measure(live, size, args.requests, args.clients, args.routes, args.workers, True)
+        finally:
+            for leftover in live.parent.glob(live.name + "*"):
+                leftover.unlink()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"written: {args.out}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -231,3 +233,42 @@ def test_filters_the_columns_cannot_answer_go_to_sql(stores):
         assert facts.theme_aggregates(by_customer) == plain.theme_aggregates(by_customer)
     finally:
         plain.close()
+
+
+def test_one_thread_computes_an_answer_the_others_wait_for_it():
+    from vocmine.store.facts import _Answers
+
+    answers, calls, release = _Answers(), [], threading.Event()
+
+    def slow() -> list[int]:
+        calls.append(1)
+        release.wait(10)
+        return [42]
+
+    def failing() -> list[int]:
+        calls.append(1)
+        release.wait(10)
+        raise RuntimeError("store went away")
+
+    for compute, expected_calls in ((slow, 1), (failing, 8)):
+        calls.clear()
+        got: list[object] = []
+
+        def ask(compute=compute, got=got) -> None:
+            try:
+                got.append(answers.get(("priorities", compute.__name__), compute))
+            except RuntimeError as exc:
+                got.append(str(exc))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)  # every thread has asked; at most one is computing
+        assert len(calls) == 1
+        release.set()
+        for thread in threads:
+            thread.join(10)
+        release.clear()
+        # A failure is not cached: each waiter tries in turn and sees its own error.
+        assert len(calls) == expected_calls
+        assert got == ([[42]] * 8 if compute is slow else ["store went away"] * 8)

@@ -260,7 +260,19 @@ def _merge_columns(
 
 
 def _replace_rows(old: Any, new: Any, changed: np.ndarray) -> Any:
-    """Rows (pairs or flags) of the changed conversations replaced by their newly read rows."""
-    keep = ~np.isin(old.position, changed)
+    """Rows (pairs or flags) of the changed conversations replaced by their newly read rows.
+
+    Runs on every refresh while an ingest writes, so it avoids whole-store work where it can: which
+    old rows to drop comes from one lookup table (``np.isin`` against a hundred changed positions
+    took ~100 ms over 2.5M pairs), and when nothing is dropped or added the old arrays are reused
+    (snapshots are never modified, so sharing them is safe)."""
+    top = max(int(old.position.max(initial=-1)), int(changed.max(initial=-1))) + 1
+    dropped = np.zeros(top, dtype=bool)
+    dropped[changed] = True
+    keep = ~dropped[old.position]
+    everything = bool(keep.all())
+    if everything and not len(new.position):
+        return old
     fields = old.__dataclass_fields__
-    return type(old)(**{name: np.concatenate([getattr(old, name)[keep], getattr(new, name)]) for name in fields})
+    kept = {name: getattr(old, name) if everything else getattr(old, name)[keep] for name in fields}
+    return type(old)(**{name: np.concatenate([kept[name], getattr(new, name)]) for name in fields})
