@@ -204,7 +204,11 @@ class FactSnapshot:
         p = self.pairs
         chosen = keep[p.position]
         # Unfiltered (the usual dashboard call): every pair counts, so skip copying every pair column.
-        take = (lambda column: column) if chosen.all() else (lambda column: column[chosen])
+        if chosen.all():
+            take: Callable[[np.ndarray], np.ndarray] = lambda column: column  # noqa: E731
+        else:
+            at = np.flatnonzero(chosen)  # once; then ``take``: ~6x faster than a boolean mask per column
+            take = lambda column: column.take(at)  # noqa: E731
         position = take(p.position)
         keys = _Keys(
             len(position),
@@ -244,11 +248,12 @@ class FactSnapshot:
         keep = self.mask(f)
         if interval:
             keep &= ~np.isnan(self.columns.started)
+        at = np.flatnonzero(keep)
         keys = _Keys(
-            int(keep.sum()),
+            len(at),
             [
-                self.buckets(interval)[keep] if interval else None,
-                self.columns.codes[BREAKDOWN_FIELDS[breakdown]][keep] if breakdown else None,
+                self.buckets(interval).take(at) if interval else None,
+                self.columns.codes[BREAKDOWN_FIELDS[breakdown]].take(at) if breakdown else None,
             ],
         )
         out = [
@@ -275,11 +280,12 @@ class FactSnapshot:
         keep = self.mask(f) & (c.codes[column] != 0)
         if interval:
             keep &= ~np.isnan(c.started)
-        score = c.score[keep]
-        trajectory = c.codes["trajectory"][keep]
+        at = np.flatnonzero(keep)
+        score = c.score.take(at)
+        trajectory = c.codes["trajectory"].take(at)
         vocab = self.vocab["trajectory"]
         improved, worsened = (vocab.lookup([name]) for name in ("improved", "worsened"))
-        keys = _Keys(len(score), [c.codes[column][keep], self.buckets(interval)[keep] if interval else None])
+        keys = _Keys(len(score), [c.codes[column].take(at), self.buckets(interval).take(at) if interval else None])
         sums = keys.sum(
             [
                 None,
@@ -288,7 +294,7 @@ class FactSnapshot:
                 (trajectory != 0).astype(np.float64),
                 np.isin(trajectory, improved).astype(np.float64),
                 np.isin(trajectory, worsened).astype(np.float64),
-                (c.severity[keep] > 0).astype(np.float64),
+                (c.severity.take(at) > 0).astype(np.float64),
             ]
         )
         out = [
@@ -316,14 +322,14 @@ class FactSnapshot:
         keep = self.mask(f) & (~np.isnan(c.nps) | ~np.isnan(c.csat))
         positions = np.flatnonzero(keep)  # in rowid order, as the SQL reads them
         p = self.pairs
-        chosen = keep[p.position]
-        codes = np.unique(p.theme[chosen])
+        chosen = np.flatnonzero(keep[p.position])
+        codes = np.unique(p.theme.take(chosen))
         names = [str(self.vocab["theme"].decode(code)) for code in codes]
         order = np.argsort(names, kind="stable")
         column_of = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
         column_of[codes[order]] = np.arange(len(codes))
         member = np.zeros((len(positions), len(codes)), dtype=bool)
-        member[np.searchsorted(positions, p.position[chosen]), column_of[p.theme[chosen]]] = True
+        member[np.searchsorted(positions, p.position.take(chosen)), column_of[p.theme.take(chosen)]] = True
         return SurveyTable(
             nps=c.nps[positions], csat=c.csat[positions], themes=[names[i] for i in order], member=member
         )
@@ -425,17 +431,17 @@ class _Keys:
         return out
 
     def rows(self, sums: np.ndarray) -> Iterator[tuple[tuple[int | None, ...], np.ndarray]]:
-        """(decoded key parts, sums) for every group with at least one row."""
+        """(decoded key parts, sums) for every group with at least one row. The keys are decoded
+        as arrays, not one group at a time (thousands of groups for themes × days)."""
         present = np.flatnonzero(sums[:, 0] > 0)
-        keys = present if self.dense else self.unique[present]
-        for group, key in zip(present.tolist(), np.asarray(keys).tolist(), strict=True):
-            parts: list[int | None] = []
-            for part, offset, span in zip(
-                reversed(self.parts), reversed(self.offsets), reversed(self.spans), strict=True
-            ):
-                parts.append(None if part is None else key % span + offset)
-                key //= span
-            yield tuple(reversed(parts)), sums[group]
+        key = np.asarray(present if self.dense else self.unique[present], dtype=np.int64).copy()
+        decoded: list[list[int | None]] = []
+        for part, offset, span in zip(reversed(self.parts), reversed(self.offsets), reversed(self.spans), strict=True):
+            decoded.append([None] * len(key) if part is None else (key % span + offset).tolist())
+            key //= span
+        decoded.reverse()
+        for group, *parts in zip(present.tolist(), *decoded, strict=True):
+            yield tuple(parts), sums[group]
 
 
 def epoch_seconds(value: datetime) -> float:
