@@ -4,12 +4,14 @@ record, and uploaded files handled as background jobs with progress and the same
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +25,8 @@ from vocmine.schema import Conversation, ConversationAnalysis, utcnow
 from vocmine.service import default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, Store, UpsertOutcome
+
+log = logging.getLogger(__name__)
 
 Outcome = Literal["stored", "updated", "duplicate", "rejected"]
 _OUTCOMES: dict[UpsertOutcome, Outcome] = {
@@ -101,10 +105,21 @@ class Job:
     report: dict[str, Any] | None = None
     error: str | None = None
 
+    def record(self) -> dict[str, Any]:
+        """The job as JSON, as the store keeps it and ``GET /v1/jobs/{id}`` shows it."""
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        return data
+
+
+PROGRESS_EVERY_S = 1.0  # how often a running job's progress is written to the store
+
 
 class JobRunner:
-    """Runs upload jobs one at a time on a background thread (SQLite has one writer anyway) and keeps
-    their state in memory; a job's files live in a temporary folder removed when it ends."""
+    """Runs upload jobs one at a time on a background thread (SQLite has one writer anyway). Each
+    job's record lives in the store, so with several API workers any of them answers for it; a
+    job's files live in a temporary folder removed when it ends."""
 
     def __init__(
         self,
@@ -118,7 +133,6 @@ class JobRunner:
         self.store = store
         self.analyzer = analyzer
         self.on_analysed = on_analysed
-        self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
     def submit(self, uploads: list[tuple[str, Any]]) -> Job:
@@ -132,23 +146,32 @@ class JobRunner:
                 shutil.copyfileobj(handle, out)
             names.append(safe)
         job = Job(id=uuid.uuid4().hex[:12], files=names)
-        self.jobs[job.id] = job
+        self._save(job)
         threading.Thread(target=self._run, args=(job, folder), daemon=True).start()
         return job
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self.store().get_upload_job(job_id)
+
+    def _save(self, job: Job) -> None:
+        self.store().save_upload_job(job.record())
 
     def _run(self, job: Job, folder: Path) -> None:
         with self._lock:
             job.state = "running"
             try:
+                self._save(job)
                 store = self.store()
+                saved_at = [time.monotonic()]
                 report = ingest_paths(
                     [str(folder)],
                     self.settings,
                     store,
                     report_dir=default_report_dir(self.settings),
-                    on_progress=lambda name, n: self._progress(job, name, n),
+                    on_progress=lambda name, n: self._progress(job, name, n, saved_at),
                 )
                 job.report = report.to_dict()
+                self._save(job)
                 analyzer = self.analyzer()
                 if analyzer is not None:
                     result = analyze_store(
@@ -165,8 +188,14 @@ class JobRunner:
             finally:
                 job.finished_at = utcnow()
                 shutil.rmtree(folder, ignore_errors=True)
+                try:
+                    self._save(job)
+                except Exception:  # the store itself failed: nothing left to report to
+                    log.exception("could not record the end of upload job %s (%s)", job.id, job.state)
 
-    @staticmethod
-    def _progress(job: Job, name: str, bytes_read: int) -> None:
+    def _progress(self, job: Job, name: str, bytes_read: int, saved_at: list[float]) -> None:
         job.current_file = Path(name).name
         job.bytes_read = bytes_read
+        if time.monotonic() - saved_at[0] >= PROGRESS_EVERY_S:
+            self._save(job)
+            saved_at[0] = time.monotonic()

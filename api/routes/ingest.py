@@ -3,7 +3,6 @@ file uploads (any format the CLI reads) processed as background jobs with progre
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
@@ -45,13 +44,6 @@ class JobView(BaseModel):
     error: str | None
 
 
-def _job_view(job: Any) -> JobView:
-    data = asdict(job)
-    data["created_at"] = job.created_at.isoformat()
-    data["finished_at"] = job.finished_at.isoformat() if job.finished_at else None
-    return JobView(**data)
-
-
 @router.post("/ingest/conversations", response_model=BatchResult, responses=NOT_FOUND)
 def ingest_conversations(
     body: Batch,
@@ -75,15 +67,13 @@ def ingest_files(request: Request, files: Annotated[list[UploadFile], File(descr
     if not files:
         raise ApiError(400, "no files uploaded", "send one or more multipart 'files' parts")
     job = request.app.state.jobs.submit([(f.filename or "", f.file) for f in files])
-    return _job_view(job)
+    return JobView(**job.record())
 
 
 @router.get("/jobs/{job_id}", response_model=JobView, responses=NOT_FOUND)
 def get_job(job_id: str, request: Request) -> JobView:
     """A job's state and progress; its ingestion report when done."""
-    job = request.app.state.jobs.jobs.get(job_id)
+    job = request.app.state.jobs.get(job_id)
     if job is None:
-        raise ApiError(
-            404, f"no job {job_id!r}", "jobs live in the API process that ran them; resubmit if it restarted"
-        )
-    return _job_view(job)
+        raise ApiError(404, f"no job {job_id!r}", "use the id that POST /v1/ingest/files returned")
+    return JobView(**job)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 
 from api import create_app
 from tests.api_routes.conftest import auth
+from tests.conftest import DATA
 
 
 def test_health_and_readiness_are_open(client):
@@ -162,3 +165,27 @@ def test_semantic_and_hybrid_search_and_facets(client, tokens, api_store):
     assert faceted["facets"]["channel"] == {"chat": 2}
     assert faceted["facets"]["signal"] == {"escalation": 1, "churn_risk": 1}
     assert client.get("/v1/search", params={"mode": "hybrid"}, headers=read).status_code == 400
+
+
+def test_any_worker_answers_for_an_upload_job(api_store, settings, tokens):
+    """Two API processes over one store (``vocmine serve --workers 2``): the job one of them runs is
+    visible, with its progress and report, from the other."""
+    headers = auth(tokens["ingest"])
+    path = DATA / "chat" / "native.jsonl"
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        with path.open("rb") as handle:
+            started = first.post(
+                "/v1/ingest/files", files=[("files", (path.name, handle, "application/json"))], headers=headers
+            )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        for _ in range(120):
+            job = second.get(f"/v1/jobs/{job_id}", headers=headers).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.25)
+        assert job["state"] == "done", job
+        assert job["report"]["records"]["stored"] > 0 and job["files"] == [path.name]
+        assert job == first.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        missing = second.get("/v1/jobs/nope", headers=headers)
+        assert missing.status_code == 404 and "POST /v1/ingest/files" in missing.json()["error"]["hint"]

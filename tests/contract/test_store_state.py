@@ -93,3 +93,13 @@ def test_alert_rules_and_deliveries(store):
     assert [r.id for r in store.list_alert_rules()] == ["r1"]
     with pytest.raises(NotFoundError):
         store.delete_alert_rule("r2")
+
+
+def test_upload_job_records_are_replaced_and_read_back(store):
+    queued = {"id": "j1", "state": "queued", "files": ["a.jsonl"], "report": None, "bytes_read": 0}
+    store.save_upload_job(queued)
+    assert store.get_upload_job("j1") == queued
+    done = {**queued, "state": "done", "bytes_read": 512, "report": {"records": {"read": 3, "stored": 3}}}
+    store.save_upload_job(done)
+    assert store.get_upload_job("j1") == done
+    assert store.get_upload_job("j2") is None

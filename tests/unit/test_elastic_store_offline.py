@@ -113,7 +113,7 @@ def test_cursors_carry_the_sort_values(es_store, fake):
     assert page.hits == [] and fake.sent[-1][1]["search_after"] == [3.5, "c1"]
 
 
-def test_themes_curation_keys_reviews_and_alerts_send_valid_bodies(es_store, fake):
+def test_themes_curation_keys_reviews_alerts_and_jobs_send_valid_bodies(es_store, fake):
     c = conversation("c1", "my bill is wrong")
     es_store.upsert_conversations([c])
     es_store.write_analyses([analysis(c, flags=("escalation",))], [vectors(1)])
@@ -156,6 +156,10 @@ def test_themes_curation_keys_reviews_and_alerts_send_valid_bodies(es_store, fak
     es_store.review_events("c1")
     es_store.iter_label_feedback()
     es_store.list_deliveries("r1")
+
+    es_store.save_upload_job({"id": "j1", "state": "done", "report": {"records": {"read": 1}}})
+    assert es_store.get_upload_job("j1") == {"id": "j1", "state": "done", "report": {"records": {"read": 1}}}
+    assert es_store.get_upload_job("j2") is None
 
 
 def test_migration_moves_the_alias_in_one_request(es_store, fake):

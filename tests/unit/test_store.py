@@ -17,7 +17,7 @@ from vocmine.store.sqlite import MIGRATIONS, SQLiteStore, to_fts_query
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
     store.stats()
-    assert store.schema_version() == MIGRATIONS[-1][0] == 9
+    assert store.schema_version() == MIGRATIONS[-1][0] == 10
     mode = sqlite3.connect(tmp_path / "store.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 

@@ -389,6 +389,12 @@ class Store(Protocol):
 
     def list_deliveries(self, rule_id: str | None = None) -> list[dict[str, Any]]: ...
 
+    def save_upload_job(self, job: dict[str, Any]) -> None:
+        """Create or replace an upload job's record (a JSON object with an ``id``), so that every
+        API worker can answer for a job whichever one runs it."""
+
+    def get_upload_job(self, job_id: str) -> dict[str, Any] | None: ...
+
     def prepare_serving(self) -> None:
         """Get read paths ready for a long-running server (the embedded store builds in-memory
         aggregation columns; Elasticsearch has nothing to do). Results never depend on it."""

@@ -14,7 +14,7 @@ The cost is copying a few conversation fields into each segment, which a convers
 re-analysis rewrites anyway.
 
 A third index, ``<prefix>-state``, holds the small records that are not conversations (theme
-catalog, API keys, review state and audit, alert rules); review state is also copied onto the
+catalog, API keys, review state and audit, alert rules, upload jobs); review state is also copied onto the
 conversation so the review queue is one search.
 
 **Versioning.** Indices are ``<prefix>-<kind>-v<N>``; readers and writers use the alias
@@ -123,8 +123,8 @@ def segment_mappings(dimensions: int) -> dict[str, Any]:
 
 def state_mappings() -> dict[str, Any]:
     """The small documents that are not conversations: theme catalog and audit, API keys, review
-    state, notes and audit, alert rules and deliveries. ``kind`` tells them apart; the record itself
-    is ``doc``; the keyword fields are what lookups filter and sort on."""
+    state, notes and audit, alert rules and deliveries, upload jobs. ``kind`` tells them apart; the record
+    itself is ``doc``; the keyword fields are what lookups filter and sort on."""
     return {
         "dynamic": "strict",
         "properties": {

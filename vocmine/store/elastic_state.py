@@ -259,6 +259,13 @@ class ElasticStateMixin:
 
     # ------------------------------------------------------------ alerts
 
+    def save_upload_job(self, job: dict[str, Any]) -> None:
+        self._put_state(f"job:{job['id']}", "upload_job", job)
+
+    def get_upload_job(self, job_id: str) -> dict[str, Any] | None:
+        state = self._get_state(f"job:{job_id}")
+        return dict(state["_source"]["doc"]) if state else None
+
     def save_alert_rule(self, rule: AlertRule) -> None:
         self._put_state(f"alert:{rule.id}", "alert_rule", rule.model_dump(mode="json"), rule_id=rule.id)
 

@@ -36,6 +36,8 @@ from vocmine.store.base import (
 from vocmine.store.facts import epoch_seconds
 from vocmine.store.sqlite_analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite_facts import CHANGE_LOG, SQLiteFacts
+from vocmine.store.sqlite_jobs import MIGRATION as JOBS_MIGRATION
+from vocmine.store.sqlite_jobs import SQLiteJobsMixin
 from vocmine.store.sqlite_keys import SQLiteKeysMixin
 from vocmine.store.sqlite_review import SQLiteReviewMixin
 from vocmine.store.sqlite_search import (
@@ -237,12 +239,16 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
     (8, CHANGE_LOG),
     # The full-text index in shards by rowid range (``sqlite_fts.py`` says why).
     (9, sqlite_fts.shard_existing),
+    # Upload jobs' records, so any API worker answers GET /v1/jobs/{id} (``sqlite_jobs.py``).
+    (10, JOBS_MIGRATION),
 ]
 
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-class SQLiteStore(SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLiteThemesMixin, SQLiteAnalysisMixin):
+class SQLiteStore(
+    SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLiteJobsMixin, SQLiteThemesMixin, SQLiteAnalysisMixin
+):
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
