@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from vocmine.errors import ConfigError
 from vocmine.insights.drivers import DriverReport, Metric, key_drivers
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
 from vocmine.insights.priorities import Priority, priorities
@@ -22,12 +23,20 @@ class WindowSpec:
     end: date | None = None
 
     def resolve(self, store: Store, filter: ConversationFilter) -> Window:
-        end = self.end
-        if end is None:
-            last = store.latest_start(filter)
-            end = (last.date() if last else datetime.now(UTC).date()) + timedelta(days=1)
-        recent_start = end - timedelta(days=self.recent_days)
-        return Window(recent_start - timedelta(days=self.baseline_days), recent_start, end)
+        try:
+            end = self.end
+            if end is None:
+                last = store.latest_start(filter)
+                end = (last.date() if last else datetime.now(UTC).date()) + timedelta(days=1)
+            recent_start = end - timedelta(days=self.recent_days)
+            return Window(recent_start - timedelta(days=self.baseline_days), recent_start, end)
+        except OverflowError as exc:  # a window reaching before year 1 or past year 9999
+            ending = self.end or "after the last conversation"
+            raise ConfigError(
+                f"the window ({self.recent_days} + {self.baseline_days} days ending {ending}) "
+                "falls outside the calendar's years 1–9999",
+                hint="pass a later end, or fewer recent / baseline days",
+            ) from exc
 
 
 def trends(

@@ -102,6 +102,9 @@ def test_trends_emerging_priorities_and_drivers(client, tokens):
     assert drivers["conversations"] == 3
     assert all(d["status"] == "not enough data" for d in drivers["drivers"])
     assert client.get("/v1/drivers/ces", headers=read).status_code == 400
+    for route in ("/v1/themes/emerging", "/v1/signals/priorities"):  # found by the fuzzer: was a 500
+        early = client.get(route, params={"end": "0001-01-01"}, headers=read)
+        assert early.status_code == 400 and "years 1–9999" in early.json()["error"]["message"], early.text
 
 
 def test_oversized_bodies_are_refused_before_they_are_read(client, tokens):
