@@ -3,7 +3,9 @@ directly, no model run), and one key per scope."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,3 +65,21 @@ def client(api_store: SQLiteStore, settings: Settings):
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def upload(client: TestClient, path: Path, headers: dict[str, str]) -> Any:
+    """POST one file to /v1/ingest/files."""
+    with path.open("rb") as handle:
+        return client.post(
+            "/v1/ingest/files", files=[("files", (path.name, handle, "application/json"))], headers=headers
+        )
+
+
+def finished_job(client: TestClient, job_id: str, headers: dict[str, str], seconds: float = 60) -> dict[str, Any]:
+    """Poll GET /v1/jobs/{id} until the job is done or failed (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.25)

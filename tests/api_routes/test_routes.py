@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 
 from api import create_app
-from tests.api_routes.conftest import auth
+from tests.api_routes.conftest import auth, finished_job, upload
 from tests.conftest import DATA
 
 
@@ -176,17 +174,10 @@ def test_any_worker_answers_for_an_upload_job(api_store, settings, tokens):
     headers = auth(tokens["ingest"])
     path = DATA / "chat" / "native.jsonl"
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
-        with path.open("rb") as handle:
-            started = first.post(
-                "/v1/ingest/files", files=[("files", (path.name, handle, "application/json"))], headers=headers
-            )
+        started = upload(first, path, headers)
         assert started.status_code == 202, started.text
         job_id = started.json()["id"]
-        for _ in range(120):
-            job = second.get(f"/v1/jobs/{job_id}", headers=headers).json()
-            if job["state"] in ("done", "failed"):
-                break
-            time.sleep(0.25)
+        job = finished_job(second, job_id, headers)
         assert job["state"] == "done", job
         assert job["report"]["records"]["stored"] > 0 and job["files"] == [path.name]
         assert job == first.get(f"/v1/jobs/{job_id}", headers=headers).json()

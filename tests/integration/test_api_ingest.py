@@ -3,13 +3,13 @@ record, and a file upload processed as a background job."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
+from tests.api_routes.conftest import finished_job, upload
 from tests.conftest import DATA
 from vocmine.keys import create_key
 from vocmine.schema import AlertRule
@@ -68,18 +68,9 @@ def test_batch_gives_a_result_per_record_and_analyses_what_it_stored(served):
 
 def test_upload_runs_as_a_job_with_a_report(served):
     client, headers, store = served
-    path = Path(DATA) / "chat" / "native.jsonl"
-    with path.open("rb") as handle:
-        started = client.post(
-            "/v1/ingest/files", files=[("files", (path.name, handle, "application/json"))], headers=headers
-        )
+    started = upload(client, Path(DATA) / "chat" / "native.jsonl", headers)
     assert started.status_code == 202
-    job_id = started.json()["id"]
-    for _ in range(120):
-        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["state"] in ("done", "failed"):
-            break
-        time.sleep(0.5)
+    job = finished_job(client, started.json()["id"], headers)
     assert job["state"] == "done", job
     records = job["report"]["records"]
     assert records["read"] == records["stored"] + records["duplicate"] + records["rejected"]

@@ -57,8 +57,9 @@ def create(conn: sqlite3.Connection, shard: int) -> None:
 
 def index(conn: sqlite3.Connection, rowid: int, customer_text: str, subject: str) -> None:
     """(Re)index one conversation; inside the caller's write transaction."""
-    name = table(shard_of(rowid))
-    create(conn, shard_of(rowid))
+    shard = shard_of(rowid)
+    create(conn, shard)  # IF NOT EXISTS: ~µs, and a rolled-back creation cannot leave a stale cache
+    name = table(shard)
     conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
     conn.execute(
         f"INSERT INTO {name} (rowid, customer_text, subject) VALUES (?, ?, ?)", (rowid, customer_text, subject)
