@@ -318,12 +318,19 @@ class _Ingester:
     def __init__(self, base: str, headers: dict[str, str], size: int) -> None:
         self.url, self.headers = f"{base}/ingest/conversations", headers
         self.rng, self.next_number = random.Random(7), size
-        self.stored, self.seconds, self.slowest = 0, [], 0.0
+        self.stored, self.seconds = 0, []
+        self.error: Exception | None = None
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        try:
+            self._post_until_stopped()
+        except Exception as exc:  # raised again by stop(): a bench whose ingest failed measured nothing
+            self.error = exc
+
+    def _post_until_stopped(self) -> None:
         with httpx.Client(headers=self.headers, timeout=120) as client:
             while not self.done.is_set():
                 started = time.perf_counter()
@@ -340,6 +347,8 @@ class _Ingester:
     def stop(self) -> dict[str, float]:
         self.done.set()
         self.thread.join(120)
+        if self.error is not None:
+            raise RuntimeError(f"the ingest beside the measurement failed: {self.error}") from self.error
         return {
             "conversations": self.stored,
             "batches": len(self.seconds),
