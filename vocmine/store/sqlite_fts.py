@@ -84,6 +84,14 @@ def all_matches(conn: sqlite3.Connection, match: str) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def matches_sql(conn: sqlite3.Connection, match: str) -> tuple[str, list[str]]:
+    """A subquery of every matching rowid across the shards, and its parameters: for SQL that
+    filters by the match without the rowids passing through Python."""
+    names = [table(shard) for shard in shards(conn)]
+    parts = [f"SELECT rowid FROM {name} WHERE {name} MATCH ?" for name in names]
+    return " UNION ALL ".join(parts) or "SELECT NULL WHERE 0", [match] * len(parts)
+
+
 def texts(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple[int, str, str]]:
     """(rowid, customer text, subject) as indexed."""
     found: list[tuple[int, str, str]] = []

@@ -8,7 +8,6 @@ and points at the Elasticsearch backend (kNN), where vector search belongs at th
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,7 +19,7 @@ import numpy as np
 from vocmine.errors import ConfigError
 from vocmine.store.base import ConversationFilter, SearchQuery
 from vocmine.store.facts import FactSnapshot
-from vocmine.store.sqlite_fts import all_matches
+from vocmine.store.sqlite_fts import all_matches, matches_sql
 
 MAX_SEGMENTS = 2_000_000
 
@@ -104,10 +103,10 @@ class SQLiteSemanticMixin:
             return snapshot.facet_counts(keep)
         where, params = self._where_sql(query.filter)
         if query.text and query.text.strip():
-            with self._reading() as conn:
-                rowids = all_matches(conn, to_fts_query(query.text))
-            matched = f"SELECT c.id FROM conversations c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND {where}"
-            params = [json.dumps(rowids.tolist()), *params]
+            with self._lock:
+                found, found_params = matches_sql(self.conn, to_fts_query(query.text))
+            matched = f"SELECT c.id FROM conversations c WHERE c.rowid IN ({found}) AND {where}"
+            params = [*found_params, *params]
         else:
             matched = f"SELECT c.id FROM conversations c WHERE {where}"
         counts = "SELECT {column}, COUNT(*) FROM {table} WHERE {key} IN ({matched}) GROUP BY 1"
