@@ -60,11 +60,14 @@ def test_pages_walk_every_window_newest_first_ranked_inside(store, columns):
     ids = [h.conversation.id for p in pages for h in p.hits]
     chat = [f"c{n:02d}" for n in range(44, -1, -1) if n % 2]  # 22 matches, newest first
     assert sorted(ids) == sorted(chat) and len(ids) == len(set(ids))
+    ties = []
     for start in range(0, len(chat), WINDOW):  # each window holds the next WINDOW newest matches
         window = ids[start : start + WINDOW]
         assert set(window) == set(chat[start : start + WINDOW])
         scores = [h.score for p in pages for h in p.hits][start : start + WINDOW]
         assert scores == sorted(scores, reverse=True)
+        ties += [(a, b) for a, b, s, t in zip(window, window[1:], scores, scores[1:], strict=False) if s == t]
+    assert ties and all(a > b for a, b in ties)  # equal scores (as many are here): the newest first
     assert (pages[0].total, pages[0].total_relation) == (WINDOW, "gte")
     assert (pages[-1].total, pages[-1].total_relation) == (22, "eq")
 

@@ -40,11 +40,12 @@ def lowest_rowid(shard: int) -> int:
 def shards(conn: sqlite3.Connection) -> list[int]:
     """The shards that exist, newest first. (FTS5's own shadow tables, ``conversation_fts_k_data``
     and so on, are plain tables, not virtual ones.)"""
-    names = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ? AND sql LIKE 'CREATE VIRTUAL TABLE%'",
-        (f"{PREFIX}[0-9]*",),
-    ).fetchall()
-    found = [name[len(PREFIX) :] for (name,) in names]
+    joined = conn.execute(
+        "SELECT group_concat(substr(name, ?), ' ') FROM sqlite_master "
+        "WHERE type = 'table' AND name GLOB ? AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+        (len(PREFIX) + 1, f"{PREFIX}[0-9]*"),
+    ).fetchone()[0]
+    found = (joined or "").split()  # one row, not a row per shard (parse_ints says why)
     return sorted((int(n) for n in found if n.isdigit()), reverse=True)
 
 
@@ -104,7 +105,11 @@ def texts(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple[int, str, s
 
 
 def parse_ints(joined: str | None) -> np.ndarray:
-    return np.array(joined.split(","), dtype=np.int64) if joined else np.zeros(0, dtype=np.int64)
+    """The integers of a ``group_concat``: matches come back as one string, not a row each, because
+    Python's sqlite3 hands the GIL back and forth on every row it steps (with eight searching
+    threads, thousands of hand-overs a query cost more than the query). numpy's text parser
+    reads them ~4x faster than ``str.split``."""
+    return np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
 
 
 def shard_existing(conn: sqlite3.Connection) -> None:

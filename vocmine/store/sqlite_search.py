@@ -63,19 +63,17 @@ def rank_page(conn: sqlite3.Connection, match: str, passes: Passes, limit: int, 
     top, window, after = NEWEST, 0, None
     if cursor:
         top, window, rank, rowid = _numbers(cursor, 4)
-        top, window, after = int(top), int(window), (rank, -int(rowid))
+        top, window, after = int(top), int(window), (rank, int(rowid))
     hits: list[Ranked] = []
     counted, exact = window * RANK_WINDOW, False
     newest_first = shards(conn)
     while len(hits) <= limit:
         scanned_top, rowids, last = _window_rowids(conn, match, passes, top, newest_first)
         counted += len(rowids)
-        order = sorted((rank, -rowid) for rowid, rank in _ranks(conn, match, rowids))
-        if after is not None:  # resume strictly after the cursor's hit
-            order = [key for key in order if key > after]
-            after = None
-        wanted = order[: limit + 1 - len(hits)]  # the rest of the window is not on this page
-        hits.extend(Ranked(rowid=-neg, rank=rank, top=scanned_top, window=window) for rank, neg in wanted)
+        # Only as many of this window as the page still holds: the rest is not on this page.
+        best = _best(conn, match, rowids, limit + 1 - len(hits), after)
+        after = None  # the cursor's hit lies in the first window read
+        hits.extend(Ranked(rowid=rowid, rank=rank, top=scanned_top, window=window) for rank, rowid in best)
         if last:
             exact = True
             break
@@ -130,21 +128,34 @@ def _rowids_below(conn: sqlite3.Connection, shard: int, match: str, below: int) 
     return parse_ints(joined)
 
 
-def _ranks(conn: sqlite3.Connection, match: str, rowids: np.ndarray) -> list[tuple[int, float]]:
-    """(rowid, bm25) of the given rowids, each scored in its shard. FTS5 scores a rowid range in
-    one pass (a lookup per rowid costs ~3 ms, as each recomputes the terms' document frequencies),
-    so this reads the window's range. The unary + keeps the IN list out of FTS5's index (that would
-    be one lookup per rowid): SQLite tests it per row instead, before bm25 is computed, so rows that
-    failed the filter are never scored."""
-    ranked: list[tuple[int, float]] = []
+def _best(
+    conn: sqlite3.Connection, match: str, rowids: np.ndarray, count: int, after: tuple[float, int] | None
+) -> list[tuple[float, int]]:
+    """The ``count`` best (bm25, rowid) among ``rowids``, best first, ties newest first; only those
+    after the cursor's hit ``after`` when one is given. Each shard scores its part.
+
+    FTS5 scores a rowid range in one pass (a lookup per rowid costs ~3 ms, as each recomputes the
+    terms' document frequencies), so this reads the window's range. The unary + keeps the IN list
+    out of FTS5's index (that would be one lookup per rowid): SQLite tests it per row instead, before
+    bm25 is computed, so rows that failed the filter are never scored. (The + on ``rank`` keeps the
+    cursor's comparison from reaching FTS5, which reads ``rank = ?`` as choosing a ranking function.)
+
+    SQLite sorts and keeps the page's few rows, rather than returning the whole window: Python's
+    sqlite3 hands the GIL back and forth on every row it steps, and with eight searching threads
+    those ~1,000 hand-overs a window cost more than the scoring did."""
+    best: list[tuple[float, int]] = []
     for shard, group in by_shard(rowids):
         name = table(shard)
-        ranked += conn.execute(
-            f"SELECT rowid, rank FROM {name} WHERE {name} MATCH ? AND rowid BETWEEN ? AND ? "
-            "AND +rowid IN (SELECT value FROM json_each(?))",
-            (match, int(group.min()), int(group.max()), json.dumps(group.tolist())),
-        ).fetchall()
-    return ranked
+        sql = (
+            f"SELECT rank, rowid FROM {name} WHERE {name} MATCH ? AND rowid BETWEEN ? AND ? "
+            "AND +rowid IN (SELECT value FROM json_each(?))"
+        )
+        params: list[object] = [match, int(group.min()), int(group.max()), json.dumps(group.tolist())]
+        if after is not None:
+            sql += " AND (+rank > ? OR (+rank = ? AND rowid < ?))"
+            params += [after[0], after[0], after[1]]
+        best += conn.execute(f"{sql} ORDER BY rank, rowid DESC LIMIT ?", [*params, count]).fetchall()
+    return sorted(best, key=lambda hit: (hit[0], -hit[1]))[:count]
 
 
 def highlights(conn: sqlite3.Connection, match: str, rowids: list[int]) -> dict[int, list[str]]:
