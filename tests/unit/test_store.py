@@ -91,3 +91,28 @@ def test_api_reads_do_not_queue_behind_a_write(store):
         assert not reader.is_alive(), "a read waited for the write lock"
     assert answers["key"] is not None and answers["conversation"].id == "c1"
     assert answers["analyses"] == {} and answers["themes"] == []
+
+
+def test_reads_past_the_read_slots_wait_and_a_read_inside_a_read_does_not(tmp_path, monkeypatch):
+    import vocmine.store.sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "READ_SLOTS", 1)
+    store = SQLiteStore(str(tmp_path / "slots.sqlite"))
+    store.upsert_conversations([conversation("c1", "where is my refund")])
+    fetched = threading.Event()
+
+    def read() -> None:
+        store.get_conversation("c1")
+        fetched.set()
+
+    try:
+        with store._reading():
+            with store._reading():  # this thread's slot already: it must not wait for itself
+                assert store.get_conversation("c1") is not None
+            reader = threading.Thread(target=read)
+            reader.start()
+            assert not fetched.wait(0.5), "a second reader did not wait for the one slot"
+        assert fetched.wait(10), "the waiting reader never got the slot back"
+        reader.join(10)
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ analysis results live in the tables of migration 3 (``sqlite_analysis.py``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -243,6 +244,12 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
     (10, JOBS_MIGRATION),
 ]
 
+# How many threads read the store at once. Reads are CPU work in this process, and Python's sqlite3
+# hands the GIL over on every row it steps: past about two threads a core, readers spend more
+# time passing the GIL than reading. 8 threads searching the 1M bench store served fewer searches
+# a second than 2 did (bench/api.py; the README's HTTP API section has the figures).
+READ_SLOTS = 2 * (os.cpu_count() or 1)
+
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
@@ -257,6 +264,7 @@ class SQLiteStore(
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._read_slots = threading.BoundedSemaphore(READ_SLOTS)
 
     # ------------------------------------------------------------ connection and migrations
 
@@ -518,7 +526,9 @@ class SQLiteStore(
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """A read-only connection of this thread's own, so searches run side by side (SQLite reads
         do not block each other in WAL mode) instead of queueing on the store's one connection.
-        ``:memory:`` stores cannot be opened twice: they read through the store's connection."""
+        ``:memory:`` stores cannot be opened twice: they read through the store's connection.
+
+        At most ``READ_SLOTS`` threads read at once; the others wait, asleep, for a slot."""
         if self.path == ":memory:":
             with self._lock:
                 yield self.conn
@@ -530,7 +540,15 @@ class SQLiteStore(
             self._local.reader = conn
             with self._readers_lock:  # not the write lock: a reader never waits for a write
                 self._readers.append(conn)
-        yield conn
+        if getattr(self._local, "holds_slot", False):  # a read inside a read: the slot is this thread's
+            yield conn
+            return
+        with self._read_slots:
+            self._local.holds_slot = True
+            try:
+                yield conn
+            finally:
+                self._local.holds_slot = False
 
     def _browse(self, query: SearchQuery, where: str, params: list[Any]) -> SearchPage:
         """The newest conversations matching the filter, in SQL (``newest_page`` does the same on
