@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
 import pytest
 from scipy.stats import binomtest
 
@@ -71,6 +72,19 @@ def test_rising_theme_is_emerging_with_its_statistic_and_a_flat_one_is_not() -> 
     assert not found["flat"].emerging
     assert found["fresh"].emerging and found["fresh"].new
     assert not found["rare"].emerging  # below the minimum count, however new
+
+
+def test_every_themes_p_value_is_the_one_sided_binomial_test() -> None:
+    from vocmine.insights.emerging import _p_values
+
+    recent = np.array([0, 0, 1, 3, 12, 40, 500, 7])
+    baseline = np.array([0, 9, 0, 30, 4, 40, 2000, 0])
+    found = _p_values(recent, baseline, 0.2)
+    expected = [
+        1.0 if r == 0 else binomtest(int(r), int(r + b), 0.2, alternative="greater").pvalue
+        for r, b in zip(recent, baseline, strict=True)
+    ]
+    assert found == pytest.approx(expected, rel=1e-12, abs=1e-300)
 
 
 def test_bh_correction_is_applied_over_all_themes() -> None:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from scipy.stats import binomtest, false_discovery_control
+import numpy as np
+from scipy.stats import binom, false_discovery_control
 
 from vocmine.store.base import ConversationTotal, ThemeAggregate
 
@@ -69,21 +71,26 @@ def emerging_themes(
 ) -> list[EmergingTheme]:
     """``daily`` and ``daily_totals`` are day-bucketed aggregates covering the window (no breakdown).
     Returns every theme mentioned in the window, emerging ones first, then by q-value."""
+    part_of = cache(window.part)  # a few dozen days over thousands of rows: each day parsed once
     n = {"recent": 0, "baseline": 0}
     for total in daily_totals:
-        part = window.part(total.bucket)
+        part = part_of(total.bucket)
         if part:
             n[part] += total.conversations
     counts: dict[str, dict[str, int]] = {}
     for a in daily:
-        part = window.part(a.bucket)
+        part = part_of(a.bucket)
         if part:
             counts.setdefault(a.theme_id, {"recent": 0, "baseline": 0})[part] += a.conversations
     if not counts or n["recent"] == 0 or n["baseline"] == 0:
         return []
     themes = sorted(counts)
     expected_share = n["recent"] / (n["recent"] + n["baseline"])
-    p_values = [_p_value(counts[t]["recent"], counts[t]["baseline"], expected_share) for t in themes]
+    p_values = _p_values(
+        np.array([counts[t]["recent"] for t in themes]),
+        np.array([counts[t]["baseline"] for t in themes]),
+        expected_share,
+    )
     q_values = false_discovery_control(p_values, method="bh")
     results = []
     for theme, p, q in zip(themes, p_values, q_values, strict=True):
@@ -108,7 +115,9 @@ def emerging_themes(
     return sorted(results, key=lambda r: (not r.emerging, r.q_value, -r.rate_ratio))
 
 
-def _p_value(recent: int, baseline: int, expected_share: float) -> float:
-    if recent == 0:
-        return 1.0
-    return float(binomtest(recent, recent + baseline, expected_share, alternative="greater").pvalue)
+def _p_values(recent: np.ndarray, baseline: np.ndarray, expected_share: float) -> np.ndarray:
+    """One-sided P(X ≥ recent), X ~ Binomial(recent + baseline, expected_share), for every theme at
+    once: what ``scipy.stats.binomtest(..., alternative="greater")`` computes one theme at a time
+    (``binom.sf(k - 1, n, p)``), which cost ~80 µs a theme."""
+    p = binom.sf(recent - 1, recent + baseline, expected_share)
+    return np.where(recent == 0, 1.0, np.minimum(p, 1.0))
