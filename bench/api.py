@@ -1,7 +1,7 @@
 """API latency under concurrent load on the embedded store filled with synthetic analysed
 conversations (written straight to the store: no model runs).
 
-    python bench/api.py --sizes 100000 1000000 [--requests 200] [--clients 8] [--routes trends ...]
+    python bench/api.py --sizes 100000 1000000 [--requests 600] [--clients 8] [--routes trends ...]
                         [--workers 1] [--while-ingesting] [--out bench/results/api.json]
 
 For each size: build (or reuse, under var/bench-api/) a SQLite store of that many conversations –
@@ -353,13 +353,14 @@ class _Ingester:
             "conversations": self.stored,
             "batches": len(self.seconds),
             "batch_p50_ms": round(statistics.median(self.seconds) * 1000, 1) if self.seconds else 0.0,
+            "batch_max_ms": round(max(self.seconds) * 1000, 1) if self.seconds else 0.0,
         }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--folder", type=Path, default=ROOT / "var" / "bench-api")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (each builds its own columns)")

@@ -272,3 +272,42 @@ def test_one_thread_computes_an_answer_the_others_wait_for_it():
         # A failure is not cached: each waiter tries in turn and sees its own error.
         assert len(calls) == expected_calls
         assert got == ([[42]] * 8 if compute is slow else ["store went away"] * 8)
+
+
+def test_while_a_newer_snapshot_computes_an_answer_askers_get_the_replaced_snapshots_answer():
+    from vocmine.store.facts import _Answers
+
+    older = _Answers()
+    older.get(("themes", "week"), lambda: ["one write old"])
+    older.get(("buckets", "week"), lambda: ["sized to the older snapshot"])
+    newer, release = older.successor(), threading.Event()
+
+    def slow(answer: str):  # type: ignore[no-untyped-def]
+        def compute() -> list[str]:
+            release.wait(10)
+            return [answer]
+
+        return compute
+
+    got: dict[str, list[str]] = {}
+    computing = [
+        threading.Thread(target=lambda q=q: got.setdefault(f"first {q}", newer.get((q, "week"), slow("new"))))
+        for q in ("themes", "buckets")
+    ]
+    for thread in computing:
+        thread.start()
+    time.sleep(0.2)  # both answers are being computed
+    # A public answer may come from the replaced snapshot rather than wait ...
+    assert newer.get(("themes", "week"), slow("unused"), previous_while_computing=True) == ["one write old"]
+    # ... an answer that is not allowed to waits for the newer snapshot's own.
+    waiting = threading.Thread(target=lambda: got.setdefault("second buckets", newer.get(("buckets", "week"), list)))
+    waiting.start()
+    time.sleep(0.2)
+    assert "second buckets" not in got
+    release.set()
+    for thread in [*computing, waiting]:
+        thread.join(10)
+    assert got == {"first themes": ["new"], "first buckets": ["new"], "second buckets": ["new"]}
+    # Once computed, the newer snapshot answers with its own; and only one generation is kept.
+    assert newer.get(("themes", "week"), slow("unused"), previous_while_computing=True) == ["new"]
+    assert newer.successor()._previous is newer and newer._previous is None

@@ -118,7 +118,8 @@ class FactSnapshot:
     flags: Flags
     vocab: dict[str, Vocabulary]  # CODED columns plus "theme" and "signal"
     # Answers already computed from this snapshot: dashboards repeat the same questions, and the
-    # data cannot change under a snapshot (a write makes a new one, with an empty cache).
+    # data cannot change under a snapshot (a write makes a new one, with an empty cache that may
+    # lend the replaced snapshot's answers while its own are computed: ``_Answers``).
     answers: _Answers = field(default_factory=lambda: _Answers(), compare=False, repr=False)
 
     @staticmethod
@@ -192,7 +193,9 @@ class FactSnapshot:
         self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
     ) -> list[ThemeAggregate]:
         return self.answers.get(
-            ("themes", f, interval, breakdown), lambda: self._theme_aggregates(f, interval, breakdown)
+            ("themes", f, interval, breakdown),
+            lambda: self._theme_aggregates(f, interval, breakdown),
+            previous_while_computing=True,
         )
 
     def _theme_aggregates(
@@ -240,7 +243,11 @@ class FactSnapshot:
     def conversation_totals(
         self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
     ) -> list[ConversationTotal]:
-        return self.answers.get(("totals", f, interval, breakdown), lambda: self._totals(f, interval, breakdown))
+        return self.answers.get(
+            ("totals", f, interval, breakdown),
+            lambda: self._totals(f, interval, breakdown),
+            previous_while_computing=True,
+        )
 
     def _totals(
         self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
@@ -270,7 +277,9 @@ class FactSnapshot:
     def agent_aggregates(
         self, by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None
     ) -> list[AgentAggregate]:
-        return self.answers.get(("agents", by, f, interval), lambda: self._agent_aggregates(by, f, interval))
+        return self.answers.get(
+            ("agents", by, f, interval), lambda: self._agent_aggregates(by, f, interval), previous_while_computing=True
+        )
 
     def _agent_aggregates(
         self, by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None
@@ -315,7 +324,7 @@ class FactSnapshot:
         return out
 
     def survey_table(self, f: ConversationFilter) -> SurveyTable:
-        return self.answers.get(("survey", f), lambda: self._survey_table(f))
+        return self.answers.get(("survey", f), lambda: self._survey_table(f), previous_while_computing=True)
 
     def _survey_table(self, f: ConversationFilter) -> SurveyTable:
         c = self.columns
@@ -364,15 +373,27 @@ class _Answers:
 
     One thread computes a missing answer while the others asking the same question wait for it:
     after each write every dashboard asks again at once, and eight threads computing the same
-    priorities side by side took eight times the CPU on a machine that has two cores."""
+    priorities side by side took eight times the CPU on a machine that has two cores.
 
-    def __init__(self, size: int = 256) -> None:
+    While it computes, the others may instead take the answer of the snapshot this one replaced
+    (``previous``), when the question allows it: an answer one write old rather than a wait. With an
+    ingest writing every second, the wait was most of the slow answers. Only the public answers
+    allow it; arrays sized to this snapshot (buckets, severities) never do."""
+
+    def __init__(self, size: int = 256, previous: _Answers | None = None) -> None:
         self._size = size
         self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._computing: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
+        self._previous = previous
+        if previous is not None:
+            previous._previous = None  # one generation back at most: older answers are let go
 
-    def get(self, question: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    def successor(self) -> _Answers:
+        """An empty cache for the snapshot that replaces this one's."""
+        return _Answers(self._size, previous=self)
+
+    def get(self, question: tuple[Any, ...], compute: Callable[[], T], previous_while_computing: bool = False) -> T:
         key = tuple(q.model_dump_json() if isinstance(q, ConversationFilter) else q for q in question)
         while True:
             with self._lock:
@@ -383,6 +404,11 @@ class _Answers:
                 if running is None:
                     self._computing[key] = threading.Event()
                     break
+            previous = self._previous
+            if previous_while_computing and previous is not None:
+                with previous._lock:
+                    if key in previous._items:
+                        return _copy(previous._items[key])
             running.wait()  # then look again: the answer is cached, or that thread failed and this one tries
         try:
             answer = compute()

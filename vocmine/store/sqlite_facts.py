@@ -128,6 +128,7 @@ class SQLiteFacts:
             _replace_rows(old.pairs, pairs, positions),
             _replace_rows(old.flags, flags, positions),
             self.vocab,
+            old.answers.successor(),
         )
 
     def _rows(self, sql: str, params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
