@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=ROOT / "var" / "bench-api" / "store-1000000.sqlite")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "search_store.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "store_serving.json")
     args = parser.parse_args()
     if not args.store.exists():
         raise SystemExit(f"no store at {args.store}: run bench/api.py first (it builds it)")
