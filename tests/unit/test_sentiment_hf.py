@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vocmine.analysis.sentiment_hf import HuggingFaceSentiment, map_labels
+from vocmine.analysis.sentiment_hf import HuggingFaceSentiment, map_labels, model_revision
 from vocmine.errors import ConfigError
 
 
@@ -59,7 +59,17 @@ def test_loads_a_local_model_and_maps_its_labels(tmp_path):
         assert p.probabilities["neutral"] == 0.0
         assert abs(sum(p.probabilities.values()) - 1) < 1e-3
         assert p.score == pytest.approx(p.probabilities["positive"] - p.probabilities["negative"], abs=1e-3)
-    assert model.version.startswith("hf:")
+    assert model.version.startswith(f"hf:{path}@")
+
+
+def test_version_names_the_weights_it_loaded(tmp_path):
+    import shutil
+
+    first = tiny_model(tmp_path / "a", ["NEGATIVE", "POSITIVE"], favoured=1)
+    copy = shutil.copytree(first, tmp_path / "copy")
+    retrained = tiny_model(tmp_path / "b", ["NEGATIVE", "POSITIVE"], favoured=1)  # same shapes, new weights
+    assert model_revision(str(first)) == model_revision(str(copy)) != model_revision(str(retrained))
+    assert model_revision("no-such-org/no-such-model") is None  # not in the local cache: nothing to record
 
 
 def test_star_rating_model_sums_the_stars_of_each_class(tmp_path):

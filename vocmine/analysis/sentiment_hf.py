@@ -15,8 +15,10 @@ a two-class model gives neutral a probability of 0.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +54,27 @@ def map_labels(id2label: dict[int, str]) -> list[int]:
     return mapped
 
 
+def model_revision(model_name: str) -> str | None:
+    """What identifies the exact weights: for a local folder, a hash of its files' contents; for a hub
+    model, the commit of the cached snapshot it loaded from (the cache keeps each commit in
+    ``snapshots/<commit>/``, a layout huggingface_hub documents)."""
+    folder = Path(model_name)
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(f for f in folder.iterdir() if f.is_file()):
+            digest.update(file.name.encode() + b"\0")
+            with file.open("rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+        return digest.hexdigest()[:12]
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model_name, "config.json")
+    if isinstance(cached, str) and Path(cached).parent.parent.name == "snapshots":
+        return Path(cached).parent.name[:12]
+    return None
+
+
 class HuggingFaceSentiment:
     """Loads on first use, once."""
 
@@ -62,6 +85,7 @@ class HuggingFaceSentiment:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self._loaded = None
+        self._revision: str | None = None
         self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
@@ -84,9 +108,10 @@ class HuggingFaceSentiment:
 
     @property
     def version(self) -> str:
-        _, model, _ = self._load()
-        commit = getattr(model.config, "_commit_hash", None)
-        return f"hf:{self.model_name}" + (f"@{commit[:12]}" if commit else "")
+        self._load()  # a model that cannot load has no version to record
+        if self._revision is None:  # hashing a local model's weights is done once
+            self._revision = model_revision(self.model_name) or ""
+        return f"hf:{self.model_name}" + (f"@{self._revision}" if self._revision else "")
 
     def predict(self, texts: list[str]) -> list[SentimentPrediction]:
         import torch
