@@ -14,16 +14,16 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
-from api.deps import require
-from api.limits import BodySizeLimit
-from api.metrics import Metrics
-from api.routes import agents, alerts, conversations, health, ingest, insights, review, search, themes
 from vocmine.alerts import Notifier, alert_conversations
 from vocmine.analysis.pipeline import Analyzer
 from vocmine.ingest_api import JobRunner
 from vocmine.settings import Settings
 from vocmine.store.base import Store, open_store
+from vocmine_api import errors
+from vocmine_api.deps import require
+from vocmine_api.limits import BodySizeLimit
+from vocmine_api.metrics import Metrics
+from vocmine_api.routes import agents, alerts, conversations, health, ingest, insights, review, search, themes
 
 
 def _load_analyzer(settings: Settings, store: Store) -> Analyzer:

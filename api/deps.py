@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from api.errors import ApiError
 from vocmine.keys import allows, verify_token
 from vocmine.schema import ApiKey
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, Store
+from vocmine_api.errors import ApiError
 
 # Dependencies that never block are ``async def``: FastAPI runs a plain ``def`` dependency in its
 # thread pool, and each such hop cost ~0.5 ms and a GIL hand-over per request under load.

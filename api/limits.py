@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.errors import error_body
+from vocmine_api.errors import error_body
 
 
 class BodySizeLimit:

@@ -253,7 +253,7 @@ def measure(
     store.close()
     port = _free_port()
     env = {**os.environ, "VOCMINE_STORE": f"sqlite:///{path}", "VOCMINE_API_LOAD_MODELS": "false"}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "vocmine_api.app:create_app", "--factory", "--port", str(port)]
     command += ["--workers", str(workers)]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}/v1"

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from vocmine.analyze import AnalyzeReport
 
 from vocmine.errors import ConfigError, InputPathError, NotFoundError, VocmineError
-from vocmine.service import IngestReport, default_report_dir, ingest_paths
+from vocmine.extras import missing_extra_message
+from vocmine.service import EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, SearchQuery, Store
 
@@ -497,7 +498,7 @@ def _demo_api(target: Store, port: int, serve_api: bool, store_path: Path) -> No
     target.close()
     os.environ["VOCMINE_STORE"] = f"sqlite:///{store_path}"
     console.print(f"serving {base} (Ctrl-C to stop)")
-    uvicorn.run("api.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run("vocmine_api.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _demo_themes(settings: Settings, target: Store) -> None:
@@ -525,7 +526,16 @@ def _demo_themes(settings: Settings, target: Store) -> None:
 
 
 def main() -> None:
-    app()
+    """The installed ``vocmine`` command: the app, with a missing optional dependency reported as the
+    extra to install rather than as a traceback."""
+    try:
+        app()
+    except ModuleNotFoundError as exc:
+        message = missing_extra_message(exc)
+        if message is None:
+            raise
+        err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 if __name__ == "__main__":

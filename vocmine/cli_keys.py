@@ -86,4 +86,4 @@ def serve(
         _settings()
     except VocmineError as exc:
         raise _fail(exc) from exc
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("vocmine_api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")

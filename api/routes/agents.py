@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api.deps import conversation_filter, get_store, require
-from api.routes.themes import NOT_FOUND
 from vocmine.insights.agents import AgentPoint, agent_view
 from vocmine.store.base import ConversationFilter, Store
+from vocmine_api.deps import conversation_filter, get_store, require
+from vocmine_api.routes.themes import NOT_FOUND
 
 router = APIRouter(prefix="/v1", tags=["agents"], dependencies=[Depends(require("read"))])
 

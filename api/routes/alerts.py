@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from api.deps import get_store, require
-from api.routes.themes import NOT_FOUND
 from vocmine.alerts import alert_conversations, alert_theme_spikes
 from vocmine.schema import AlertRule, utcnow
 from vocmine.store.base import ConversationFilter, Store
+from vocmine_api.deps import get_store, require
+from vocmine_api.routes.themes import NOT_FOUND
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require("admin"))])
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.deps import get_store, require
-from api.errors import ApiError
-from api.schemas import ConversationView, ErrorResponse
 from vocmine.store.base import Store
+from vocmine_api.deps import get_store, require
+from vocmine_api.errors import ApiError
+from vocmine_api.schemas import ConversationView, ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["conversations"], dependencies=[Depends(require("read"))])
 ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}}

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import get_settings, get_store
-from api.schemas import Health, Readiness
 from vocmine.settings import Settings
 from vocmine.store.base import Store
+from vocmine_api.deps import get_settings, get_store
+from vocmine_api.schemas import Health, Readiness
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import get_settings, get_store, require
-from api.errors import ApiError
-from api.routes.themes import NOT_FOUND
 from vocmine.ingest_api import RecordResult, ingest_batch
 from vocmine.settings import Settings
 from vocmine.store.base import Store
+from vocmine_api.deps import get_settings, get_store, require
+from vocmine_api.errors import ApiError
+from vocmine_api.routes.themes import NOT_FOUND
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require("ingest"))])
 

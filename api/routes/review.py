@@ -10,13 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.deps import check_page_size, conversation_filter, get_settings, get_store, require
-from api.routes.themes import NOT_FOUND
-from api.schemas import ErrorResponse
 from vocmine.review import correct_label
 from vocmine.schema import ApiKey, LabelCorrection, ReviewState, ReviewStatus
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, Store
+from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
+from vocmine_api.routes.themes import NOT_FOUND
+from vocmine_api.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 RESPONSES: dict[int | str, dict[str, Any]] = {**NOT_FOUND, 409: {"model": ErrorResponse}}

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import check_page_size, conversation_filter, get_settings, get_store, require
-from api.errors import ApiError
-from api.routes.conversations import ERRORS
-from api.schemas import ErrorResponse, SearchHitView, SearchResults
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, SearchQuery, Store, decode_cursor, encode_cursor
+from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
+from vocmine_api.errors import ApiError
+from vocmine_api.routes.conversations import ERRORS
+from vocmine_api.schemas import ErrorResponse, SearchHitView, SearchResults
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require("read"))])
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import conversation_filter, get_store, require
-from api.errors import ApiError
-from api.routes.conversations import ERRORS
-from api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
 from vocmine.schema import ApiKey, Theme
 from vocmine.store.base import ConversationFilter, SearchQuery, Store, ThemeAggregate
+from vocmine_api.deps import conversation_filter, get_store, require
+from vocmine_api.errors import ApiError
+from vocmine_api.routes.conversations import ERRORS
+from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
 
 router = APIRouter(prefix="/v1", tags=["themes"])
 NOT_FOUND = {**ERRORS, 400: {"model": ERRORS[401]["model"]}, 404: {"model": ERRORS[401]["model"]}}

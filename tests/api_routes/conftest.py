@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api import create_app
 from tests.contract.test_store_themes import _seed, _themes
 from vocmine.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore
+from vocmine_api import create_app
 
 ROWS = [
     (

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from api import create_app
 from tests.api_routes.conftest import auth
 from vocmine.keys import create_key
 from vocmine.settings import Settings
+from vocmine_api import create_app
 
 OPEN = {"/v1/health", "/v1/ready"}
 # The scope each route needs (admin holds every scope).

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from api import create_app
 from tests.api_routes.conftest import ROWS
 from tests.contract.test_store_themes import _seed, _themes
 from vocmine.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore
+from vocmine_api import create_app
 
 
 def _app():  # type: ignore[no-untyped-def]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api import create_app
 from tests.api_routes.conftest import auth, finished_job, upload
 from tests.conftest import DATA
+from vocmine_api import create_app
 
 
 def test_health_and_readiness_are_open(client):

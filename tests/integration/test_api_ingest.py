@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api import create_app
 from tests.api_routes.conftest import finished_job, upload
 from tests.conftest import DATA
 from vocmine.keys import create_key
 from vocmine.schema import AlertRule
 from vocmine.settings import Settings
 from vocmine.store.sqlite import SQLiteStore
+from vocmine_api import create_app
 
 pytestmark = pytest.mark.integration
 

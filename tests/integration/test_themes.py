@@ -128,7 +128,7 @@ def test_demo_prints_a_working_api_key_and_curl_calls(demo: tuple[Path, str]) ->
 
     from fastapi.testclient import TestClient
 
-    from api import create_app
+    from vocmine_api import create_app
 
     path, output = demo
     token = re.search(r"vm_[0-9a-f]{12}_[A-Za-z0-9_-]+", output)

@@ -6,6 +6,7 @@ import pytest
 
 from vocmine.analysis.signals import SignalDetector
 from vocmine.errors import ConfigError
+from vocmine.resources import model_dir
 from vocmine.schema import Conversation, Turn
 
 
@@ -76,10 +77,9 @@ def test_broken_rule_files_are_refused_with_the_reason(tmp_path, body, message):
 
 def test_labelled_samples_use_the_rule_names(detector):
     import json
-    from pathlib import Path
 
     names = {rule.name for rule in detector.rules}
-    folder = Path(__file__).resolve().parents[2] / "models" / "signals"
+    folder = model_dir("signals")
     for sample in ("labelled_dev_sample.jsonl", "labelled_test_sample.jsonl"):
         rows = [json.loads(line) for line in (folder / sample).read_text(encoding="utf-8").splitlines()]
         assert rows and all(set(r["signals"]) <= names and r["source"] in ("twcs", "airline") for r in rows)

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.errors import ConfigError
+from vocmine.resources import model_dir
 
 STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy")
 UNKNOWN = "unknown"
-DEFAULT_HEAD = Path(__file__).resolve().parents[2] / "models" / "journey" / "journey_head.json"
+DEFAULT_HEAD = model_dir("journey") / "journey_head.json"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from vocmine.errors import ConfigError
+from vocmine.resources import model_dir
 
-REAL_EXAMPLES = Path(__file__).resolve().parents[2] / "models" / "journey" / "real_examples.jsonl"
+REAL_EXAMPLES = model_dir("journey") / "real_examples.jsonl"
 
 
 def load_real_texts(data: Path) -> dict[tuple[str, str], str]:

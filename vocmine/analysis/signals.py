@@ -15,9 +15,10 @@ from pathlib import Path
 
 from vocmine.analysis.segmenter import split_text
 from vocmine.errors import ConfigError
+from vocmine.resources import signal_rules
 from vocmine.schema import Conversation, Evidence, Flag, stable_hash
 
-DEFAULT_RULES = Path(__file__).with_name("signal_rules.toml")
+DEFAULT_RULES = signal_rules()
 _KEYS = {"name", "severity", "description", "patterns", "unless"}
 
 

@@ -22,7 +22,6 @@ from datetime import date
 from functools import cache
 
 import numpy as np
-from scipy.stats import binom, false_discovery_control
 
 from vocmine.store.base import ConversationTotal, ThemeAggregate
 
@@ -91,6 +90,8 @@ def emerging_themes(
         np.array([counts[t]["baseline"] for t in themes]),
         expected_share,
     )
+    from scipy.stats import false_discovery_control  # scipy comes with the analysis and api extras
+
     q_values = false_discovery_control(p_values, method="bh")
     results = []
     for theme, p, q in zip(themes, p_values, q_values, strict=True):
@@ -119,5 +120,7 @@ def _p_values(recent: np.ndarray, baseline: np.ndarray, expected_share: float) -
     """One-sided P(X ≥ recent), X ~ Binomial(recent + baseline, expected_share), for every theme at
     once: what ``scipy.stats.binomtest(..., alternative="greater")`` computes one theme at a time
     (``binom.sf(k - 1, n, p)``), which cost ~80 µs a theme."""
+    from scipy.stats import binom
+
     p = binom.sf(recent - 1, recent + baseline, expected_share)
     return np.where(recent == 0, 1.0, np.minimum(p, 1.0))
