@@ -1,40 +1,87 @@
-# The README's two commands live here. Each one creates .venv with the Python on PATH
-# and installs what it needs; a second run only re-checks the stamp file, so it is quick.
+# The README's two commands live here. Each one creates .venv with the Python on PATH and installs
+# exactly the versions in a lock file (with their hashes), so every machine runs what CI tested;
+# a second run only re-checks the stamp file, so it is quick.
+#
+#   requirements.lock       the product: core + the analysis, api and elastic extras (demo, Docker, wheel check)
+#   requirements-dev.lock   the same versions plus the dev tools (tests, CI)
+#   requirements-core.lock  the same versions, core only (the core-install check in CI)
+#
+# `make lock` regenerates all three (pip-tools); run `make test-latest` first (see the README).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 DEMO_FLAGS ?= --serve   # `make demo DEMO_FLAGS=` stops after printing instead of serving the API
+LOCK_VENV := .venv-lock
+LATEST_VENV := .venv-latest
+# pip installs the locked set without resolving anything (--no-deps): the lock is the whole set,
+# and --require-hashes refuses a file whose hash is not the one locked.
+LOCKED_INSTALL = pip install --quiet --require-hashes --no-deps
+# The package itself: no build isolation, so its build uses the locked setuptools, not the newest.
+PACKAGE_INSTALL = pip install --quiet --no-deps --no-build-isolation
 
-.PHONY: demo test lint bench-ingest clean
+.PHONY: demo test lint lock test-latest wheel-check bench-ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The demo analyses its corpus, so it installs the analysis stack (CPU torch from the pinned wheel).
-$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[analysis,api]"
+# The demo analyses its corpus and serves the API, so it installs the product lock (CPU torch from
+# the pinned wheel); an editable install, so a change to the code is live without reinstalling.
+$(VENV)/.installed-runtime: requirements.lock pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/$(LOCKED_INSTALL) -r requirements.lock
+	$(BIN)/$(PACKAGE_INSTALL) -e .
+	$(BIN)/pip check
 	touch $@
 
-# The tests cover the analysis code too, so they install its stack (CPU torch from the pinned wheel).
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,analysis,api]"
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/$(LOCKED_INSTALL) -r requirements-dev.lock
+	$(BIN)/$(PACKAGE_INSTALL) -e .
+	$(BIN)/pip check
 	touch $@ $(VENV)/.installed-runtime
 
 demo: $(VENV)/.installed-runtime
 	$(BIN)/vocmine demo --workdir $(DEMO_DIR) $(DEMO_FLAGS)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check vocmine api tests bench
+	$(BIN)/ruff check vocmine api tests bench .ci
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check vocmine api tests bench
-	$(BIN)/ruff format --check vocmine api tests bench
+	$(BIN)/ruff check vocmine api tests bench .ci
+	$(BIN)/ruff format --check vocmine api tests bench .ci
+
+# Regenerate the locks from pyproject.toml's ranges with pip-tools (in a venv of its own, so the tool
+# is not part of what it locks). The complete set is resolved once; the product and core locks are
+# then compiled pinned to it, so the three never disagree on a version. pip's configuration on our
+# machines points it at the CPU torch wheel on disk, which is why torch is locked as 2.13.0+cpu.
+PIP_COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --resolver=backtracking --generate-hashes --allow-unsafe \
+	--all-build-deps --strip-extras --no-emit-index-url --no-emit-find-links --annotation-style=line
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet "pip-tools==7.6.2")
+	$(PIP_COMPILE) --upgrade --all-extras -o requirements-dev.lock pyproject.toml
+	sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' requirements-dev.lock > $(LOCK_VENV)/pins.txt
+	$(PIP_COMPILE) --upgrade --extra analysis --extra api --extra elastic -c $(LOCK_VENV)/pins.txt -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --upgrade -c $(LOCK_VENV)/pins.txt -o requirements-core.lock pyproject.toml
+
+# The newest versions pyproject's ranges allow, no lock, in a fresh venv of its own: what a user who
+# installs vocmine into their own environment today gets. Prints what moved against the lock, then
+# runs the lint and the suite there.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev,analysis,api,elastic]"
+	$(LATEST_VENV)/bin/python .ci/lock_diff.py requirements-dev.lock
+	$(LATEST_VENV)/bin/ruff check vocmine api tests bench .ci
+	HF_HUB_OFFLINE=1 $(LATEST_VENV)/bin/python -m pytest -q
+
+# What CI runs after the tests: the built wheel, installed non-editable from the locks into fresh
+# venvs, runs the demo and answers a request; a core-only install runs the core commands.
+wheel-check: $(VENV)/.installed-dev
+	bash .ci/wheel-check
 
 bench-ingest: $(VENV)/.installed-runtime
 	$(BIN)/python bench/ingest.py --shared ../shared/data
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(LATEST_VENV) $(LOCK_VENV) var build

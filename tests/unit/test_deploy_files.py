@@ -11,11 +11,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_image_is_multi_stage_non_root_with_cpu_torch():
+def test_image_is_multi_stage_non_root_with_the_locked_cpu_torch_and_the_built_wheel():
     text = (ROOT / "Dockerfile").read_text()
     assert text.startswith("# syntax=docker/dockerfile:1")
     assert text.count("\nFROM ") == 2 and "COPY --from=build" in text
-    assert "--index-url https://download.pytorch.org/whl/cpu" in text and '"torch==2.13.0"' in text
+    assert (
+        "--require-hashes --no-deps --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock" in text
+    )
+    assert "torch==2.13.0+cpu" in (ROOT / "requirements.lock").read_text()
+    assert "pip wheel --no-deps" in text and "pip install --no-deps /wheels/vocmine-*.whl" in text
+    assert "pip install -e" not in text and "COPY --from=build --chown=vocmine /app" not in text
     assert "\nUSER vocmine" in text and "HEALTHCHECK" in text and "/v1/health" in text
     assert "COPY models ./models" in text
 
