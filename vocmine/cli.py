@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from vocmine.analyze import AnalyzeReport
 
 from vocmine.errors import ConfigError, InputPathError, NotFoundError, VocmineError
-from vocmine.extras import missing_extra_message
+from vocmine.extras import ANALYSIS_MODULES, ensure_installed, missing_extra_message
 from vocmine.service import EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.base import ConversationFilter, SearchQuery, Store
@@ -57,6 +57,8 @@ def ingest(
     json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Ingest conversations; print a summary and write a report (rejections as JSONL)."""
+    if analyze:
+        ensure_installed(*ANALYSIS_MODULES)
     try:
         settings = _settings(
             store=store,
@@ -415,6 +417,8 @@ def demo(
     """Generate the bundled sample corpus, ingest it into a fresh embedded store, analyse it, fit
     themes, show insights; with --serve, end by serving the API over it."""
     from vocmine.demo.generate import DEMO_BRAND_ACCOUNTS, DEMO_COMPANY_DOMAINS, write_corpus
+
+    ensure_installed(*ANALYSIS_MODULES, *(("uvicorn", "fastapi") if serve_api else ()))
 
     corpus = workdir / "corpus"
     store_path = workdir / "vocmine.sqlite"

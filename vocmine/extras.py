@@ -10,7 +10,7 @@ pyproject.toml.
 from __future__ import annotations
 
 import re
-from importlib import metadata
+from importlib import metadata, util
 
 # Import names that differ from the distribution's name (everything else: lower-case, _ -> -).
 _DISTRIBUTION_OF = {"sklearn": "scikit-learn", "umap": "umap-learn", "multipart": "python-multipart"}
@@ -51,3 +51,15 @@ def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
     also = f"; the {', '.join(extras[1:])} extra has it too" if len(extras) > 1 else ""
     install = f"pip install 'vocmine[{extras[0]}]'"
     return f"this command needs {top!r}, which is not installed: {install} ({extras[0]} extra{also})"
+
+
+# What the analysis needs, checked before a command starts work it could not finish.
+ANALYSIS_MODULES = ("torch", "sentence_transformers", "safetensors", "bertopic")
+
+
+def ensure_installed(*modules: str) -> None:
+    """Raise the ModuleNotFoundError that the command line turns into an install hint, up front, when
+    one of ``modules`` is not installed (found without importing it)."""
+    for module in modules:
+        if util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)

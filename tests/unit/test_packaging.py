@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vocmine import cli
-from vocmine.extras import extras_providing, missing_extra_message
+from vocmine.extras import ensure_installed, extras_providing, missing_extra_message
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,6 +81,13 @@ def test_the_command_reports_a_missing_extra_with_exit_status_2(monkeypatch, cap
         cli.main()
     assert stopped.value.code == 2
     assert "pip install 'vocmine[api]'" in capsys.readouterr().err
+
+
+def test_a_command_can_check_its_extra_before_it_starts():
+    ensure_installed("torch", "json")
+    with pytest.raises(ModuleNotFoundError) as missing:
+        ensure_installed("json", "left_pad")
+    assert missing.value.name == "left_pad"
 
 
 def test_a_missing_module_no_extra_brings_is_not_hidden(monkeypatch):
