@@ -54,6 +54,8 @@ lint: $(VENV)/.installed-dev
 # is not part of what it locks). The complete set is resolved once; the product and core locks are
 # then compiled pinned to it, so the three never disagree on a version. pip's configuration on our
 # machines points it at the CPU torch wheel on disk, which is why torch is locked as 2.13.0+cpu.
+# The api extra includes vocmine[analysis], so pip-compile lists vocmine itself (as a path); it is
+# installed separately (editable, or the built wheel), so that entry and its warning are deleted.
 PIP_COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --resolver=backtracking --generate-hashes --allow-unsafe \
 	--all-build-deps --strip-extras --no-emit-index-url --no-emit-find-links --annotation-style=line
 lock:
@@ -62,6 +64,8 @@ lock:
 	sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' requirements-dev.lock > $(LOCK_VENV)/pins.txt
 	$(PIP_COMPILE) --upgrade --extra analysis --extra api --extra elastic -c $(LOCK_VENV)/pins.txt -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) --upgrade -c $(LOCK_VENV)/pins.txt -o requirements-core.lock pyproject.toml
+	sed -i '/^# WARNING: pip install will require the following package to be hashed/,/^vocmine @ /d' requirements*.lock
+	! grep -n '^vocmine' requirements*.lock
 
 # The newest versions pyproject's ranges allow, no lock, in a fresh venv of its own: what a user who
 # installs vocmine into their own environment today gets. Prints what moved against the lock, then
