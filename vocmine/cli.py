@@ -356,7 +356,7 @@ def train_journey(
 def train_sentiment(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     out: Annotated[Path | None, typer.Option(help="where the layers go (default: models/sentiment/)")] = None,
-    epochs: Annotated[int, typer.Option(min=1, max=10)] = 2,
+    epochs: Annotated[int, typer.Option(min=1, max=10, help="passes over the pool (shipped: 3)")] = 3,
 ) -> None:
     """Fine-tune the top encoder layers for sentiment (about 30 minutes on 2 CPU cores)."""
     from vocmine.analysis.sentiment_train import DEFAULT_DIR, train
