@@ -11,20 +11,18 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from vocmine.extras import normalised_name
+
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
-
-
-def normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def locked(path: Path) -> dict[str, str]:
     pins = (PIN.match(line) for line in path.read_text(encoding="utf-8").splitlines())
-    return {normalised(m[1]): m[2] for m in pins if m}
+    return {normalised_name(m[1]): m[2] for m in pins if m}
 
 
 def installed() -> dict[str, str]:
-    found = {normalised(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    found = {normalised_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
     found.pop("vocmine", None)
     return found
 

@@ -18,7 +18,8 @@ _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;.*extra\s*==\s
 _DEVELOPMENT_ONLY = {"dev"}
 
 
-def _normalised(name: str) -> str:
+def normalised_name(name: str) -> str:
+    """A distribution name as packaging compares it (PEP 503): lower case, runs of -_. as one -."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -26,7 +27,7 @@ def extras_providing(module: str) -> list[str]:
     """The user-facing extras whose requirements include the distribution of ``module`` (a top-level
     import name), in the order pyproject lists them; empty when none does or vocmine is not installed."""
     top = module.split(".")[0]
-    wanted = _normalised(_DISTRIBUTION_OF.get(top, top))
+    wanted = normalised_name(_DISTRIBUTION_OF.get(top, top))
     try:
         requirements = metadata.requires("vocmine") or []
     except metadata.PackageNotFoundError:
@@ -34,7 +35,9 @@ def extras_providing(module: str) -> list[str]:
     found: list[str] = []
     for line in requirements:
         match = _REQUIREMENT.match(line)
-        if match and _normalised(match[1]) == wanted and match[2] not in _DEVELOPMENT_ONLY and match[2] not in found:
+        if not match or normalised_name(match[1]) != wanted:
+            continue
+        if match[2] not in _DEVELOPMENT_ONLY and match[2] not in found:
             found.append(match[2])
     return found
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vocmine import cli
-from vocmine.extras import ensure_installed, extras_providing, missing_extra_message
+from vocmine.extras import ensure_installed, extras_providing, missing_extra_message, normalised_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def _declared() -> set[str]:
     names = set()
     for line in metadata.requires("vocmine") or []:
         if 'extra == "dev"' not in line:
-            names.add(_normalised(re.match(r"[A-Za-z0-9._-]+", line)[0]))  # type: ignore[index]
+            names.add(normalised_name(re.match(r"[A-Za-z0-9._-]+", line)[0]))  # type: ignore[index]
     return names
 
 
@@ -52,7 +52,7 @@ def test_every_import_of_the_package_is_declared_in_core_or_an_extra(folder):
     undeclared = {
         module: where
         for module, where in _third_party_imports(ROOT / folder).items()
-        if not any(_normalised(d) in declared for d in distributions.get(module, [module]))
+        if not any(normalised_name(d) in declared for d in distributions.get(module, [module]))
     }
     assert not undeclared, f"imported but declared by no extra but dev (add them to pyproject.toml): {undeclared}"
 
@@ -120,9 +120,10 @@ def test_each_lock_pins_every_requirement_within_pyprojects_range(lock):
     wanted = [*project["dependencies"], *(r for extra in LOCKS[lock] for r in extras[extra])]
     wanted = [r for r in wanted if not r.startswith("vocmine[")]  # an extra that includes another: its own lines
     text = (ROOT / lock).read_text(encoding="utf-8")
-    pins = {_normalised(m[1]): m[2] for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.MULTILINE)}
+    pinned = re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.MULTILINE)
+    pins = {normalised_name(m[1]): m[2] for m in pinned}
     for requirement in map(Requirement, wanted):
-        version = pins.get(_normalised(requirement.name))
+        version = pins.get(normalised_name(requirement.name))
         assert version is not None, f"{lock} has no pin for {requirement}: run `make lock`"
         assert requirement.specifier.contains(version, prereleases=True), f"{lock} pins {version} for {requirement}"
     lines = text.splitlines()
@@ -132,7 +133,3 @@ def test_each_lock_pins_every_requirement_within_pyprojects_range(lock):
         if re.match(r"[A-Za-z0-9]", line) and "--hash=sha256:" not in after
     ]
     assert not unhashed, f"{lock} pins without a hash: {unhashed}"
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
