@@ -22,5 +22,5 @@ packages += [MODELS, *model_folders]
 setup(
     packages=packages,
     package_dir={"": ".", API: "api", MODELS: "models"},
-    package_data={"vocmine.analysis": ["*.toml"], **{folder: ["*"] for folder in model_folders}},
+    package_data={"vocmine.analysis.signals": ["*.toml"], **{folder: ["*"] for folder in model_folders}},
 )

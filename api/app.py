@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from vocmine.alerts import Notifier, alert_conversations
 from vocmine.analysis.pipeline import Analyzer
-from vocmine.ingest_api import JobRunner
+from vocmine.services.alerts import Notifier, alert_conversations
+from vocmine.services.uploads import JobRunner
 from vocmine.settings import Settings
-from vocmine.store.base import Store, open_store
+from vocmine.store.factory import open_store
+from vocmine.store.protocol import Store
 from vocmine_api import errors
 from vocmine_api.deps import require
 from vocmine_api.limits import BodySizeLimit
@@ -29,8 +30,8 @@ from vocmine_api.routes import agents, alerts, conversations, health, ingest, in
 def _load_analyzer(settings: Settings, store: Store) -> Analyzer:
     """The analysis models, loaded once at start-up (one warm-up call) rather than on the first
     request."""
-    from vocmine.analyze import build_analyzer
     from vocmine.schema import Conversation, Turn
+    from vocmine.services.analysis import build_analyzer
 
     analyzer = build_analyzer(settings, store=store)
     analyzer.analyse(

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from vocmine.keys import allows, verify_token
 from vocmine.schema import ApiKey
+from vocmine.services.keys import allows, verify_token
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter, Store
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter
 from vocmine_api.errors import ApiError
 
 # Dependencies that never block are ``async def``: FastAPI runs a plain ``def`` dependency in its

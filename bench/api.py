@@ -46,7 +46,6 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from vocmine.keys import create_key  # noqa: E402
 from vocmine.schema import (  # noqa: E402
     AnalysedSegment,
     Conversation,
@@ -58,7 +57,8 @@ from vocmine.schema import (  # noqa: E402
     Theme,
     Turn,
 )
-from vocmine.store.sqlite import SQLiteStore  # noqa: E402
+from vocmine.services.keys import create_key  # noqa: E402
+from vocmine.store.sqlite.store import SQLiteStore  # noqa: E402
 
 THEMES = 40
 WORDS = (

@@ -34,11 +34,11 @@ def _input_bytes(path: Path) -> int:
 
 def run_stage(stage: str, path: Path, workdir: Path) -> dict[str, float]:
     """One stage in this process; returns its timing, counts and peak memory."""
-    from vocmine.ingest.formats import detect_format
-    from vocmine.ingest.sources import expand_inputs
-    from vocmine.service import ingest_paths
+    from vocmine.ingest.inputs.formats import detect_format
+    from vocmine.ingest.inputs.sources import expand_inputs
+    from vocmine.services.ingestion import ingest_paths
     from vocmine.settings import Settings
-    from vocmine.store.sqlite import SQLiteStore
+    from vocmine.store.sqlite.store import SQLiteStore
 
     settings = Settings(company_domains=["northwind-telecom.com"], brand_accounts=["NorthwindHelp"])
     files, _ = expand_inputs([str(path)])
@@ -50,7 +50,7 @@ def run_stage(stage: str, path: Path, workdir: Path) -> dict[str, float]:
                 while stream.read(1 << 20):
                     pass
     elif stage == "parse":
-        from vocmine.ingest.base import ReadContext, Rejection
+        from vocmine.ingest.records import ReadContext, Rejection
 
         for source in files:
             with source.open() as stream:

@@ -8,7 +8,7 @@ Measured now:
 
 * journey stage – 5-fold cross-validated macro-F1 of the head's recipe on seed + hand-labelled real
   texts, reported for the real part and the seed part, and the head on Bitext, a source it was not
-  trained on (``vocmine/analysis/journey_train.py``);
+  trained on (``vocmine/analysis/journey/train.py``);
 * signals – precision and recall of the shipped rules on two samples of customer tweets from the
   TWCS and airline sets, labelled by hand (texts are read from ../shared/data by id, never copied):
   ``labelled_dev_sample.jsonl`` (149 tweets: 60 random, 89 with complaint/praise words) was used to
@@ -16,7 +16,7 @@ Measured now:
   random, 15 with escalation words, 45 with complaint/praise words, none from the dev sample) was
   labelled after the revision and is the honest figure.
 
-* themes – discovery (``vocmine/analysis/topics.py``, shipped settings, not told the number of
+* themes – discovery (``vocmine/analysis/themes/discovery.py``, shipped settings, not told the number of
   intents) on the 10,003 queries of banking77's train split, embedded with the default encoder:
   NMI and ARI against the 77 intents with unassigned queries counted as one group of their own,
   number of themes, unassigned share; BERTopic with default settings on the same vectors, and the
@@ -42,7 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vocmine.analysis.signals import SignalDetector  # noqa: E402
+from vocmine.analysis.signals.rules import SignalDetector  # noqa: E402
 from vocmine.schema import Conversation, Turn  # noqa: E402
 
 FOLDS = ROOT / "bench" / "results" / "sentiment_airline_folds.json"
@@ -94,8 +94,8 @@ def signal_quality(data: Path, labels: Path, texts: dict[tuple[str, str], str]) 
 def sentiment_quality(data: Path) -> dict[str, object]:
     from sklearn.metrics import f1_score, recall_score
 
-    from vocmine.analysis.sentiment import SentimentModel
-    from vocmine.analysis.sentiment_data import LABELS, load_tweeteval_val
+    from vocmine.analysis.sentiment.data import LABELS, load_tweeteval_val
+    from vocmine.analysis.sentiment.model import SentimentModel
 
     sys.path.insert(0, str(ROOT / "bench"))
     from sentiment_probe import vader
@@ -116,7 +116,7 @@ def sentiment_quality(data: Path) -> dict[str, object]:
 def journey_quality(data: Path) -> dict[str, object]:
     import tempfile
 
-    from vocmine.analysis.journey_train import train
+    from vocmine.analysis.journey.train import train
 
     with tempfile.TemporaryDirectory() as tmp:  # measure the recipe; leave the shipped head alone
         return train(data, Path(tmp) / "head.json")
@@ -129,7 +129,7 @@ def theme_quality(data: Path) -> dict[str, object]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from vocmine.analysis.encoder import Encoder
-    from vocmine.analysis.topics import UNASSIGNED, DiscoveryParams, discover
+    from vocmine.analysis.themes.discovery import UNASSIGNED, DiscoveryParams, discover
 
     with (data / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -24,8 +24,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vocmine.analysis.sentiment_data import LABELS, Example, fold, training_pool  # noqa: E402
-from vocmine.analysis.sentiment_train import train  # noqa: E402
+from vocmine.analysis.sentiment.data import LABELS, Example, fold, training_pool  # noqa: E402
+from vocmine.analysis.sentiment.train import train  # noqa: E402
 from vocmine.schema import stable_hash  # noqa: E402
 
 

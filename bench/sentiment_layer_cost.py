@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from vocmine.analysis.encoder import Encoder
-    from vocmine.analysis.sentiment import SentimentModel
+    from vocmine.analysis.sentiment.model import SentimentModel
 
     texts: list[str] = []
     with open(args.data / "twcs_sample" / "twcs_first5000.csv", newline="", encoding="utf-8") as f:

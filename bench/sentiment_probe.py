@@ -10,7 +10,7 @@ An exploration for choosing the shipped sentiment model, not the shipped model i
 * all-MiniLM-L6-v2 fine-tuned end to end with a linear head (mean pooling, class-weighted loss),
   timed on this machine's CPU;
 * only its top layers fine-tuned over cached lower-layer outputs (``--finetune-top-layers K``), the
-  recipe of the shipped model (``vocmine/analysis/sentiment_train.py``).
+  recipe of the shipped model (``vocmine/analysis/sentiment/train.py``).
 
 Training data: SemEval 2013–2016 + airline tweets, deduplicated, TweetEval validation tweets removed.
 """
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from vocmine.analysis.sentiment_data import LABELS, load_tweeteval_val, training_pool
+from vocmine.analysis.sentiment.data import LABELS, load_tweeteval_val, training_pool
 
 
 def macro_recall(truth: list[int], predicted: list[int]) -> float:
@@ -156,7 +156,7 @@ def main() -> None:
     if args.finetune_epochs and args.finetune_top_layers:
         import tempfile
 
-        from vocmine.analysis.sentiment_train import train
+        from vocmine.analysis.sentiment.train import train
 
         with tempfile.TemporaryDirectory() as tmp:  # the recipe of the shipped model, not its artifact
             results["finetuned_top_layers"] = train(

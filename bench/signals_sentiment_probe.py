@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from quality import SIGNAL_SAMPLES, _texts  # noqa: E402
 
 from vocmine.analysis.segmenter import split_text  # noqa: E402
-from vocmine.analysis.sentiment import SentimentModel  # noqa: E402
-from vocmine.analysis.signals import SignalDetector  # noqa: E402
+from vocmine.analysis.sentiment.model import SentimentModel  # noqa: E402
+from vocmine.analysis.signals.rules import SignalDetector  # noqa: E402
 from vocmine.schema import Conversation, Turn  # noqa: E402
 
 THRESHOLDS = {"extreme_negative": (-0.8, -0.9, -0.95, -0.97), "strong_praise": (0.8, 0.9, 0.95, 0.97)}

@@ -30,10 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vocmine.insight_queries import priority_table, trends  # noqa: E402
-from vocmine.store import sqlite_fts  # noqa: E402
-from vocmine.store.base import ConversationFilter, SearchQuery  # noqa: E402
-from vocmine.store.sqlite import SQLiteStore, to_fts_query  # noqa: E402
+from vocmine.services.insights import priority_table, trends  # noqa: E402
+from vocmine.store.query import ConversationFilter, SearchQuery  # noqa: E402
+from vocmine.store.sqlite import fts as sqlite_fts  # noqa: E402
+from vocmine.store.sqlite.fts import to_fts_query  # noqa: E402
+from vocmine.store.sqlite.store import SQLiteStore  # noqa: E402
 
 # The same words as bench/api.py, loaded by path: its module name would shadow the ``api`` package.
 _spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")

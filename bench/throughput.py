@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_store(data: Path, folder: Path) -> Path:
-    from vocmine.service import ingest_paths
+    from vocmine.services.ingestion import ingest_paths
     from vocmine.settings import Settings
-    from vocmine.store.sqlite import SQLiteStore
+    from vocmine.store.sqlite.store import SQLiteStore
 
     path = folder / "store.sqlite"
     settings = Settings(store=f"sqlite:///{path}", embedding_cache=str(folder / "unused.sqlite"))
@@ -50,7 +50,7 @@ def build_store(data: Path, folder: Path) -> Path:
 
 def segment_texts(store_path: Path) -> list[str]:
     from vocmine.analysis.segmenter import segment_conversation
-    from vocmine.store.sqlite import SQLiteStore
+    from vocmine.store.sqlite.store import SQLiteStore
 
     store = SQLiteStore(str(store_path))
     return [s.text for c in store.iter_conversations() for s in segment_conversation(c)]
@@ -75,9 +75,9 @@ def phase_encoder(store_path: Path) -> dict[str, float]:
 
 
 def phase_analysis(store_path: Path, cache: Path) -> dict[str, float]:
-    from vocmine.analyze import analyze_store, build_analyzer
+    from vocmine.services.analysis import analyze_store, build_analyzer
     from vocmine.settings import Settings
-    from vocmine.store.sqlite import SQLiteStore
+    from vocmine.store.sqlite.store import SQLiteStore
 
     settings = Settings(store=f"sqlite:///{store_path}", embedding_cache=str(cache))
     analyzer = build_analyzer(settings)

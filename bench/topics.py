@@ -12,7 +12,7 @@ vectors are held out as "new segments".
 Each side fits in its own fresh process, so each pays its own numba compilation (UMAP, HDBSCAN) and
 has its own peak memory:
 
-* **vocmine** – ``vocmine.analysis.topics.discover`` then ``build_model`` (UMAP 5-d, HDBSCAN with
+* **vocmine** – ``vocmine.analysis.themes.discovery.discover`` then ``build_model`` (UMAP 5-d, HDBSCAN with
   the size rule, the noise pass and reassignment, c-TF-IDF keywords, centroids, hierarchy);
   assignment of new segments = ``ThemeModel.assign`` (nearest centroid; no UMAP, no HDBSCAN);
 * **BERTopic defaults** – ``BERTopic().fit_transform(texts, embeddings)``; assignment =
@@ -41,9 +41,9 @@ HELD_OUT = 5000
 
 
 def corpus(data: Path, size: int) -> list[str]:
-    from vocmine.analysis.journey_real import load_real_texts
+    from vocmine.analysis.journey.real_examples import load_real_texts
     from vocmine.analysis.segmenter import split_text
-    from vocmine.analysis.sentiment_data import load_semeval
+    from vocmine.analysis.sentiment.data import load_semeval
 
     texts: list[str] = []
     seen: set[str] = set()
@@ -72,8 +72,8 @@ def embed(texts: list[str]) -> np.ndarray:
 
 
 def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
-    from vocmine.analysis.topics import DiscoveryParams, discover
-    from vocmine.analysis.topics_catalog import build_model
+    from vocmine.analysis.themes.catalog import build_model
+    from vocmine.analysis.themes.discovery import DiscoveryParams, discover
 
     fit_texts, fit_vectors = texts[:-HELD_OUT], vectors[:-HELD_OUT]
     started = time.perf_counter()

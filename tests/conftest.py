@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vocmine.service import IngestReport, ingest_paths
+from vocmine.services.ingestion import IngestReport, ingest_paths
 from vocmine.settings import Settings
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 
 DATA = Path(__file__).parent / "data"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

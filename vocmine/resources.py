@@ -30,5 +30,5 @@ def model_dir(name: str) -> Path:
 
 
 def signal_rules() -> Path:
-    """The shipped signal rules (``vocmine/analysis/signal_rules.toml``)."""
-    return _on_disk(resources.files("vocmine.analysis") / "signal_rules.toml", "signal rules file")
+    """The shipped signal rules (``vocmine/analysis/signals/signal_rules.toml``)."""
+    return _on_disk(resources.files("vocmine.analysis.signals") / "signal_rules.toml", "signal rules file")

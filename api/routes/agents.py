@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from vocmine.insights.agents import AgentPoint, agent_view
-from vocmine.store.base import ConversationFilter, Store
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter
 from vocmine_api.deps import conversation_filter, get_store, require
 from vocmine_api.routes.themes import NOT_FOUND
 

@@ -1,5 +1,5 @@
 """Alert rules (admin): create, list, delete; evaluate them on demand; see webhook deliveries.
-Conversation rules also run on everything ingested through the API (vocmine/alerts.py)."""
+Conversation rules also run on everything ingested through the API (vocmine/services/alerts.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from vocmine.alerts import alert_conversations, alert_theme_spikes
 from vocmine.schema import AlertRule, utcnow
-from vocmine.store.base import ConversationFilter, Store
+from vocmine.services.alerts import alert_conversations, alert_theme_spikes
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter
 from vocmine_api.deps import get_store, require
 from vocmine_api.routes.themes import NOT_FOUND
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from vocmine.store.base import Store
+from vocmine.store.protocol import Store
 from vocmine_api.deps import get_store, require
 from vocmine_api.errors import ApiError
 from vocmine_api.schemas import ConversationView, ErrorResponse

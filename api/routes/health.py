@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from vocmine.settings import Settings
-from vocmine.store.base import Store
+from vocmine.store.protocol import Store
 from vocmine_api.deps import get_settings, get_store
 from vocmine_api.schemas import Health, Readiness
 
@@ -35,8 +35,8 @@ def ready(
     try:
         from pathlib import Path
 
-        from vocmine.analysis.journey import DEFAULT_HEAD, JourneyHead
-        from vocmine.analysis.signals import DEFAULT_RULES, SignalDetector
+        from vocmine.analysis.journey.model import DEFAULT_HEAD, JourneyHead
+        from vocmine.analysis.signals.rules import DEFAULT_RULES, SignalDetector
 
         JourneyHead.load(DEFAULT_HEAD if settings.journey_head == "shipped" else Path(settings.journey_head))
         SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))

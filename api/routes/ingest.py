@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from vocmine.ingest_api import RecordResult, ingest_batch
+from vocmine.services.uploads import RecordResult, ingest_batch
 from vocmine.settings import Settings
-from vocmine.store.base import Store
+from vocmine.store.protocol import Store
 from vocmine_api.deps import get_settings, get_store, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.themes import NOT_FOUND
@@ -76,4 +76,4 @@ def get_job(job_id: str, request: Request) -> JobView:
     job = request.app.state.jobs.get(job_id)
     if job is None:
         raise ApiError(404, f"no job {job_id!r}", "use the id that POST /v1/ingest/files returned")
-    return JobView(**job)
+    return JobView(**job.record())

@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from vocmine.insight_queries import WindowSpec, drivers, emerging, priority_table, trends
 from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme, Window
 from vocmine.insights.priorities import Priority
 from vocmine.insights.trends import TrendPoint
-from vocmine.store.base import ConversationFilter, Store
+from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table, trends
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter
 from vocmine_api.deps import conversation_filter, get_store, require
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import WindowView

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from vocmine.review import correct_label
 from vocmine.schema import ApiKey, LabelCorrection, ReviewState, ReviewStatus
+from vocmine.services.review import correct_label
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter, ReviewPage, ReviewQuery, Store
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter, ReviewPage, ReviewQuery
 from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import ErrorResponse

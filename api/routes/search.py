@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter, SearchQuery, Store, decode_cursor, encode_cursor
+from vocmine.store.cursor import decode_cursor, encode_cursor
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter, SearchQuery
 from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS

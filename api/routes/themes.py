@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from vocmine.schema import ApiKey, Theme
-from vocmine.store.base import ConversationFilter, SearchQuery, Store, ThemeAggregate
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
 from vocmine_api.deps import conversation_filter, get_store, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.contract.test_store_themes import _seed, _themes
-from vocmine.keys import create_key
+from vocmine.services.keys import create_key
 from vocmine.settings import Settings
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 from vocmine_api import create_app
 
 ROWS = [

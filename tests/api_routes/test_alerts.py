@@ -10,8 +10,8 @@ import httpx
 
 from tests.api_routes.conftest import auth
 from tests.contract.test_store_analysis import analysis, conversation
-from vocmine.alerts import Notifier, rule_matches
 from vocmine.schema import AlertRule
+from vocmine.services.alerts import Notifier, rule_matches
 
 SECRET = "s3cret-s3cret-s3cret"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api_routes.conftest import auth
-from vocmine.keys import create_key
+from vocmine.services.keys import create_key
 from vocmine.settings import Settings
 from vocmine_api import create_app
 

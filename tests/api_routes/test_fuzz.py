@@ -14,9 +14,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from tests.api_routes.conftest import ROWS
 from tests.contract.test_store_themes import _seed, _themes
-from vocmine.keys import create_key
+from vocmine.services.keys import create_key
 from vocmine.settings import Settings
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 from vocmine_api import create_app
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 
 ES_URL = os.environ.get("VOCMINE_TEST_ES_URL")
 SKIP_REASON = (
@@ -35,7 +35,7 @@ def store(request, tmp_path: Path):
         return
     if not ES_URL:
         pytest.skip(SKIP_REASON)
-    from vocmine.store.elastic import ElasticOptions, ElasticStore
+    from vocmine.store.elastic.store import ElasticOptions, ElasticStore
 
     options = ElasticOptions(prefix=f"vmtest-{uuid.uuid4().hex[:10]}", dimensions=8, replicas=0, refresh="wait_for")
     backend = ElasticStore(ES_URL, options)

@@ -17,7 +17,7 @@ from vocmine.schema import (
     Flag,
     Turn,
 )
-from vocmine.store.base import ConversationFilter, SearchQuery, versions_key
+from vocmine.store.query import ConversationFilter, SearchQuery, versions_key
 
 VERSIONS = {"encoder": "e1", "sentiment": "s1", "journey": "j1", "signals": "r1", "segmenter": "g1"}
 

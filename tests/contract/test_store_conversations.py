@@ -9,7 +9,7 @@ import pytest
 
 from vocmine.errors import ConfigError
 from vocmine.schema import Conversation, SurveyScores, Turn
-from vocmine.store.base import ConversationFilter, SearchQuery, UpsertOutcome
+from vocmine.store.query import ConversationFilter, SearchQuery, UpsertOutcome
 
 T0 = datetime(2024, 9, 1, tzinfo=UTC)
 

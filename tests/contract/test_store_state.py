@@ -8,8 +8,8 @@ import pytest
 
 from tests.contract.test_store_analysis import analysis, conversation, vectors
 from vocmine.errors import ConflictError, NotFoundError
-from vocmine.schema import AlertRule, ApiKey, LabelCorrection
-from vocmine.store.base import ConversationFilter, ReviewQuery
+from vocmine.schema import AlertRule, ApiKey, LabelCorrection, UploadJob
+from vocmine.store.query import ConversationFilter, ReviewQuery
 
 
 def test_api_keys_keep_only_the_hash_and_revoke(store):
@@ -96,10 +96,10 @@ def test_alert_rules_and_deliveries(store):
 
 
 def test_upload_job_records_are_replaced_and_read_back(store):
-    queued = {"id": "j1", "state": "queued", "files": ["a.jsonl"], "report": None, "bytes_read": 0}
+    queued = UploadJob(id="j1", state="queued", files=["a.jsonl"], report=None, bytes_read=0)
     store.save_upload_job(queued)
     assert store.get_upload_job("j1") == queued
-    done = {**queued, "state": "done", "bytes_read": 512, "report": {"records": {"read": 3, "stored": 3}}}
+    done = queued.model_copy(update={"state": "done", "bytes_read": 512, "report": {"records": {"read": 3, "stored": 3}}})
     store.save_upload_job(done)
     assert store.get_upload_job("j1") == done
     assert store.get_upload_job("j2") is None

@@ -10,7 +10,7 @@ import pytest
 from tests.contract.test_store_analysis import analysis, vectors
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Conversation, SurveyScores, Theme, Turn
-from vocmine.store.base import ConversationFilter
+from vocmine.store.query import ConversationFilter
 
 
 def _conversation(

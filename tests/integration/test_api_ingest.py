@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from tests.api_routes.conftest import finished_job, upload
 from tests.conftest import DATA
-from vocmine.keys import create_key
 from vocmine.schema import AlertRule
+from vocmine.services.keys import create_key
 from vocmine.settings import Settings
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 from vocmine_api import create_app
 
 pytestmark = pytest.mark.integration

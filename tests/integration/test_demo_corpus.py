@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from vocmine.cli import app
+from vocmine.cli.main import app
 from vocmine.demo.generate import RISING_FROM_WEEK, RISING_THEME, START, _plan, write_corpus
-from vocmine.service import ingest_paths
+from vocmine.services.ingestion import ingest_paths
 from vocmine.settings import Settings
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.sqlite.store import SQLiteStore
 
 pytestmark = pytest.mark.integration
 

@@ -13,13 +13,13 @@ import pytest
 from nbclient import NotebookClient
 from typer.testing import CliRunner
 
-from vocmine.cli import app
+from vocmine.cli.main import app
 from vocmine.demo.phrases import THEME_BY_KEY
-from vocmine.insight_queries import WindowSpec, emerging, priority_table
+from vocmine.services.insights import WindowSpec, emerging, priority_table
+from vocmine.services.themes import fit_store_themes
 from vocmine.settings import Settings
-from vocmine.store.base import ConversationFilter
-from vocmine.store.sqlite import SQLiteStore
-from vocmine.themes import fit_store_themes
+from vocmine.store.query import ConversationFilter
+from vocmine.store.sqlite.store import SQLiteStore
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ def base():
 
 
 def test_a_layer_started_from_the_models_weights_reproduces_the_models_last_layer(base):
-    from vocmine.analysis.sentiment_train import top_layers_from
+    from vocmine.analysis.sentiment.train import top_layers_from
 
     tokenizer, bert = base
     texts = ["My parcel never arrived.", "ok", "Thanks, the engineer fixed the line on Tuesday and it works fine now."]
@@ -34,7 +34,7 @@ def test_a_layer_started_from_the_models_weights_reproduces_the_models_last_laye
 
 
 def test_training_moves_the_tuned_layer_and_the_head_but_not_the_trunk(base):
-    from vocmine.analysis.sentiment_train import top_layers_from
+    from vocmine.analysis.sentiment.train import top_layers_from
 
     tokenizer, bert = base
     first = int(bert.config.num_hidden_layers) - 1

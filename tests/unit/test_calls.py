@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DATA
-from vocmine.ingest.calls import call_metrics
+from vocmine.ingest.readers.calls import call_metrics
 from vocmine.schema import Turn
 
 CALLS = DATA / "calls"

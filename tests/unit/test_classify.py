@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vocmine.analysis.classify import classify_file
-from vocmine.cli import app
+from vocmine.cli.main import app
 from vocmine.errors import ConfigError
 
 

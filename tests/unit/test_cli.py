@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from tests.conftest import DATA
-from vocmine.cli import app
+from vocmine.cli.main import app
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DATA
-from vocmine.ingest.formats import detect_format
+from vocmine.ingest.inputs.formats import detect_format
 
 CASES = [
     ("email/thread_1.eml", "eml"),

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.unit.es_openapi import SPEC, problems
-from vocmine.store.base import ConversationFilter, SearchQuery
-from vocmine.store.elastic_aggs import theme_aggregation_body
-from vocmine.store.elastic_queries import filter_queries, hybrid_body, knn_body, search_body
-from vocmine.store.elastic_schema import KINDS, alias, index_name, index_template, move_alias_actions
+from vocmine.store.elastic.aggs import theme_aggregation_body
+from vocmine.store.elastic.queries import filter_queries, hybrid_body, knn_body, search_body
+from vocmine.store.elastic.schema import KINDS, alias, index_name, index_template, move_alias_actions
+from vocmine.store.query import ConversationFilter, SearchQuery
 
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
 
@@ -133,7 +133,7 @@ def test_unknown_query_and_aggregation_names_are_refused_when_built():
 
 def test_documents_fit_the_strict_mappings_and_bulk_operations_the_schema():
     from tests.contract.test_store_analysis import analysis, conversation
-    from vocmine.store.elastic_docs import bulk_operations, conversation_document, segment_documents
+    from vocmine.store.elastic.docs import bulk_operations, conversation_document, segment_documents
 
     c = conversation("c1", "my bill is wrong", "thanks, sorted")
     a = analysis(c, flags=("escalation",))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import elasticsearch
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 
-from vocmine.store.elastic_bulk import BulkWriter
+from vocmine.store.elastic.bulk import BulkWriter
 
 DOCS = [(f"d{i}", {"conversation_id": f"c{i}"}) for i in range(4)]
 

@@ -13,9 +13,10 @@ from tests.contract.test_store_analysis import VERSIONS, analysis, conversation,
 from tests.unit.es_fake import BodyError, FakeElasticsearch
 from tests.unit.es_openapi import SPEC
 from vocmine.errors import ConflictError, NotFoundError, StoreError
-from vocmine.schema import AlertRule, ApiKey, LabelCorrection, Theme
-from vocmine.store.base import ConversationFilter, ReviewQuery, SearchQuery, Store, UpsertOutcome, versions_key
-from vocmine.store.elastic import ElasticOptions, ElasticStore
+from vocmine.schema import AlertRule, ApiKey, LabelCorrection, Theme, UploadJob
+from vocmine.store.elastic.store import ElasticOptions, ElasticStore
+from vocmine.store.protocol import Store
+from vocmine.store.query import ConversationFilter, ReviewQuery, SearchQuery, UpsertOutcome, versions_key
 
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
 
@@ -157,8 +158,9 @@ def test_themes_curation_keys_reviews_alerts_and_jobs_send_valid_bodies(es_store
     es_store.iter_label_feedback()
     es_store.list_deliveries("r1")
 
-    es_store.save_upload_job({"id": "j1", "state": "done", "report": {"records": {"read": 1}}})
-    assert es_store.get_upload_job("j1") == {"id": "j1", "state": "done", "report": {"records": {"read": 1}}}
+    job = UploadJob(id="j1", files=[], state="done", report={"records": {"read": 1}})
+    es_store.save_upload_job(job)
+    assert es_store.get_upload_job("j1") == job
     assert es_store.get_upload_job("j2") is None
 
 
@@ -169,7 +171,7 @@ def test_migration_moves_the_alias_in_one_request(es_store, fake):
 
 
 def test_a_broken_body_fails_the_check(es_store, monkeypatch):
-    import vocmine.store.elastic as elastic
+    import vocmine.store.elastic.store as elastic
 
     def broken(query, **kwargs):
         return {"query": {"simple_query_string": {"query": query.text, "default_operator": "maybe"}}, "size": "ten"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import DATA
-from vocmine.ingest.email_quotes import strip_quotes_and_signature
+from vocmine.ingest.readers.mail_quotes import strip_quotes_and_signature
 
 EMAIL = DATA / "email"
 

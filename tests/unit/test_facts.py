@@ -27,9 +27,10 @@ from vocmine.schema import (
     Theme,
     Turn,
 )
-from vocmine.store import sqlite_fts, sqlite_search
-from vocmine.store.base import ConversationFilter, SearchQuery
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.query import ConversationFilter, SearchQuery
+from vocmine.store.sqlite import fts as sqlite_fts
+from vocmine.store.sqlite import search as sqlite_search
+from vocmine.store.sqlite.store import SQLiteStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SIGNALS = ("churn_risk", "escalation", "high_effort")
@@ -236,7 +237,7 @@ def test_filters_the_columns_cannot_answer_go_to_sql(stores):
 
 
 def test_one_thread_computes_an_answer_the_others_wait_for_it():
-    from vocmine.store.facts import _Answers
+    from vocmine.store.columns import _Answers
 
     answers, calls, release = _Answers(), [], threading.Event()
 
@@ -275,7 +276,7 @@ def test_one_thread_computes_an_answer_the_others_wait_for_it():
 
 
 def test_while_a_newer_snapshot_computes_an_answer_askers_get_the_replaced_snapshots_answer():
-    from vocmine.store.facts import _Answers
+    from vocmine.store.columns import _Answers
 
     older = _Answers()
     older.get(("themes", "week"), lambda: ["one write old"])

@@ -14,7 +14,7 @@ from vocmine.insights.drivers import key_drivers
 from vocmine.insights.emerging import Window, emerging_themes
 from vocmine.insights.priorities import WEIGHTS, priorities
 from vocmine.insights.trends import bucket_range, theme_trends
-from vocmine.store.base import ConversationTotal, SurveyTable, SurveyThemes, ThemeAggregate
+from vocmine.store.query import ConversationTotal, SurveyTable, SurveyThemes, ThemeAggregate
 
 
 def agg(theme: str, bucket: str | None, conversations: int, **kw: float) -> ThemeAggregate:

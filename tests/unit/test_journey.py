@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vocmine.analysis.encoder import Encoder
-from vocmine.analysis.journey import DEFAULT_HEAD, STAGES, UNKNOWN, JourneyHead
+from vocmine.analysis.journey.model import DEFAULT_HEAD, STAGES, UNKNOWN, JourneyHead
 from vocmine.errors import ConfigError
 
 HELD_OUT = [

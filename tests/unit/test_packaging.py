@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vocmine import cli
+from vocmine.cli import main as cli
 from vocmine.extras import ensure_installed, extras_providing, missing_extra_message, normalised_name
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,15 +8,15 @@ import pytest
 from tests.conftest import DATA
 from tests.unit.test_sentiment_hf import tiny_model
 from vocmine.analysis.encoder import EmbeddingCache, Encoder
-from vocmine.analysis.journey import JourneyHead
+from vocmine.analysis.journey.model import JourneyHead
 from vocmine.analysis.pipeline import Analyzer
-from vocmine.analysis.sentiment import SentimentModel
-from vocmine.analysis.sentiment_hf import HuggingFaceSentiment
-from vocmine.analysis.signals import SignalDetector
-from vocmine.analyze import analyze_store, build_analyzer
+from vocmine.analysis.sentiment.hf import HuggingFaceSentiment
+from vocmine.analysis.sentiment.model import SentimentModel
+from vocmine.analysis.signals.rules import SignalDetector
 from vocmine.errors import ConfigError
 from vocmine.schema import Conversation, Turn
-from vocmine.store.base import versions_key
+from vocmine.services.analysis import analyze_store, build_analyzer
+from vocmine.store.query import versions_key
 
 COMPLAINT = Conversation(
     id="chat-1",
@@ -114,8 +114,8 @@ def test_settings_choose_the_models(settings, tmp_path):
 
 
 def test_after_a_theme_fit_new_segments_get_the_nearest_theme(analyzer, tmp_path):
-    from vocmine.analysis.topics import Cluster, Discovery
-    from vocmine.analysis.topics_catalog import build_model
+    from vocmine.analysis.themes.catalog import build_model
+    from vocmine.analysis.themes.discovery import Cluster, Discovery
 
     [(_, vectors)] = analyzer.analyse([COMPLAINT])
     # A two-theme model whose centroids are the first and the last segment's own vectors.

@@ -7,9 +7,9 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vocmine.ingest.base import ReadContext, Rejection
-from vocmine.ingest.formats import FORMATS
-from vocmine.ingest.jsonstream import JsonRecord, iter_json_records
+from vocmine.ingest.inputs.formats import FORMATS
+from vocmine.ingest.inputs.jsonstream import JsonRecord, iter_json_records
+from vocmine.ingest.records import ReadContext, Rejection
 from vocmine.schema import Conversation
 from vocmine.settings import Settings
 

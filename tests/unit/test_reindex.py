@@ -9,10 +9,10 @@ import pytest
 
 from tests.contract.test_store_themes import _seed, _themes
 from tests.unit.es_openapi import SPEC
-from vocmine.cli import app
+from vocmine.cli.main import app
 from vocmine.schema import AlertRule, ApiKey, LabelCorrection
-from vocmine.store.base import ReviewQuery
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.query import ReviewQuery
+from vocmine.store.sqlite.store import SQLiteStore
 
 ROWS = [
     ("c1", 0, [("bill wrong", "t1"), ("still wrong", "t2")], "negative", ("escalation",), "chat", 2),
@@ -39,7 +39,7 @@ def source(tmp_path):
 
 
 def test_a_copy_keeps_everything_the_product_reads(source, tmp_path):
-    from vocmine.reindex import reindex
+    from vocmine.services.reindex import reindex
 
     target = SQLiteStore(str(tmp_path / "target.sqlite"))
     report = reindex(source, target)
@@ -68,8 +68,8 @@ def test_a_copy_keeps_everything_the_product_reads(source, tmp_path):
 @pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
 def test_a_copy_into_elasticsearch_sends_valid_bodies(source):
     from tests.unit.es_fake import FakeElasticsearch
-    from vocmine.reindex import reindex
-    from vocmine.store.elastic import ElasticOptions, ElasticStore
+    from vocmine.services.reindex import reindex
+    from vocmine.store.elastic.store import ElasticOptions, ElasticStore
 
     fake = FakeElasticsearch()
     target = ElasticStore("http://localhost:9200", ElasticOptions(dimensions=8), client=fake)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DATA
-from vocmine.service import ingest_paths
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.services.ingestion import ingest_paths
+from vocmine.store.sqlite.store import SQLiteStore
 
 
 class CrashingStore(SQLiteStore):

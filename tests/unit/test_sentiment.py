@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vocmine.analysis.encoder import Encoder
-from vocmine.analysis.sentiment import SentimentModel
+from vocmine.analysis.sentiment.model import SentimentModel
 from vocmine.errors import ConfigError
 
 CLEAR = [
@@ -110,7 +110,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 
 def test_conversation_aggregate_and_trajectory():
-    from vocmine.analysis.sentiment import conversation_sentiment
+    from vocmine.analysis.sentiment.model import conversation_sentiment
 
     improved = conversation_sentiment([(0, -0.9), (0, -0.5), (2, 0.1), (4, 0.8)])
     assert improved is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SHARED_DATA
-from vocmine.analysis.sentiment_data import fold, load_tweeteval_val, normalise_tweet, training_pool
+from vocmine.analysis.sentiment.data import fold, load_tweeteval_val, normalise_tweet, training_pool
 
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "tweeteval_sentiment").exists(), reason="../shared/data missing")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vocmine.analysis.sentiment_hf import HuggingFaceSentiment, map_labels, model_revision
+from vocmine.analysis.sentiment.hf import HuggingFaceSentiment, map_labels, model_revision
 from vocmine.errors import ConfigError
 
 

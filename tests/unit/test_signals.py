@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vocmine.analysis.signals import SignalDetector
+from vocmine.analysis.signals.rules import SignalDetector
 from vocmine.errors import ConfigError
 from vocmine.resources import model_dir
 from vocmine.schema import Conversation, Turn

@@ -10,10 +10,12 @@ import pytest
 
 from vocmine.errors import ConfigError
 from vocmine.schema import Conversation, Turn
-from vocmine.store import sqlite as sqlite_module
-from vocmine.store import sqlite_fts, sqlite_search
-from vocmine.store.base import ConversationFilter, SearchQuery, encode_cursor
-from vocmine.store.sqlite import SQLiteStore
+from vocmine.store.cursor import encode_cursor
+from vocmine.store.query import ConversationFilter, SearchQuery
+from vocmine.store.sqlite import fts as sqlite_fts
+from vocmine.store.sqlite import search as sqlite_search
+from vocmine.store.sqlite import store as sqlite_module
+from vocmine.store.sqlite.store import SQLiteStore
 
 WINDOW = 10
 

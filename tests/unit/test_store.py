@@ -10,9 +10,10 @@ import pytest
 
 from tests.contract.test_store_conversations import conversation
 from vocmine.errors import ConfigError, StoreError
-from vocmine.keys import create_key, verify_token
-from vocmine.store.base import open_store
-from vocmine.store.sqlite import MIGRATIONS, SQLiteStore, to_fts_query
+from vocmine.services.keys import create_key, verify_token
+from vocmine.store.factory import open_store
+from vocmine.store.sqlite.fts import to_fts_query
+from vocmine.store.sqlite.store import MIGRATIONS, SQLiteStore
 
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
@@ -39,7 +40,7 @@ def test_not_a_store_is_a_clear_error(tmp_path):
 
 def test_open_store_urls(tmp_path):
     assert isinstance(open_store(f"sqlite:///{tmp_path}/a.sqlite"), SQLiteStore)
-    from vocmine.store.elastic import ElasticStore
+    from vocmine.store.elastic.store import ElasticStore
 
     elastic = open_store("https://elastic:secret@localhost:9200")  # connects on first use, not here
     assert isinstance(elastic, ElasticStore) and elastic.prefix == "vocmine"
@@ -48,7 +49,7 @@ def test_open_store_urls(tmp_path):
 
 
 def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch):
-    import vocmine.store.sqlite as sqlite_module
+    import vocmine.store.sqlite.store as sqlite_module
 
     path = str(tmp_path / "old.sqlite")
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
@@ -94,7 +95,7 @@ def test_api_reads_do_not_queue_behind_a_write(store):
 
 
 def test_reads_past_the_read_slots_wait_and_a_read_inside_a_read_does_not(tmp_path, monkeypatch):
-    import vocmine.store.sqlite as sqlite_module
+    import vocmine.store.sqlite.store as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "READ_SLOTS", 1)
     store = SQLiteStore(str(tmp_path / "slots.sqlite"))

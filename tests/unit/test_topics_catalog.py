@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vocmine.analysis.topics import UNASSIGNED, Cluster, Discovery, normalise
-from vocmine.analysis.topics_catalog import SeedTheme, ThemeModel, build_model, load_seeds
+from vocmine.analysis.themes.catalog import SeedTheme, ThemeModel, build_model, load_seeds
+from vocmine.analysis.themes.discovery import UNASSIGNED, Cluster, Discovery, normalise
 from vocmine.errors import ConfigError
 from vocmine.schema import Theme
 

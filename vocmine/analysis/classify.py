@@ -92,16 +92,16 @@ class Classifier:
             raise ConfigError(f"unknown task {task!r}", hint=f"choose from {', '.join(TASKS)}")
         self.task = task
         if task == "sentiment":
-            from vocmine.analysis.sentiment import SentimentModel
+            from vocmine.analysis.sentiment.model import SentimentModel
 
             self.sentiment = SentimentModel()
         elif task == "journey":
             from vocmine.analysis.encoder import Encoder
-            from vocmine.analysis.journey import JourneyHead
+            from vocmine.analysis.journey.model import JourneyHead
 
             self.encoder, self.head = Encoder(), JourneyHead.load()
         else:
-            from vocmine.analysis.signals import SignalDetector
+            from vocmine.analysis.signals.rules import SignalDetector
 
             self.detector = SignalDetector.load()
 

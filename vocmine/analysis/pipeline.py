@@ -13,7 +13,7 @@ For each batch of conversations:
 
 The cache is keyed by (model version, text), so re-analysing after a journey-head or signal-rule
 change re-encodes nothing, and repeated texts ("Thanks!", templated openings) are encoded once.
-Nothing here knows the store: ``vocmine.analyze`` feeds batches from it and writes results back.
+Nothing here knows the store: ``vocmine.services.analysis`` feeds batches from it and writes results back.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import numpy as np
 
 from vocmine.analysis import segmenter
 from vocmine.analysis.encoder import EmbeddingCache, Encoder
-from vocmine.analysis.journey import JourneyHead
-from vocmine.analysis.sentiment import SentimentPrediction, conversation_sentiment, prediction_from_probabilities
-from vocmine.analysis.sentiment_data import LABELS
-from vocmine.analysis.signals import SignalDetector
+from vocmine.analysis.journey.model import JourneyHead
+from vocmine.analysis.sentiment.data import LABELS
+from vocmine.analysis.sentiment.model import SentimentPrediction, conversation_sentiment, prediction_from_probabilities
+from vocmine.analysis.signals.rules import SignalDetector
 from vocmine.errors import ConfigError
 from vocmine.schema import AnalysedSegment, Conversation, ConversationAnalysis, stable_hash, utcnow
 
@@ -76,7 +76,7 @@ class Analyzer:
         self.signals = signals
         self.encoder = encoder
         self.cache = cache
-        # The fitted theme model's nearest-centroid assignment (vocmine.themes.theme_assigner), or None
+        # The fitted theme model's nearest-centroid assignment (vocmine.services.themes.theme_assigner), or None
         # before the first fit. It is not in model_versions: a re-fit reassigns every stored segment
         # itself, so it must not make every analysis stale.
         self.themes = themes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vocmine.store.base import AgentAggregate
+from vocmine.store.query import AgentAggregate
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from vocmine.store.base import SurveyTable
+from vocmine.store.query import SurveyTable
 
 Metric = Literal["nps", "csat"]
 

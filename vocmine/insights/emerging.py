@@ -23,7 +23,7 @@ from functools import cache
 
 import numpy as np
 
-from vocmine.store.base import ConversationTotal, ThemeAggregate
+from vocmine.store.query import ConversationTotal, ThemeAggregate
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme
-from vocmine.store.base import ThemeAggregate
+from vocmine.store.query import ThemeAggregate
 
 WEIGHTS = {"negativity": 0.35, "growth": 0.20, "severity": 0.25, "nps_impact": 0.20}
 

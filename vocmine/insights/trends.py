@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from vocmine.store.base import ConversationTotal, ThemeAggregate
+from vocmine.store.query import ConversationTotal, ThemeAggregate
 
 
 @dataclass(frozen=True)

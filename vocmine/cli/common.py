@@ -1,0 +1,79 @@
+"""What every ``vocmine`` sub-command shares: consoles, the --store option, settings and errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from vocmine.errors import StoreError, VocmineError
+from vocmine.services.ingestion import EXIT_STORE, EXIT_USAGE
+from vocmine.settings import Settings
+from vocmine.store.factory import open_store
+from vocmine.store.protocol import Store
+
+console = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="sqlite:///path or https://host:9200 (default: VOCMINE_STORE)")
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    try:
+        return Settings(**values)
+    except Exception as exc:  # pydantic's ValidationError names the setting and the problem
+        raise VocmineError(f"invalid settings: {exc}") from exc
+
+
+def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """The CLI's one error path: a VocmineError from anywhere in a command is printed as one line
+    (the problem and what to change) and ends the command with the exit status of its kind, so no
+    command catches errors itself and every command reports them alike."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except VocmineError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(EXIT_STORE if isinstance(exc, StoreError) else EXIT_USAGE) from exc
+
+    return run
+
+
+class CommandGroup(typer.Typer):
+    """A Typer app whose every command goes through ``reporting_errors``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Callable[P, R]) -> Callable[P, R]:
+            register(reporting_errors(function))
+            return function
+
+        return decorator
+
+
+def _open(settings: Settings) -> Store:
+    return open_store(settings.store)
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Store]:
+    """The configured store, closed when the command is done with it."""
+    store = open_store(settings.store)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,338 @@
+"""Wires ingestion to the store: read every input, prepare, thread, write, report.
+
+Both the CLI and (later) the API call ``ingest_paths``. Accounting rule: every input record ends as
+exactly one of *stored* (part of a new or changed conversation), *duplicate* (already stored
+unchanged, or the same message twice in this run) or *rejected* (with file, position and reason in
+the report), so ``read == stored + duplicate + rejected``. A whole input that cannot be read counts
+as one rejected record.
+
+Re-running the same inputs changes nothing (ids are stable, writes are upserts that compare content
+hashes), so an interrupted run can simply be run again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vocmine.ingest.inputs.formats import detect_format
+from vocmine.ingest.inputs.sources import InputFile, SkippedInput, expand_inputs
+from vocmine.ingest.mail_threads import MessageSpool, iter_thread_conversations, plan_threads
+from vocmine.ingest.prepare import Preparer
+from vocmine.ingest.records import Location, ReadContext, Rejection, ThreadMessage
+from vocmine.schema import Conversation, Turn, utcnow
+from vocmine.settings import Settings
+from vocmine.store.protocol import Store
+from vocmine.store.query import UpsertOutcome
+
+HEAD_BYTES = 65536
+
+# Exit statuses of `vocmine ingest`, documented in the CLI help and README.
+EXIT_OK = 0
+EXIT_SOME_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    started_at: datetime
+    inputs: list[str]
+    finished_at: datetime | None = None
+    files_read: int = 0
+    files_skipped: list[SkippedInput] = field(default_factory=list)
+    records_read: int = 0
+    records_stored: int = 0
+    records_duplicate: int = 0
+    records_rejected: int = 0
+    conversations: Counter[str] = field(default_factory=Counter)  # new / updated / unchanged
+    conversations_by_channel: Counter[str] = field(default_factory=Counter)
+    records_by_format: Counter[str] = field(default_factory=Counter)
+    pii_redacted: dict[str, int] = field(default_factory=dict)
+    rejection_samples: list[dict[str, str]] = field(default_factory=list)
+    rejections_path: str | None = None
+    summary_path: str | None = None
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_SOME_REJECTED if self.records_rejected else EXIT_OK
+
+    def accounted(self) -> bool:
+        return self.records_read == self.records_stored + self.records_duplicate + self.records_rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "inputs": self.inputs,
+            "files_read": self.files_read,
+            "files_skipped": [{"file": s.name, "reason": s.reason} for s in self.files_skipped],
+            "records": {
+                "read": self.records_read,
+                "stored": self.records_stored,
+                "duplicate": self.records_duplicate,
+                "rejected": self.records_rejected,
+                "by_format": dict(self.records_by_format),
+            },
+            "conversations": {
+                "new": self.conversations["new"],
+                "updated": self.conversations["updated"],
+                "unchanged": self.conversations["unchanged"],
+                "by_channel": dict(self.conversations_by_channel),
+            },
+            "pii_redacted": self.pii_redacted,
+            "rejections_file": self.rejections_path,
+            "exit_status": self.exit_status,
+        }
+
+
+class _PeekableStream(io.RawIOBase):
+    """Lets format detection look at the first bytes of a stream that cannot seek (gzip, zip)."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class IngestRun:
+    """One ingestion run: feed it inputs, then ``finish()`` writes threads and closes the report."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        channel: str | None = None,
+        format_name: str | None = None,
+        report_dir: Path | None = None,
+        on_progress: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.channel = channel
+        self.format_name = format_name
+        self.on_progress = on_progress
+        self.preparer = Preparer(settings)
+        self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=utcnow(), inputs=[])
+        self._spool = MessageSpool()
+        self._batch: list[Conversation] = []
+        self._batch_records: dict[str, int] = {}
+        directory = report_dir or Path("vocmine-reports")
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = self.report.started_at.strftime("%Y%m%dT%H%M%SZ")
+        self._rejections_path = directory / f"ingest-{stamp}-{self.report.run_id}.rejections.jsonl"
+        self._summary_path = directory / f"ingest-{stamp}-{self.report.run_id}.summary.json"
+        self._rejections = self._rejections_path.open("w", encoding="utf-8")
+        self.report.rejections_path = str(self._rejections_path)
+        self.report.summary_path = str(self._summary_path)
+
+    # ------------------------------------------------------------ reading
+
+    def ingest_file(self, source: InputFile) -> None:
+        self.report.inputs.append(source.name)
+        records_before = self.report.records_read
+        try:
+            with source.open() as raw:
+                head = raw.read(HEAD_BYTES)
+                stream = io.BufferedReader(_PeekableStream(head, raw), buffer_size=HEAD_BYTES)
+                fmt = detect_format(source.format_name, head, self.channel, self.format_name)
+                if fmt is None:
+                    self._reject(Rejection(_file_location(source), _unrecognised(head)))
+                    return
+                self.report.files_read += 1
+                ctx = ReadContext(
+                    source.name,
+                    self.settings,
+                    on_progress=(lambda n, name=source.name: self.on_progress(name, n)) if self.on_progress else None,
+                )
+                for item in fmt.reader(stream, ctx):
+                    self._take(item, fmt.name)
+        except (OSError, EOFError, ValueError) as exc:  # corrupt gzip/zip, truncated stream, I/O errors
+            read = self.report.records_read - records_before
+            self._reject(
+                Rejection(
+                    _file_location(source), f"input unreadable after {read} record(s): {type(exc).__name__}: {exc}"
+                )
+            )
+
+    def _take(self, item: Conversation | ThreadMessage | Rejection, format_name: str) -> None:
+        if isinstance(item, Rejection):
+            self._reject(item)
+            return
+        self.report.records_read += 1
+        self.report.records_by_format[format_name] += 1
+        if isinstance(item, ThreadMessage):
+            # Prepared in _flush_threads, once every brand account in the input is known.
+            self._spool.add(item)
+            return
+        self._batch.append(self.preparer.conversation(item))
+        if len(self._batch) >= self.settings.batch_size:
+            self._flush_batch()
+
+    def _reject(self, rejection: Rejection) -> None:
+        self.report.records_read += 1
+        self.report.records_rejected += 1
+        entry = {
+            "file": rejection.location.file,
+            "position": rejection.location.position,
+            "reason": self.preparer.reason(rejection.reason),
+        }
+        self._rejections.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if len(self.report.rejection_samples) < 20:
+            self.report.rejection_samples.append(entry)
+
+    # ------------------------------------------------------------ writing
+
+    def _flush_batch(self) -> None:
+        """Whole conversations (chats, calls) replace what is stored under their id."""
+        if not self._batch:
+            return
+        latest: dict[str, Conversation] = {}
+        repeats = 0
+        for conversation in self._batch:
+            if conversation.id in latest:
+                repeats += 1
+            latest[conversation.id] = conversation
+        outcomes = self.store.upsert_conversations(list(latest.values()))
+        self.report.records_duplicate += repeats
+        for conversation, outcome in zip(latest.values(), outcomes, strict=True):
+            self._count(conversation, outcome)
+            if outcome is UpsertOutcome.UNCHANGED:
+                self.report.records_duplicate += 1
+            else:
+                self.report.records_stored += 1
+        self._batch = []
+
+    def _flush_threads(self) -> None:
+        """Threaded messages are merged into the stored conversation of their thread."""
+        if not len(self._spool):
+            return
+        self.preparer.keep_handles(self._spool.brands)
+        threads, duplicates = plan_threads(self._spool.headers, self.store.conversation_ids_for_turn_keys)
+        self.report.records_duplicate += len(duplicates)
+
+        def prepare(message: ThreadMessage) -> ThreadMessage:
+            message.turn = self.preparer.turn(message.turn)
+            return message
+
+        for chunk in iter_thread_conversations(self._spool, threads, self.settings.batch_size, prepare):
+            stored = self.store.get_conversations(c.id for c in chunk)
+            merged, new_turns = [], []
+            for conversation in chunk:
+                previous = stored.get(conversation.id)
+                known = {t.identity() for t in previous.turns} if previous else set()
+                fresh = [t for t in conversation.turns if t.identity() not in known]
+                new_turns.append(len(fresh))
+                self.report.records_duplicate += len(conversation.turns) - len(fresh)
+                combined = _merge(previous, conversation, fresh) if previous else conversation
+                merged.append(self.preparer.conversation(combined, turns_prepared=True))
+            outcomes = self.store.upsert_conversations(merged)
+            for conversation, outcome, fresh_count in zip(merged, outcomes, new_turns, strict=True):
+                self._count(conversation, outcome)
+                self.report.records_stored += fresh_count
+
+    def _count(self, conversation: Conversation, outcome: UpsertOutcome) -> None:
+        self.report.conversations[outcome.value] += 1
+        if outcome is not UpsertOutcome.UNCHANGED:
+            self.report.conversations_by_channel[conversation.channel] += 1
+
+    def close(self) -> None:
+        """Release the report file and the message spool; ``finish`` does this too."""
+        self._rejections.close()
+        self._spool.close()
+
+    def finish(self) -> IngestReport:
+        try:
+            self._flush_batch()
+            self._flush_threads()
+        finally:
+            self.close()
+        self.report.pii_redacted = self.preparer.pii_counts
+        self.report.finished_at = utcnow()
+        self._summary_path.write_text(json.dumps(self.report.to_dict(), indent=2), encoding="utf-8")
+        return self.report
+
+
+def _merge(previous: Conversation, update: Conversation, fresh: list[Turn]) -> Conversation:
+    turns = sorted(
+        [*previous.turns, *fresh],
+        key=lambda t: (t.timestamp is None, t.timestamp.timestamp() if t.timestamp else 0.0),
+    )
+    return previous.model_copy(
+        update={
+            "turns": turns,
+            "started_at": None,
+            "ended_at": None,
+            "language": None,
+            "metadata": {**previous.metadata, **update.metadata},
+            "survey": previous.survey or update.survey,
+        }
+    ).with_time_bounds()
+
+
+def _file_location(source: InputFile) -> Location:
+    return Location(source.name, "file")
+
+
+def _unrecognised(head: bytes) -> str:
+    if not head.strip():
+        return "empty file"
+    if b"\x00" in head[:1024]:
+        return "binary content: not a format vocmine reads (use --format to force one)"
+    return "format not recognised from name or content (use --format to name it)"
+
+
+def ingest_paths(
+    paths: list[str],
+    settings: Settings,
+    store: Store,
+    *,
+    channel: str | None = None,
+    format_name: str | None = None,
+    report_dir: Path | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+    on_file: Callable[[InputFile], None] | None = None,
+) -> IngestReport:
+    """Ingest every input under ``paths``; raises InputPathError before reading if a path is bad."""
+    files, skipped = expand_inputs(paths)
+    run = IngestRun(
+        settings, store, channel=channel, format_name=format_name, report_dir=report_dir, on_progress=on_progress
+    )
+    run.report.files_skipped = skipped
+    try:
+        for source in files:
+            if on_file:
+                on_file(source)
+            run.ingest_file(source)
+    except BaseException:
+        run.close()  # what was written stays; running again completes it
+        raise
+    return run.finish()
+
+
+def default_report_dir(settings: Settings) -> Path:
+    if settings.report_dir:
+        return Path(settings.report_dir)
+    return settings.beside_store("reports", "vocmine-reports")

@@ -1,0 +1,233 @@
+"""What a store does, split into small roles: the code that needs one role asks for that role only.
+
+``Store`` is all the roles together: what ``open_store`` returns and what each backend implements
+(the contract suite in ``vocmine.testing`` holds both backends to it). A function that only reads
+aggregations takes an ``AggregateStore``, one that checks API keys a ``KeyStore``, and so on, so
+its signature says what it touches and a test can hand it a small fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from vocmine.schema import (
+    AlertRule,
+    ApiKey,
+    Conversation,
+    ConversationAnalysis,
+    LabelCorrection,
+    ReviewState,
+    Theme,
+    UploadJob,
+)
+from vocmine.store.query import (
+    AgentAggregate,
+    AnalysisStats,
+    Breakdown,
+    ConversationFilter,
+    ConversationTotal,
+    Interval,
+    ReviewPage,
+    ReviewQuery,
+    SearchPage,
+    SearchQuery,
+    StoreStats,
+    SurveyTable,
+    SurveyThemes,
+    ThemeAggregate,
+    UpsertOutcome,
+)
+
+
+class ConversationStore(Protocol):
+    """Conversations in, conversations out: writes, lookups, full-text and semantic search, stats."""
+
+    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
+        """Insert or replace by id, atomically for the batch; unchanged content is left alone."""
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def get_conversations(self, conversation_ids: Iterable[str]) -> dict[str, Conversation]: ...
+
+    def conversation_ids_for_turn_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        """Which stored conversation holds each message key (for joining replies across runs)."""
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def semantic_search(
+        self, vector: Any, filter: ConversationFilter | None = None, limit: int = 20, offset: int = 0
+    ) -> list[tuple[str, float, str]]:
+        """(conversation id, cosine of its best segment, that segment's text), best first."""
+
+    def facet_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts by channel, sentiment, stage and signal over everything the query matches."""
+
+    def iter_conversations(self, filter: ConversationFilter | None = None) -> Iterator[Conversation]: ...
+
+    def stats(self, filter: ConversationFilter | None = None) -> StoreStats: ...
+
+    def latest_start(self, filter: ConversationFilter | None = None) -> datetime | None:
+        """When the newest matching conversation started (what insight windows end at by default)."""
+
+
+class AnalysisStore(Protocol):
+    """Analysis results per conversation and per segment, with the segments' embeddings."""
+
+    def write_analyses(self, analyses: Sequence[ConversationAnalysis], vectors: Sequence[Any]) -> None:
+        """Replace each conversation's analysis, segments and segment embeddings (``vectors[i]`` is a
+        float32 matrix with one row per segment of ``analyses[i]``, or None), atomically for the batch."""
+
+    def get_analyses(self, conversation_ids: Iterable[str]) -> dict[str, ConversationAnalysis]: ...
+
+    def iter_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
+        """Conversations with no analysis, an analysis of older content, or one made by other models."""
+
+    def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int: ...
+
+    def iter_segment_vectors(
+        self, filter: ConversationFilter | None = None, batch_size: int = 2048
+    ) -> Iterator[tuple[list[str], Any]]:
+        """(segment ids, float32 matrix) in batches, for themes and semantic search."""
+
+    def get_segment_vectors(self, segment_ids: Sequence[str]) -> dict[str, Any]:
+        """Each found segment's embedding (float32 vector) by id: what copying a store needs."""
+
+    def analysis_stats(self, filter: ConversationFilter | None = None) -> AnalysisStats: ...
+
+
+class ThemeStore(Protocol):
+    """The theme catalog and every segment's theme. The catalog lives in the store, so every API
+    worker serves the same names and merges."""
+
+    def iter_segment_texts(
+        self, filter: ConversationFilter | None = None, batch_size: int = 2048
+    ) -> Iterator[tuple[list[str], list[str], Any]]:
+        """(segment ids, texts, float32 matrix) in batches: what a theme fit reads."""
+
+    def assign_themes(self, assignments: Iterable[tuple[str, str | None]]) -> int:
+        """Set each segment's theme (segment id, theme id or None); returns how many were found."""
+
+    def replace_themes(self, themes: Sequence[Theme], version: str) -> None:
+        """Write the catalog of a fit (every theme, active or not) and make ``version`` current."""
+
+    def list_themes(self) -> list[Theme]: ...
+
+    def themes_version(self) -> str | None: ...
+
+    def rename_theme(self, theme_id: str, name: str, actor: str) -> Theme: ...
+
+    def merge_themes(self, sources: Sequence[str], target: str, actor: str) -> Theme:
+        """Fold ``sources`` into ``target``: their segments move, the ids redirect from now on."""
+
+
+class AggregateStore(Protocol):
+    """The aggregations the insights are computed from (trends, emerging, priorities, drivers, agents)."""
+
+    def theme_aggregates(
+        self,
+        filter: ConversationFilter | None = None,
+        interval: Interval | None = None,
+        breakdown: Breakdown | None = None,
+    ) -> list[ThemeAggregate]: ...
+
+    def conversation_totals(
+        self,
+        filter: ConversationFilter | None = None,
+        interval: Interval | None = None,
+        breakdown: Breakdown | None = None,
+    ) -> list[ConversationTotal]: ...
+
+    def agent_aggregates(
+        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+    ) -> list[AgentAggregate]: ...
+
+    def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
+        """Analysed conversations with an NPS or CSAT score, with their themes."""
+
+    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+        """The same conversations as ``iter_survey_themes``, as arrays (what key drivers read)."""
+
+    def prepare_serving(self) -> None:
+        """Get read paths ready for a long-running server (the embedded store builds in-memory
+        aggregation columns; Elasticsearch has nothing to do). Results never depend on it."""
+
+
+class KeyStore(Protocol):
+    """API keys: the secret is never stored, only its hash (``vocmine.services.keys``)."""
+
+    def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
+
+    def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
+
+    def list_api_keys(self) -> list[ApiKey]: ...
+
+    def revoke_api_key(self, key_id: str) -> ApiKey: ...
+
+
+class ReviewStore(Protocol):
+    """The review queue: state, notes, label corrections as feedback, and the audit trail."""
+
+    def review_queue(self, query: ReviewQuery) -> ReviewPage: ...
+
+    def get_review(self, conversation_id: str) -> ReviewState: ...
+
+    def update_review(
+        self,
+        conversation_id: str,
+        actor: str,
+        *,
+        status: str | None = None,
+        assignee: str | None = None,
+        unassign: bool = False,
+        loop_closed: bool | None = None,
+        expected_revision: int | None = None,
+    ) -> ReviewState:
+        """Apply the given changes; ConflictError on a stale ``expected_revision`` or a status move
+        that ``REVIEW_TRANSITIONS`` does not allow."""
+
+    def add_review_note(self, conversation_id: str, actor: str, text: str) -> ReviewState: ...
+
+    def add_label_correction(self, conversation_id: str, actor: str, correction: LabelCorrection) -> ReviewState: ...
+
+    def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def iter_label_feedback(self) -> list[tuple[str, LabelCorrection]]: ...
+
+    def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool: ...
+
+
+class AlertStore(Protocol):
+    """Alert rules and the record of every webhook delivery."""
+
+    def save_alert_rule(self, rule: AlertRule) -> None: ...
+
+    def list_alert_rules(self) -> list[AlertRule]: ...
+
+    def delete_alert_rule(self, rule_id: str) -> None: ...
+
+    def record_delivery(
+        self, rule_id: str, conversation_id: str, status: str, attempts: int, error: str | None
+    ) -> None: ...
+
+    def list_deliveries(self, rule_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class JobStore(Protocol):
+    """Upload jobs' records, kept in the store so that every API worker can answer for a job
+    whichever one runs it."""
+
+    def save_upload_job(self, job: UploadJob) -> None:
+        """Create or replace the job's record (by its ``id``)."""
+
+    def get_upload_job(self, job_id: str) -> UploadJob | None: ...
+
+
+@runtime_checkable
+class Store(
+    ConversationStore, AnalysisStore, ThemeStore, AggregateStore, KeyStore, ReviewStore, AlertStore, JobStore, Protocol
+):
+    """Every role: what a backend implements and ``open_store`` returns."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,32 @@
+"""Upload jobs' records in the embedded store (migration 10), mixed into ``SQLiteStore``: the job's
+state, progress and report as JSON, written by the worker that runs it and read by any worker."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from vocmine.schema import UploadJob, utcnow
+
+MIGRATION = "CREATE TABLE upload_jobs (id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at TEXT NOT NULL);"
+
+
+class SQLiteJobsMixin:
+    conn: sqlite3.Connection
+    _lock: threading.RLock
+    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
+
+    def save_upload_job(self, job: UploadJob) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO upload_jobs VALUES (?, ?, ?)",
+                (job.id, json.dumps(job.record()), utcnow().isoformat()),
+            )
+
+    def get_upload_job(self, job_id: str) -> UploadJob | None:
+        with self._reading() as conn:
+            row = conn.execute("SELECT doc FROM upload_jobs WHERE id = ?", (job_id,)).fetchone()
+        return UploadJob.model_validate(json.loads(row[0])) if row else None
