@@ -384,4 +384,3 @@ class UploadJob(_Record):
         data["created_at"] = self.created_at.isoformat()
         data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
         return data
-

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.contract.test_store_themes import _seed, _themes
 from vocmine.services.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite.store import SQLiteStore
+from vocmine.testing.factories import catalog, seed_analysed
 from vocmine_api import create_app
 
 ROWS = [
@@ -35,8 +35,8 @@ ROWS = [
 @pytest.fixture
 def api_store(tmp_path: Path):
     store = SQLiteStore(str(tmp_path / "api.sqlite"))
-    _seed(store, ROWS)
-    store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
+    seed_analysed(store, ROWS)
+    store.replace_themes(catalog("t1", "t2", "t3"), "themes-test")
     yield store
     store.close()
 

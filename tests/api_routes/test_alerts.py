@@ -9,9 +9,9 @@ import json
 import httpx
 
 from tests.api_routes.conftest import auth
-from tests.contract.test_store_analysis import analysis, conversation
 from vocmine.schema import AlertRule
 from vocmine.services.alerts import Notifier, rule_matches
+from vocmine.testing.factories import analysis, conversation
 
 SECRET = "s3cret-s3cret-s3cret"
 

@@ -13,17 +13,17 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.api_routes.conftest import ROWS
-from tests.contract.test_store_themes import _seed, _themes
 from vocmine.services.keys import create_key
 from vocmine.settings import Settings
 from vocmine.store.sqlite.store import SQLiteStore
+from vocmine.testing.factories import catalog, seed_analysed
 from vocmine_api import create_app
 
 
 def _app():  # type: ignore[no-untyped-def]
     store = SQLiteStore(":memory:")
-    _seed(store, ROWS)
-    store.replace_themes(_themes("t1", "t2", "t3"), "themes-test")
+    seed_analysed(store, ROWS)
+    store.replace_themes(catalog("t1", "t2", "t3"), "themes-test")
     _, token = create_key(store, "fuzz", ["admin"])
     settings = Settings(store="sqlite:///:memory:", api_load_models=False, report_dir=tempfile.mkdtemp())
     app = create_app(settings, store=store)

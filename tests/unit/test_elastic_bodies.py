@@ -132,8 +132,8 @@ def test_unknown_query_and_aggregation_names_are_refused_when_built():
 
 
 def test_documents_fit_the_strict_mappings_and_bulk_operations_the_schema():
-    from tests.contract.test_store_analysis import analysis, conversation
     from vocmine.store.elastic.docs import bulk_operations, conversation_document, segment_documents
+    from vocmine.testing.factories import analysis, conversation
 
     c = conversation("c1", "my bill is wrong", "thanks, sorted")
     a = analysis(c, flags=("escalation",))

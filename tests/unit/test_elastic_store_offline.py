@@ -1,7 +1,7 @@
 """Every request the Elasticsearch store sends, produced by calling every method of the Store
 protocol against a client stand-in that checks each body against Elasticsearch's request schema
 (tests/unit/es_fake.py). A malformed body fails here, in CI. What a real cluster answers is the
-contract suite's job (tests/contract, with VOCMINE_TEST_ES_URL)."""
+contract suite's job (vocmine/testing/contract, run by tests/contract, with VOCMINE_TEST_ES_URL)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.contract.test_store_analysis import VERSIONS, analysis, conversation, vectors
 from tests.unit.es_fake import BodyError, FakeElasticsearch
 from tests.unit.es_openapi import SPEC
 from vocmine.errors import ConflictError, NotFoundError, StoreError
@@ -17,6 +16,7 @@ from vocmine.schema import AlertRule, ApiKey, LabelCorrection, Theme, UploadJob
 from vocmine.store.elastic.store import ElasticOptions, ElasticStore
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, ReviewQuery, SearchQuery, UpsertOutcome, versions_key
+from vocmine.testing.factories import VERSIONS, analysis, conversation, vectors
 
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from tests.contract.test_store_themes import _seed, _themes
 from tests.unit.es_openapi import SPEC
 from vocmine.cli.main import app
 from vocmine.schema import AlertRule, ApiKey, LabelCorrection
 from vocmine.store.query import ReviewQuery
 from vocmine.store.sqlite.store import SQLiteStore
+from vocmine.testing.factories import catalog, seed_analysed
 
 ROWS = [
     ("c1", 0, [("bill wrong", "t1"), ("still wrong", "t2")], "negative", ("escalation",), "chat", 2),
@@ -24,8 +24,8 @@ ROWS = [
 @pytest.fixture
 def source(tmp_path):
     store = SQLiteStore(str(tmp_path / "source.sqlite"))
-    _seed(store, ROWS)
-    store.replace_themes(_themes("t1", "t2"), "fit-1")
+    seed_analysed(store, ROWS)
+    store.replace_themes(catalog("t1", "t2"), "fit-1")
     store.rename_theme("t1", "Billing", "ana")
     store.add_api_key(ApiKey(id="k1", name="dash", scopes=["read"], created_at=datetime.now(UTC)), "hash-1")
     store.save_alert_rule(AlertRule(id="r1", name="vip"))

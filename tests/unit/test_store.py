@@ -1,5 +1,5 @@
 """The embedded store itself: migrations, WAL, refusing files it cannot use, store URLs, and the
-translation of users' search syntax into FTS5. What every backend must do is in tests/contract."""
+translation of users' search syntax into FTS5. What every backend must do: vocmine/testing/contract."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import threading
 
 import pytest
 
-from tests.contract.test_store_conversations import conversation
 from vocmine.errors import ConfigError, StoreError
 from vocmine.services.keys import create_key, verify_token
 from vocmine.store.factory import open_store
 from vocmine.store.sqlite.fts import to_fts_query
 from vocmine.store.sqlite.store import MIGRATIONS, SQLiteStore
+from vocmine.testing.factories import dated_conversation
 
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
@@ -54,7 +54,7 @@ def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch
     path = str(tmp_path / "old.sqlite")
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:1])
     old = SQLiteStore(path)
-    old.upsert_conversations([conversation("kept", "my refund")])
+    old.upsert_conversations([dated_conversation("kept", "my refund")])
     assert old.schema_version() == 1
     old.close()
     monkeypatch.undo()
@@ -76,7 +76,7 @@ def test_api_reads_do_not_queue_behind_a_write(store):
     through per-thread connections, so an ingest holding the store's write lock does not stall
     them (WAL lets them read the last committed state)."""
     _, token = create_key(store, "reader", ["read"])
-    store.upsert_conversations([conversation("c1", "where is my refund")])
+    store.upsert_conversations([dated_conversation("c1", "where is my refund")])
     answers: dict[str, object] = {}
 
     def read() -> None:
@@ -99,7 +99,7 @@ def test_reads_past_the_read_slots_wait_and_a_read_inside_a_read_does_not(tmp_pa
 
     monkeypatch.setattr(sqlite_module, "READ_SLOTS", 1)
     store = SQLiteStore(str(tmp_path / "slots.sqlite"))
-    store.upsert_conversations([conversation("c1", "where is my refund")])
+    store.upsert_conversations([dated_conversation("c1", "where is my refund")])
     fetched = threading.Event()
 
     def read() -> None:

@@ -68,9 +68,7 @@ def ingest(
     )
     target = _open(settings)
     report = _run_ingest(paths, settings, target, channel, format, report_dir, quiet=json_output)
-    analysis = (
-        _run_analyze(settings, target, ConversationFilter(), redo=False, quiet=json_output) if analyze else None
-    )
+    analysis = _run_analyze(settings, target, ConversationFilter(), redo=False, quiet=json_output) if analyze else None
     if json_output:
         summary = report.to_dict()
         if analysis is not None:

@@ -8,7 +8,7 @@ embedding. Re-analysing a conversation rewrites its segments and deletes the one
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,17 +35,15 @@ _SEGMENT_FIELDS = [
 ]
 
 
-class ElasticAnalysisMixin:
+if TYPE_CHECKING:
+    from vocmine.store.elastic.host import ElasticHost as _Host
+else:
+    _Host = object
+
+
+class ElasticAnalysisMixin(_Host):
     """Uses the request helpers of ``ElasticStore`` (``_mget``, ``_scan``, ``_write``, ``_search``,
     ``_count``, ``_conversation_query``, ``index``)."""
-
-    _mget: Any
-    _scan: Any
-    _write: Any
-    _search: Any
-    _count: Any
-    _conversation_query: Any
-    index: Any
 
     # ------------------------------------------------------------ writes
 

@@ -13,7 +13,7 @@ document, so the queue is one filtered, sorted search over conversations.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vocmine.errors import ConflictError, NotFoundError
 from vocmine.schema import AlertRule, ApiKey, LabelCorrection, ReviewNote, ReviewState, UploadJob, utcnow
@@ -34,17 +34,14 @@ _REVIEW_FIELDS = [
 ]
 
 
-class ElasticStateMixin:
-    """Uses the request helpers of ``ElasticStore``."""
+if TYPE_CHECKING:
+    from vocmine.store.elastic.host import ElasticHost as _Host
+else:
+    _Host = object
 
-    es: Any
-    _mget: Any
-    _scan: Any
-    _write: Any
-    _search: Any
-    _call: Any
-    _conversation_query: Any
-    index: Any
+
+class ElasticStateMixin(_Host):
+    """Uses the request helpers of ``ElasticStore``."""
 
     # ------------------------------------------------------------ state documents
 

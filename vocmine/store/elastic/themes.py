@@ -7,7 +7,7 @@ themes, priorities, drivers and the coaching view (``elastic_aggs.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Theme
@@ -28,21 +28,14 @@ from vocmine.store.query import (
 _CHUNK = 1_000
 
 
-class ElasticThemesMixin:
-    """Uses the request helpers of ``ElasticStore`` and the state helpers of ``ElasticStateMixin``."""
+if TYPE_CHECKING:
+    from vocmine.store.elastic.host import ElasticStateHost as _Host
+else:
+    _Host = object
 
-    es: Any
-    _mget: Any
-    _scan: Any
-    _write: Any
-    _search: Any
-    _call: Any
-    _conversation_query: Any
-    _put_state: Any
-    _get_state: Any
-    _state_docs: Any
-    _event: Any
-    index: Any
+
+class ElasticThemesMixin(_Host):
+    """Uses the request helpers of ``ElasticStore`` and the state helpers of ``ElasticStateMixin``."""
 
     # ------------------------------------------------------------ assignment
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,15 +26,14 @@ _SEGMENT_COLUMNS = (
 )
 
 
-class SQLiteAnalysisMixin:
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
+
+
+class SQLiteAnalysisMixin(_Host):
     """Needs ``conn``, ``_lock`` and ``_where_sql`` from the store it is mixed into."""
-
-    conn: sqlite3.Connection
-    _lock: threading.RLock
-    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
-
-    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
-        raise NotImplementedError  # provided by SQLiteStore
 
     def write_analyses(self, analyses: Sequence[ConversationAnalysis], vectors: Sequence[Any]) -> None:
         if len(vectors) != len(analyses):

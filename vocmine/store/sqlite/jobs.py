@@ -4,21 +4,20 @@ state, progress and report as JSON, written by the worker that runs it and read 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from vocmine.schema import UploadJob, utcnow
 
 MIGRATION = "CREATE TABLE upload_jobs (id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at TEXT NOT NULL);"
 
 
-class SQLiteJobsMixin:
-    conn: sqlite3.Connection
-    _lock: threading.RLock
-    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
 
+
+class SQLiteJobsMixin(_Host):
     def save_upload_job(self, job: UploadJob) -> None:
         with self._lock:
             self.conn.execute(

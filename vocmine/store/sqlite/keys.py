@@ -3,20 +3,18 @@ the secret itself. Mixed into ``SQLiteStore``."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from vocmine.errors import NotFoundError
 from vocmine.schema import ApiKey, utcnow
 
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
 
-class SQLiteKeysMixin:
-    conn: sqlite3.Connection
-    _lock: threading.RLock
-    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
 
+class SQLiteKeysMixin(_Host):
     def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         with self._lock:
             self.conn.execute(

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vocmine.errors import NotFoundError
 from vocmine.schema import AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
 from vocmine.store.cursor import decode_cursor, encode_cursor
-from vocmine.store.query import ConversationFilter, ReviewPage, ReviewQuery
+from vocmine.store.query import ReviewPage, ReviewQuery
 from vocmine.store.review_rules import review_changes
 from vocmine.store.sqlite.sql import from_epoch
 from vocmine.store.sqlite.tx import immediate
@@ -30,13 +29,13 @@ _SELECT = (
 )
 
 
-class SQLiteReviewMixin:
-    conn: sqlite3.Connection
-    _lock: threading.RLock
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
 
-    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
-        raise NotImplementedError  # provided by SQLiteStore
 
+class SQLiteReviewMixin(_Host):
     def review_queue(self, query: ReviewQuery) -> ReviewPage:
         where, params = self._where_sql(query.filter)
         clauses, values = ["a.max_severity >= ?", where], [query.min_severity, *params]

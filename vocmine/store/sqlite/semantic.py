@@ -8,33 +8,25 @@ and points at the Elasticsearch backend (kNN), where vector search belongs at th
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vocmine.errors import ConfigError
-from vocmine.store.columns import FactSnapshot
 from vocmine.store.query import ConversationFilter, SearchQuery
 from vocmine.store.sqlite.fts import all_matches, matches_sql, to_fts_query
 
 MAX_SEGMENTS = 2_000_000
 
 
-class SQLiteSemanticMixin:
-    conn: sqlite3.Connection
-    _lock: threading.RLock
-    _vector_cache: tuple[tuple[int, int], list[str], np.ndarray, np.ndarray] | None = None
-    # Provided by SQLiteThemesMixin and SQLiteStore (declared, not stubbed: a stub here would come
-    # first in the store's method order and hide them).
-    _snapshot: Callable[[ConversationFilter], FactSnapshot | None]
-    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
 
-    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
-        raise NotImplementedError  # provided by SQLiteStore
+
+class SQLiteSemanticMixin(_Host):
+    _vector_cache: tuple[tuple[int, int], list[str], np.ndarray, np.ndarray] | None = None
 
     def _segment_matrix(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(conversation id per row, segment rowid per row, unit vectors), cached until segments change."""

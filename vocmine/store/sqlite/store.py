@@ -250,7 +250,6 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
 READ_SLOTS = 2 * (os.cpu_count() or 1)
 
 
-
 class SQLiteStore(
     SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLiteJobsMixin, SQLiteThemesMixin, SQLiteAnalysisMixin
 ):

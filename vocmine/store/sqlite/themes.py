@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -32,7 +30,6 @@ from vocmine.store.query import (
     SurveyThemes,
     ThemeAggregate,
 )
-from vocmine.store.sqlite.columns import SQLiteFacts
 from vocmine.store.sqlite.tx import immediate
 
 BUCKETS: dict[str, str] = {
@@ -51,16 +48,14 @@ GROUPS: dict[str, str] = {
 }
 
 
-class SQLiteThemesMixin:
+if TYPE_CHECKING:
+    from vocmine.store.sqlite.host import SQLiteHost as _Host
+else:
+    _Host = object
+
+
+class SQLiteThemesMixin(_Host):
     """Needs ``conn``, ``_lock`` and ``_where_sql`` from the store it is mixed into."""
-
-    conn: sqlite3.Connection
-    _lock: threading.RLock
-    _reading: Callable[[], AbstractContextManager[sqlite3.Connection]]  # SQLiteStore's per-thread reader
-    _facts: SQLiteFacts | None
-
-    def _where_sql(self, f: ConversationFilter) -> tuple[str, list[Any]]:
-        raise NotImplementedError  # provided by SQLiteStore
 
     def _snapshot(self, f: ConversationFilter) -> FactSnapshot | None:
         """The in-memory columns when serving has prepared them and they can answer this filter;

@@ -3,113 +3,102 @@ filters, cursor paging, turn keys and stats."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from vocmine.errors import ConfigError
 from vocmine.schema import Conversation, SurveyScores, Turn
 from vocmine.store.query import ConversationFilter, SearchQuery, UpsertOutcome
-
-T0 = datetime(2024, 9, 1, tzinfo=UTC)
-
-
-def conversation(cid: str, text: str, *, day: int = 0, channel: str = "chat", agent_text: str = "ok", **fields):
-    return Conversation(
-        id=cid,
-        channel=channel,
-        source="test",
-        started_at=T0 + timedelta(days=day),
-        turns=[Turn(role="customer", text=text), Turn(role="agent", text=agent_text)],
-        **fields,
-    )
+from vocmine.testing.factories import T0, dated_conversation
 
 
-@pytest.fixture
-def filled(store):
-    store.upsert_conversations(
-        [
-            conversation("a", "My refund never arrived", day=0, brand="Acme", language="en", team_id="billing"),
-            conversation("b", "Refund please, charged twice", day=1, channel="email", language="en"),
-            conversation("c", "The app crashes on login", day=2, brand="Acme", language="en"),
-            conversation("d", "Remboursement pas reçu", day=3, language="fr", survey=SurveyScores(nps=2)),
-            conversation("e", "Great service", day=4, agent_text="refund issued", language="en"),
-        ]
-    )
-    return store
+class ConversationsContract:
+    """The store contract for conversations, search, facets and stats.
 
+    A backend's test class inherits it and gives a ``store`` fixture."""
 
-def test_upserts_are_idempotent_and_report_changes(store):
-    first = conversation("x", "hello")
-    assert store.upsert_conversations([first]) == [UpsertOutcome.NEW]
-    assert store.upsert_conversations([first]) == [UpsertOutcome.UNCHANGED]
-    changed = first.model_copy(update={"subject": "new subject"})
-    assert store.upsert_conversations([changed]) == [UpsertOutcome.UPDATED]
-    assert store.get_conversation("x") == changed
-    assert store.stats().conversations == 1
+    @pytest.fixture
+    def filled(self, store):
+        store.upsert_conversations(
+            [
+                dated_conversation(
+                    "a", "My refund never arrived", day=0, brand="Acme", language="en", team_id="billing"
+                ),
+                dated_conversation("b", "Refund please, charged twice", day=1, channel="email", language="en"),
+                dated_conversation("c", "The app crashes on login", day=2, brand="Acme", language="en"),
+                dated_conversation("d", "Remboursement pas reçu", day=3, language="fr", survey=SurveyScores(nps=2)),
+                dated_conversation("e", "Great service", day=4, agent_text="refund issued", language="en"),
+            ]
+        )
+        return store
 
+    def test_upserts_are_idempotent_and_report_changes(self, store):
+        first = dated_conversation("x", "hello")
+        assert store.upsert_conversations([first]) == [UpsertOutcome.NEW]
+        assert store.upsert_conversations([first]) == [UpsertOutcome.UNCHANGED]
+        changed = first.model_copy(update={"subject": "new subject"})
+        assert store.upsert_conversations([changed]) == [UpsertOutcome.UPDATED]
+        assert store.get_conversation("x") == changed
+        assert store.stats().conversations == 1
 
-def test_full_text_searches_customer_words_only_with_stemming_and_highlights(filled):
-    page = filled.search(SearchQuery(text="refunds"))
-    assert {h.conversation.id for h in page.hits} == {"a", "b"}  # not "e": the agent said refund
-    assert page.total == 2
-    assert all("<mark>" in h.highlights[0] for h in page.hits)
+    def test_full_text_searches_customer_words_only_with_stemming_and_highlights(self, filled):
+        page = filled.search(SearchQuery(text="refunds"))
+        assert {h.conversation.id for h in page.hits} == {"a", "b"}  # not "e": the agent said refund
+        assert page.total == 2
+        assert all("<mark>" in h.highlights[0] for h in page.hits)
 
+    def test_query_syntax_phrases_or_and_exclusion(self, filled):
+        assert {h.conversation.id for h in filled.search(SearchQuery(text='"charged twice"')).hits} == {"b"}
+        assert {h.conversation.id for h in filled.search(SearchQuery(text="crashes OR twice")).hits} == {"b", "c"}
+        assert {h.conversation.id for h in filled.search(SearchQuery(text="refund -twice")).hits} == {"a"}
+        assert {h.conversation.id for h in filled.search(SearchQuery(text="rembourse*")).hits} == {"d"}
 
-def test_query_syntax_phrases_or_and_exclusion(filled):
-    assert {h.conversation.id for h in filled.search(SearchQuery(text='"charged twice"')).hits} == {"b"}
-    assert {h.conversation.id for h in filled.search(SearchQuery(text="crashes OR twice")).hits} == {"b", "c"}
-    assert {h.conversation.id for h in filled.search(SearchQuery(text="refund -twice")).hits} == {"a"}
-    assert {h.conversation.id for h in filled.search(SearchQuery(text="rembourse*")).hits} == {"d"}
+    def test_fts_operators_typed_by_users_are_searched_as_words(self, filled):
+        for hostile in ["customer_text:refund", "NEAR(refund", '"unbalanced', "refund AND NOT", "^refund"]:
+            filled.search(SearchQuery(text=hostile))  # never an FTS5 syntax error
+        for wordless in ("-refund", "*", '""'):
+            with pytest.raises(ConfigError, match="no words"):
+                filled.search(SearchQuery(text=wordless))
 
+    def test_filters(self, filled):
+        def ids(**kwargs):
+            return {h.conversation.id for h in filled.search(SearchQuery(filter=ConversationFilter(**kwargs))).hits}
 
-def test_fts_operators_typed_by_users_are_searched_as_words(filled):
-    for hostile in ["customer_text:refund", "NEAR(refund", '"unbalanced', "refund AND NOT", "^refund"]:
-        filled.search(SearchQuery(text=hostile))  # never an FTS5 syntax error
-    for wordless in ("-refund", "*", '""'):
-        with pytest.raises(ConfigError, match="no words"):
-            filled.search(SearchQuery(text=wordless))
+        assert ids(channels=["email"]) == {"b"}
+        assert ids(brands=["Acme"]) == {"a", "c"}
+        assert ids(languages=["fr"]) == {"d"}
+        assert ids(team_ids=["billing"]) == {"a"}
+        assert ids(since=T0 + timedelta(days=2), until=T0 + timedelta(days=4)) == {"c", "d"}
+        assert {
+            h.conversation.id
+            for h in filled.search(SearchQuery(text="refund", filter=ConversationFilter(channels=["chat"]))).hits
+        } == {"a"}
 
+    def test_cursor_pagination_visits_every_match_once(self, filled):
+        seen, cursor = [], None
+        while True:
+            page = filled.search(SearchQuery(limit=2, cursor=cursor))
+            seen += [h.conversation.id for h in page.hits]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == ["e", "d", "c", "b", "a"]  # newest first
+        first = filled.search(SearchQuery(text="refund", limit=1))
+        second = filled.search(SearchQuery(text="refund", limit=1, cursor=first.next_cursor))
+        assert {first.hits[0].conversation.id, second.hits[0].conversation.id} == {"a", "b"}
+        assert second.next_cursor is None
 
-def test_filters(filled):
-    def ids(**kwargs):
-        return {h.conversation.id for h in filled.search(SearchQuery(filter=ConversationFilter(**kwargs))).hits}
+    def test_bad_cursor_is_a_clear_error(self, filled):
+        with pytest.raises(ConfigError, match="cursor"):
+            filled.search(SearchQuery(cursor="not-a-cursor"))
 
-    assert ids(channels=["email"]) == {"b"}
-    assert ids(brands=["Acme"]) == {"a", "c"}
-    assert ids(languages=["fr"]) == {"d"}
-    assert ids(team_ids=["billing"]) == {"a"}
-    assert ids(since=T0 + timedelta(days=2), until=T0 + timedelta(days=4)) == {"c", "d"}
-    assert {
-        h.conversation.id
-        for h in filled.search(SearchQuery(text="refund", filter=ConversationFilter(channels=["chat"]))).hits
-    } == {"a"}
-
-
-def test_cursor_pagination_visits_every_match_once(filled):
-    seen, cursor = [], None
-    while True:
-        page = filled.search(SearchQuery(limit=2, cursor=cursor))
-        seen += [h.conversation.id for h in page.hits]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert seen == ["e", "d", "c", "b", "a"]  # newest first
-    first = filled.search(SearchQuery(text="refund", limit=1))
-    second = filled.search(SearchQuery(text="refund", limit=1, cursor=first.next_cursor))
-    assert {first.hits[0].conversation.id, second.hits[0].conversation.id} == {"a", "b"}
-    assert second.next_cursor is None
-
-
-def test_bad_cursor_is_a_clear_error(filled):
-    with pytest.raises(ConfigError, match="cursor"):
-        filled.search(SearchQuery(cursor="not-a-cursor"))
-
-
-def test_turn_keys_and_stats(store):
-    threaded = Conversation(id="t", channel="email", source="eml", turns=[Turn(key="mid-1", role="customer", text="x")])
-    store.upsert_conversations([threaded, conversation("s", "y", survey=SurveyScores(csat=4))])
-    assert store.conversation_ids_for_turn_keys(["mid-1", "mid-2"]) == {"mid-1": "t"}
-    stats = store.stats()
-    assert stats.conversations == 2 and stats.turns == 3 and stats.customer_turns == 2
-    assert stats.by_channel == {"chat": 1, "email": 1} and stats.with_survey == 1
+    def test_turn_keys_and_stats(self, store):
+        threaded = Conversation(
+            id="t", channel="email", source="eml", turns=[Turn(key="mid-1", role="customer", text="x")]
+        )
+        store.upsert_conversations([threaded, dated_conversation("s", "y", survey=SurveyScores(csat=4))])
+        assert store.conversation_ids_for_turn_keys(["mid-1", "mid-2"]) == {"mid-1": "t"}
+        stats = store.stats()
+        assert stats.conversations == 2 and stats.turns == 3 and stats.customer_turns == 2
+        assert stats.by_channel == {"chat": 1, "email": 1} and stats.with_survey == 1

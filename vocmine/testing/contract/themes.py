@@ -3,159 +3,134 @@ aggregations behind trends, emerging themes, priorities and drivers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.contract.test_store_analysis import analysis, vectors
 from vocmine.errors import ConfigError, NotFoundError
-from vocmine.schema import Conversation, SurveyScores, Theme, Turn
 from vocmine.store.query import ConversationFilter
+from vocmine.testing.factories import analysis, catalog, seed_analysed, survey_conversation, vectors
 
 
-def _conversation(
-    cid: str, day: int, texts: list[str], *, channel: str = "chat", nps: int | None = None
-) -> Conversation:
-    return Conversation(
-        id=cid,
-        channel=channel,  # type: ignore[arg-type]
-        source="test",
-        started_at=datetime(2026, 9, 1, tzinfo=UTC) + timedelta(days=day),
-        survey=SurveyScores(nps=nps) if nps is not None else None,
-        turns=[Turn(role="customer", text=t) for t in texts],
-    )
+class ThemesContract:
+    """The store contract for the theme catalog, theme assignment and the aggregations insights read.
 
+    A backend's test class inherits it and gives a ``store`` fixture."""
 
-def _seed(store, rows):
-    """rows: (id, day, [(text, theme)], label, flags, channel, nps)"""
-    conversations, analyses, matrices, assignments = [], [], [], []
-    for cid, day, parts, label, flags, channel, nps in rows:
-        c = _conversation(cid, day, [t for t, _ in parts], channel=channel, nps=nps)
-        conversations.append(c)
-        analyses.append(analysis(c, label=label, flags=flags))
-        matrices.append(vectors(len(parts), seed=len(matrices)))
-        assignments += [(f"{cid}:{i}:0", theme) for i, (_, theme) in enumerate(parts)]
-    store.upsert_conversations(conversations)
-    store.write_analyses(analyses, matrices)
-    assert store.assign_themes(assignments) == len(assignments)
+    def test_catalog_round_trip_rename_and_merge_with_audit(self, store):
+        seed_analysed(store, [("a", 0, [("bill wrong", "t1"), ("app broken", "t2")], "negative", (), "chat", None)])
+        store.replace_themes(catalog("t1", "t2", "t3"), "v1")
+        assert store.themes_version() == "v1"
+        assert [t.id for t in store.list_themes()] == ["t1", "t2", "t3"]
+        renamed = store.rename_theme("t1", "Billing errors", actor="ana")
+        assert renamed.display_name == "Billing errors"
+        merged = store.merge_themes(["t2"], "t1", actor="ana")
+        assert merged.size == 20
+        themes = {t.id: t for t in store.list_themes()}
+        assert themes["t2"].status == "merged" and themes["t2"].merged_into == "t1"
+        # The merged theme's segments moved; filters by theme see them under the target.
+        page = store.stats(ConversationFilter(themes=["t1"]))
+        assert page.conversations == 1
+        assert store.stats(ConversationFilter(themes=["t2"])).conversations == 0
+        events = store.theme_events()
+        assert [(e["action"], e["theme_id"], e["actor"]) for e in events] == [
+            ("rename", "t1", "ana"),
+            ("merge", "t2", "ana"),
+            ("absorb", "t1", "ana"),
+        ]
+        # A later merge of t1 into t3 re-points t2 as well.
+        store.merge_themes(["t1"], "t3", actor="bo")
+        assert {t.id: t.merged_into for t in store.list_themes()}["t2"] == "t3"
 
+    def test_curation_errors_say_what_to_change(self, store):
+        store.replace_themes(catalog("t1", "t2"), "v1")
+        with pytest.raises(NotFoundError, match="no theme 't9'"):
+            store.rename_theme("t9", "x", actor="a")
+        with pytest.raises(ConfigError, match="into itself"):
+            store.merge_themes(["t1"], "t1", actor="a")
+        with pytest.raises(ConfigError, match="cannot be empty"):
+            store.rename_theme("t1", "  ", actor="a")
+        store.merge_themes(["t2"], "t1", actor="a")
+        with pytest.raises(ConfigError, match="t2 is merged"):
+            store.merge_themes(["t1"], "t2", actor="a")
 
-def _themes(*ids: str) -> list[Theme]:
-    return [Theme(id=i, label=f"label {i}", keywords=[i], size=10) for i in ids]
+    def test_aggregates_count_conversations_once_and_segments_each(self, store):
+        seed_analysed(
+            store,
+            [
+                (
+                    "a",
+                    0,
+                    [("bill wrong", "t1"), ("bill still wrong", "t1"), ("app", "t2")],
+                    "negative",
+                    ("escalation",),
+                    "chat",
+                    0,
+                ),
+                ("b", 1, [("bill", "t1")], "positive", (), "email", 10),
+                ("c", 8, [("app crash", "t2")], "negative", ("churn_risk",), "chat", 3),
+                ("d", 8, [("hello", None)], "neutral", (), "chat", None),
+            ],
+        )
+        overall = {a.theme_id: a for a in store.theme_aggregates()}
+        assert overall["t1"].conversations == 2 and overall["t1"].segments == 3
+        assert overall["t1"].negative_segments == 2
+        assert overall["t1"].sentiment_sum == pytest.approx(-0.8 * 2 + 0.8)
+        assert overall["t1"].flagged_conversations == 1 and overall["t1"].severity_sum == 5
+        assert overall["t2"].conversations == 2 and overall["t2"].severity_sum == 5 + 3
+        weekly = store.theme_aggregates(interval="week")
+        # 2026-09-01 is a Tuesday: days 0 and 1 fall in the week of Monday 08-31, day 8 in 09-07.
+        assert {(a.theme_id, a.bucket) for a in weekly} == {
+            ("t1", "2026-08-31"),
+            ("t2", "2026-08-31"),
+            ("t2", "2026-09-07"),
+        }
+        by_channel = {(a.theme_id, a.group): a.conversations for a in store.theme_aggregates(breakdown="channel")}
+        assert by_channel == {("t1", "chat"): 1, ("t1", "email"): 1, ("t2", "chat"): 2}
+        totals = {(t.bucket, t.group): t.conversations for t in store.conversation_totals(interval="week")}
+        assert totals == {("2026-08-31", None): 2, ("2026-09-07", None): 2}
+        survey = {s.conversation_id: s for s in store.iter_survey_themes()}
+        assert set(survey) == {"a", "b", "c"}
+        assert survey["a"].themes == ["t1", "t2"] and survey["a"].nps == 0
+        assert store.theme_aggregates(ConversationFilter(channels=["email"]))[0].theme_id == "t1"
 
+    def test_agent_aggregates_feed_the_coaching_view(self, store):
+        from vocmine.insights.agents import agent_view
 
-def test_catalog_round_trip_rename_and_merge_with_audit(store):
-    _seed(store, [("a", 0, [("bill wrong", "t1"), ("app broken", "t2")], "negative", (), "chat", None)])
-    store.replace_themes(_themes("t1", "t2", "t3"), "v1")
-    assert store.themes_version() == "v1"
-    assert [t.id for t in store.list_themes()] == ["t1", "t2", "t3"]
-    renamed = store.rename_theme("t1", "Billing errors", actor="ana")
-    assert renamed.display_name == "Billing errors"
-    merged = store.merge_themes(["t2"], "t1", actor="ana")
-    assert merged.size == 20
-    themes = {t.id: t for t in store.list_themes()}
-    assert themes["t2"].status == "merged" and themes["t2"].merged_into == "t1"
-    # The merged theme's segments moved; filters by theme see them under the target.
-    page = store.stats(ConversationFilter(themes=["t1"]))
-    assert page.conversations == 1
-    assert store.stats(ConversationFilter(themes=["t2"])).conversations == 0
-    events = store.theme_events()
-    assert [(e["action"], e["theme_id"], e["actor"]) for e in events] == [
-        ("rename", "t1", "ana"),
-        ("merge", "t2", "ana"),
-        ("absorb", "t1", "ana"),
-    ]
-    # A later merge of t1 into t3 re-points t2 as well.
-    store.merge_themes(["t1"], "t3", actor="bo")
-    assert {t.id: t.merged_into for t in store.list_themes()}["t2"] == "t3"
-
-
-def test_curation_errors_say_what_to_change(store):
-    store.replace_themes(_themes("t1", "t2"), "v1")
-    with pytest.raises(NotFoundError, match="no theme 't9'"):
-        store.rename_theme("t9", "x", actor="a")
-    with pytest.raises(ConfigError, match="into itself"):
-        store.merge_themes(["t1"], "t1", actor="a")
-    with pytest.raises(ConfigError, match="cannot be empty"):
-        store.rename_theme("t1", "  ", actor="a")
-    store.merge_themes(["t2"], "t1", actor="a")
-    with pytest.raises(ConfigError, match="t2 is merged"):
-        store.merge_themes(["t1"], "t2", actor="a")
-
-
-def test_aggregates_count_conversations_once_and_segments_each(store):
-    _seed(
-        store,
-        [
-            (
-                "a",
-                0,
-                [("bill wrong", "t1"), ("bill still wrong", "t1"), ("app", "t2")],
-                "negative",
-                ("escalation",),
-                "chat",
-                0,
+        conversations = [
+            survey_conversation("a", 0, ["bill wrong", "thanks"]).model_copy(
+                update={"agent_id": "ana", "team_id": "billing"}
             ),
-            ("b", 1, [("bill", "t1")], "positive", (), "email", 10),
-            ("c", 8, [("app crash", "t2")], "negative", ("churn_risk",), "chat", 3),
-            ("d", 8, [("hello", None)], "neutral", (), "chat", None),
-        ],
-    )
-    overall = {a.theme_id: a for a in store.theme_aggregates()}
-    assert overall["t1"].conversations == 2 and overall["t1"].segments == 3
-    assert overall["t1"].negative_segments == 2
-    assert overall["t1"].sentiment_sum == pytest.approx(-0.8 * 2 + 0.8)
-    assert overall["t1"].flagged_conversations == 1 and overall["t1"].severity_sum == 5
-    assert overall["t2"].conversations == 2 and overall["t2"].severity_sum == 5 + 3
-    weekly = store.theme_aggregates(interval="week")
-    # 2026-09-01 is a Tuesday: days 0 and 1 fall in the week of Monday 08-31, day 8 in 09-07.
-    assert {(a.theme_id, a.bucket) for a in weekly} == {
-        ("t1", "2026-08-31"),
-        ("t2", "2026-08-31"),
-        ("t2", "2026-09-07"),
-    }
-    by_channel = {(a.theme_id, a.group): a.conversations for a in store.theme_aggregates(breakdown="channel")}
-    assert by_channel == {("t1", "chat"): 1, ("t1", "email"): 1, ("t2", "chat"): 2}
-    totals = {(t.bucket, t.group): t.conversations for t in store.conversation_totals(interval="week")}
-    assert totals == {("2026-08-31", None): 2, ("2026-09-07", None): 2}
-    survey = {s.conversation_id: s for s in store.iter_survey_themes()}
-    assert set(survey) == {"a", "b", "c"}
-    assert survey["a"].themes == ["t1", "t2"] and survey["a"].nps == 0
-    assert store.theme_aggregates(ConversationFilter(channels=["email"]))[0].theme_id == "t1"
+            survey_conversation("b", 1, ["app broken"]).model_copy(update={"agent_id": "ana", "team_id": "billing"}),
+            survey_conversation("c", 8, ["slow", "still slow"]).model_copy(
+                update={"agent_id": "bo", "team_id": "billing"}
+            ),
+        ]
+        store.upsert_conversations(conversations)
+        analyses = [
+            analysis(conversations[0], label="negative", flags=("escalation",)),  # improved trajectory
+            analysis(conversations[1], label="positive"),
+            analysis(conversations[2], label="negative"),
+        ]
+        store.write_analyses(analyses, [vectors(len(a.segments)) for a in analyses])
+        points = {p.key: p for p in agent_view(store.agent_aggregates("agent"))}
+        assert points["ana"].conversations == 2 and points["ana"].flag_rate == 0.5
+        assert points["ana"].mean_sentiment == 0.0  # -0.8 and +0.8
+        assert points["ana"].improved_share == 1.0 and points["ana"].with_trajectory == 1
+        team = agent_view(store.agent_aggregates("team", interval="week"))
+        assert [(p.key, p.bucket, p.conversations) for p in team] == [
+            ("billing", "2026-08-31", 2),
+            ("billing", "2026-09-07", 1),
+        ]
 
-
-def test_agent_aggregates_feed_the_coaching_view(store):
-    from tests.contract.test_store_analysis import analysis as make_analysis
-    from vocmine.insights.agents import agent_view
-
-    conversations = [
-        _conversation("a", 0, ["bill wrong", "thanks"]).model_copy(update={"agent_id": "ana", "team_id": "billing"}),
-        _conversation("b", 1, ["app broken"]).model_copy(update={"agent_id": "ana", "team_id": "billing"}),
-        _conversation("c", 8, ["slow", "still slow"]).model_copy(update={"agent_id": "bo", "team_id": "billing"}),
-    ]
-    store.upsert_conversations(conversations)
-    analyses = [
-        make_analysis(conversations[0], label="negative", flags=("escalation",)),  # improved trajectory
-        make_analysis(conversations[1], label="positive"),
-        make_analysis(conversations[2], label="negative"),
-    ]
-    store.write_analyses(analyses, [vectors(len(a.segments)) for a in analyses])
-    points = {p.key: p for p in agent_view(store.agent_aggregates("agent"))}
-    assert points["ana"].conversations == 2 and points["ana"].flag_rate == 0.5
-    assert points["ana"].mean_sentiment == 0.0  # -0.8 and +0.8
-    assert points["ana"].improved_share == 1.0 and points["ana"].with_trajectory == 1
-    team = agent_view(store.agent_aggregates("team", interval="week"))
-    assert [(p.key, p.bucket, p.conversations) for p in team] == [
-        ("billing", "2026-08-31", 2),
-        ("billing", "2026-09-07", 1),
-    ]
-
-
-def test_latest_start_follows_the_filter(store):
-    assert store.latest_start() is None
-    _seed(
-        store,
-        [("a", 0, [("x", "t1")], "negative", (), "chat", None), ("b", 5, [("y", "t1")], "neutral", (), "email", None)],
-    )
-    assert store.latest_start() == datetime(2026, 9, 6, tzinfo=UTC)
-    assert store.latest_start(ConversationFilter(channels=["chat"])) == datetime(2026, 9, 1, tzinfo=UTC)
+    def test_latest_start_follows_the_filter(self, store):
+        assert store.latest_start() is None
+        seed_analysed(
+            store,
+            [
+                ("a", 0, [("x", "t1")], "negative", (), "chat", None),
+                ("b", 5, [("y", "t1")], "neutral", (), "email", None),
+            ],
+        )
+        assert store.latest_start() == datetime(2026, 9, 6, tzinfo=UTC)
+        assert store.latest_start(ConversationFilter(channels=["chat"])) == datetime(2026, 9, 1, tzinfo=UTC)

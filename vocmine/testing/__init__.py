@@ -1,0 +1,1 @@
+"""What tests of vocmine and of its backends share: record factories and the store contract suite."""
