@@ -3,12 +3,14 @@ route needs, and the conversation filter read from query parameters."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from vocmine.schema import ApiKey
+from vocmine.services.insights import WindowSpec
 from vocmine.services.keys import allows, verify_token
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
@@ -20,11 +22,17 @@ from vocmine_api.errors import ApiError
 
 
 async def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    store: Store = request.app.state.store
+    return store
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _token(request: Request) -> str | None:
@@ -34,10 +42,10 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require(scope: str):  # type: ignore[no-untyped-def]
+def require(scope: str) -> Callable[[Request, Store], ApiKey]:
     """A dependency: the caller's key, which must hold ``scope`` (admin holds every scope)."""
 
-    def check(request: Request, store: Annotated[Store, Depends(get_store)]) -> ApiKey:
+    def check(request: Request, store: StoreDep) -> ApiKey:
         token = _token(request)
         challenge = {"WWW-Authenticate": "Bearer"}
         if not token:
@@ -83,6 +91,21 @@ async def conversation_filter(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ApiError(400, f"invalid filter: {problems}", "see the allowed values in /v1/openapi.json") from exc
+
+
+FilterDep = Annotated[ConversationFilter, Depends(conversation_filter)]
+
+Recent = Annotated[int, Query(ge=1, le=366, description="days in the recent window")]
+Baseline = Annotated[int, Query(ge=1, le=1830, description="days in the baseline before it")]
+End = Annotated[date | None, Query(description="window end, exclusive (default: the day after the last conversation)")]
+
+
+async def window_spec(recent_days: Recent = 14, baseline_days: Baseline = 56, end: End = None) -> WindowSpec:
+    """The recent and baseline windows that emerging themes and priorities compare."""
+    return WindowSpec(recent_days, baseline_days, end)
+
+
+WindowDep = Annotated[WindowSpec, Depends(window_spec)]
 
 
 def check_page_size(limit: int, settings: Settings) -> None:

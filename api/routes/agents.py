@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from vocmine.insights.agents import AgentPoint, agent_view
-from vocmine.store.protocol import Store
-from vocmine.store.query import ConversationFilter
-from vocmine_api.deps import conversation_filter, get_store, require
+from vocmine.store.query import AgentGrouping, Interval
+from vocmine_api.deps import FilterDep, StoreDep, require
 from vocmine_api.routes.themes import NOT_FOUND
 
 router = APIRouter(prefix="/v1", tags=["agents"], dependencies=[Depends(require("read"))])
@@ -32,10 +29,10 @@ NOTE = (
 
 @router.get("/agents", response_model=AgentView, responses=NOT_FOUND)
 def agents(
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
-    by: Literal["agent", "team"] = "agent",
-    interval: Literal["day", "week", "month"] | None = None,
+    store: StoreDep,
+    filter: FilterDep,
+    by: AgentGrouping = "agent",
+    interval: Interval | None = None,
 ) -> AgentView:
     """Conversations, mean sentiment, improved / worsened share, flag rate per agent or team."""
     return AgentView(

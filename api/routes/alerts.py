@@ -4,20 +4,18 @@ Conversation rules also run on everything ingested through the API (vocmine/serv
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from vocmine.schema import AlertRule, utcnow
 from vocmine.services.alerts import alert_conversations, alert_theme_spikes
-from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
-from vocmine_api.deps import get_store, require
+from vocmine_api.deps import StoreDep, require
 from vocmine_api.routes.themes import NOT_FOUND
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require("admin"))])
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 class RuleView(BaseModel):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends
 
-from vocmine.store.protocol import Store
-from vocmine_api.deps import get_store, require
+from vocmine_api.deps import StoreDep, require
 from vocmine_api.errors import ApiError
 from vocmine_api.schemas import ConversationView, ErrorResponse
 
@@ -20,7 +17,7 @@ ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}}
     response_model=ConversationView,
     responses={**ERRORS, 404: {"model": ErrorResponse}},
 )
-def get_conversation(conversation_id: str, store: Annotated[Store, Depends(get_store)]) -> ConversationView:
+def get_conversation(conversation_id: str, store: StoreDep) -> ConversationView:
     """Turns, segments with sentiment, stage and theme, flags with evidence, trajectory, model versions."""
     conversation = store.get_conversation(conversation_id)
     if conversation is None:

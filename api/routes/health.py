@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from vocmine.settings import Settings
-from vocmine.store.protocol import Store
-from vocmine_api.deps import get_settings, get_store
+from vocmine_api.deps import SettingsDep, StoreDep
 from vocmine_api.schemas import Health, Readiness
 
 router = APIRouter(prefix="/v1", tags=["health"])
@@ -22,9 +18,7 @@ def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
-def ready(
-    request: Request, store: Annotated[Store, Depends(get_store)], settings: Annotated[Settings, Depends(get_settings)]
-):  # type: ignore[no-untyped-def]
+def ready(request: Request, store: StoreDep, settings: SettingsDep):  # type: ignore[no-untyped-def]
     """The store answers and the analysis models can be loaded; 503 names what is down."""
     checks: dict[str, str] = {}
     try:

@@ -9,9 +9,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from vocmine.services.uploads import RecordResult, ingest_batch
-from vocmine.settings import Settings
-from vocmine.store.protocol import Store
-from vocmine_api.deps import get_settings, get_store, require
+from vocmine_api.deps import SettingsDep, StoreDep, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.themes import NOT_FOUND
 
@@ -48,8 +46,8 @@ class JobView(BaseModel):
 def ingest_conversations(
     body: Batch,
     request: Request,
-    store: Annotated[Store, Depends(get_store)],
-    settings: Annotated[Settings, Depends(get_settings)],
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> BatchResult:
     """Store (redacted, deduplicated) and analyse a batch; one result per record, in order."""
     if len(body.conversations) > settings.api_max_batch:

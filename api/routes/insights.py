@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,18 +11,13 @@ from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme, Window
 from vocmine.insights.priorities import Priority
 from vocmine.insights.trends import TrendPoint
-from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table, trends
-from vocmine.store.protocol import Store
-from vocmine.store.query import ConversationFilter
-from vocmine_api.deps import conversation_filter, get_store, require
+from vocmine.services.insights import drivers, emerging, priority_table, trends
+from vocmine.store.query import Breakdown, Interval
+from vocmine_api.deps import FilterDep, StoreDep, WindowDep, require
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import WindowView
 
 router = APIRouter(prefix="/v1", tags=["insights"], dependencies=[Depends(require("read"))])
-
-Recent = Annotated[int, Query(ge=1, le=366, description="days in the recent window")]
-Baseline = Annotated[int, Query(ge=1, le=1830, description="days in the baseline before it")]
-End = Annotated[date | None, Query(description="window end, exclusive (default: the day after the last conversation)")]
 
 
 class Trends(BaseModel):
@@ -49,10 +43,10 @@ def _window(w: Window) -> WindowView:
 
 @router.get("/themes/trends", response_model=Trends, responses=NOT_FOUND)
 def theme_trends(
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
-    interval: Literal["day", "week", "month"] = "week",
-    breakdown: Literal["channel", "stage", "brand", "product", "agent", "team"] | None = None,
+    store: StoreDep,
+    filter: FilterDep,
+    interval: Interval = "week",
+    breakdown: Breakdown | None = None,
     theme_id: Annotated[list[str], Query(alias="theme_id", description="only these themes")] = [],  # noqa: B006
 ) -> Trends:
     """Per theme and interval: volume, share of conversations, mean sentiment, negative share."""
@@ -64,27 +58,23 @@ def theme_trends(
 
 @router.get("/themes/emerging", response_model=Emerging, responses=NOT_FOUND)
 def emerging_themes(
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
-    recent_days: Recent = 14,
-    baseline_days: Baseline = 56,
-    end: End = None,
+    store: StoreDep,
+    filter: FilterDep,
+    window: WindowDep,
 ) -> Emerging:
     """Every theme tested (emerging first) with counts, rate ratio, p and BH-adjusted q."""
-    window, found = emerging(store, filter, WindowSpec(recent_days, baseline_days, end))
+    window, found = emerging(store, filter, window)
     return Emerging(window=_window(window), themes=found)
 
 
 @router.get("/signals/priorities", response_model=Priorities, responses=NOT_FOUND)
 def signal_priorities(
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
-    recent_days: Recent = 14,
-    baseline_days: Baseline = 56,
-    end: End = None,
+    store: StoreDep,
+    filter: FilterDep,
+    window: WindowDep,
 ) -> Priorities:
     """One score per theme with every term, its weight and the numbers behind it."""
-    window, table = priority_table(store, filter, WindowSpec(recent_days, baseline_days, end))
+    window, table = priority_table(store, filter, window)
     formula = "100 × reach × (0.35 × negativity + 0.20 × growth + 0.25 × severity + 0.20 × nps_impact)"
     return Priorities(window=_window(window), formula=formula, priorities=table)
 
@@ -92,8 +82,8 @@ def signal_priorities(
 @router.get("/drivers/{metric}", response_model=DriverReport, responses=NOT_FOUND)
 def key_drivers(
     metric: Literal["nps", "csat"],
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    store: StoreDep,
+    filter: FilterDep,
     min_present: Annotated[int, Query(ge=5, le=100_000)] = 30,
     resamples: Annotated[int, Query(ge=100, le=5000)] = 1000,
 ) -> DriverReport:

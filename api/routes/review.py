@@ -12,17 +12,20 @@ from pydantic import BaseModel, Field
 
 from vocmine.schema import ApiKey, LabelCorrection, ReviewState, ReviewStatus
 from vocmine.services.review import correct_label
-from vocmine.settings import Settings
-from vocmine.store.protocol import Store
-from vocmine.store.query import ConversationFilter, ReviewPage, ReviewQuery
-from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
+from vocmine.store.query import ReviewPage, ReviewQuery
+from vocmine_api.deps import (
+    FilterDep,
+    SettingsDep,
+    StoreDep,
+    check_page_size,
+    require,
+)
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 RESPONSES: dict[int | str, dict[str, Any]] = {**NOT_FOUND, 409: {"model": ErrorResponse}}
 Reviewer = Annotated[ApiKey, Depends(require("review"))]
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def _actor(key: ApiKey) -> str:
@@ -66,8 +69,8 @@ class AuditEvent(BaseModel):
 def queue(
     _: Reviewer,
     store: StoreDep,
-    settings: Annotated[Settings, Depends(get_settings)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    settings: SettingsDep,
+    filter: FilterDep,
     status: Annotated[list[ReviewStatus], Query()] = [],  # noqa: B006
     assignee: Annotated[str | None, Query(max_length=200)] = None,
     min_severity: Annotated[int, Query(ge=1, le=5, description="flags at least this severe")] = 1,

@@ -7,11 +7,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from vocmine.settings import Settings
 from vocmine.store.cursor import decode_cursor, encode_cursor
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery
-from vocmine_api.deps import check_page_size, conversation_filter, get_settings, get_store, require
+from vocmine_api.deps import (
+    FilterDep,
+    SettingsDep,
+    StoreDep,
+    check_page_size,
+    require,
+)
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS
 from vocmine_api.schemas import ErrorResponse, SearchHitView, SearchResults
@@ -30,9 +35,9 @@ Mode = Literal["text", "semantic", "hybrid"]
 )
 def search(
     request: Request,
-    store: Annotated[Store, Depends(get_store)],
-    settings: Annotated[Settings, Depends(get_settings)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    store: StoreDep,
+    settings: SettingsDep,
+    filter: FilterDep,
     q: Annotated[str | None, Query(description='words, "phrases", OR, -excluded, prefix*', max_length=1000)] = None,
     mode: Annotated[Mode, Query(description="text, semantic (by meaning) or hybrid (both, fused)")] = "text",
     facets: Annotated[bool, Query(description="add counts by channel, sentiment, stage and signal")] = False,

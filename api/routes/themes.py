@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from vocmine.schema import ApiKey, Theme
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
-from vocmine_api.deps import conversation_filter, get_store, require
+from vocmine_api.deps import FilterDep, StoreDep, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS
 from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
@@ -31,8 +31,8 @@ def _summary(theme: Theme, a: ThemeAggregate | None, examples: list[str] | None 
 
 @router.get("/themes", response_model=ThemeList, responses=NOT_FOUND, dependencies=[Depends(require("read"))])
 def list_themes(
-    store: Annotated[Store, Depends(get_store)],
-    filter: Annotated[ConversationFilter, Depends(conversation_filter)],
+    store: StoreDep,
+    filter: FilterDep,
     include_inactive: Annotated[bool, Query(description="also retired and merged themes")] = False,
 ) -> ThemeList:
     """Themes of the current model with counts and sentiment over the filtered conversations."""
@@ -53,7 +53,7 @@ def _theme(store: Store, theme_id: str) -> Theme:
 @router.get(
     "/themes/{theme_id}", response_model=ThemeSummary, responses=NOT_FOUND, dependencies=[Depends(require("read"))]
 )
-def get_theme(theme_id: str, store: Annotated[Store, Depends(get_store)]) -> ThemeSummary:
+def get_theme(theme_id: str, store: StoreDep) -> ThemeSummary:
     """One theme with its counts and up to five example segments from recent conversations."""
     theme = _theme(store, theme_id)
     counts = {a.theme_id: a for a in store.theme_aggregates(ConversationFilter(themes=[theme_id]))}
@@ -67,7 +67,7 @@ def get_theme(theme_id: str, store: Annotated[Store, Depends(get_store)]) -> The
 def rename_theme(
     theme_id: str,
     body: RenameRequest,
-    store: Annotated[Store, Depends(get_store)],
+    store: StoreDep,
     key: Annotated[ApiKey, Depends(require("admin"))],
 ) -> Theme:
     """Name a theme; the name stays with its id across re-fits."""
@@ -75,8 +75,6 @@ def rename_theme(
 
 
 @router.post("/themes/merge", response_model=Theme, responses=NOT_FOUND)
-def merge_themes(
-    body: MergeRequest, store: Annotated[Store, Depends(get_store)], key: Annotated[ApiKey, Depends(require("admin"))]
-) -> Theme:
+def merge_themes(body: MergeRequest, store: StoreDep, key: Annotated[ApiKey, Depends(require("admin"))]) -> Theme:
     """Fold themes into another; their segments move now and later fits keep the merge."""
     return store.merge_themes(body.sources, body.into, actor=f"key:{key.id}")

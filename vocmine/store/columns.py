@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from vocmine.store.query import (
     BREAKDOWN_FIELDS,
     CONVERSATION_FIELD_FILTERS,
     AgentAggregate,
+    AgentGrouping,
     Breakdown,
     ConversationFilter,
     ConversationTotal,
@@ -275,14 +276,14 @@ class FactSnapshot:
         return out
 
     def agent_aggregates(
-        self, by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None
+        self, by: AgentGrouping, f: ConversationFilter, interval: Interval | None
     ) -> list[AgentAggregate]:
         return self.answers.get(
             ("agents", by, f, interval), lambda: self._agent_aggregates(by, f, interval), previous_while_computing=True
         )
 
     def _agent_aggregates(
-        self, by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None
+        self, by: AgentGrouping, f: ConversationFilter, interval: Interval | None
     ) -> list[AgentAggregate]:
         column = BREAKDOWN_FIELDS[by]
         c = self.columns

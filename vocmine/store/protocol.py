@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from vocmine.schema import (
     AlertRule,
@@ -24,6 +24,7 @@ from vocmine.schema import (
 )
 from vocmine.store.query import (
     AgentAggregate,
+    AgentGrouping,
     AnalysisStats,
     Breakdown,
     ConversationFilter,
@@ -140,7 +141,7 @@ class AggregateStore(Protocol):
     ) -> list[ConversationTotal]: ...
 
     def agent_aggregates(
-        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+        self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None
     ) -> list[AgentAggregate]: ...
 
     def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:

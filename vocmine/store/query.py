@@ -125,6 +125,7 @@ class AnalysisStats(BaseModel):
 
 Interval = Literal["day", "week", "month"]
 Breakdown = Literal["channel", "stage", "brand", "product", "agent", "team"]
+AgentGrouping = Literal["agent", "team"]  # what agent aggregates are keyed by
 
 
 class ThemeAggregate(BaseModel):

@@ -11,12 +11,12 @@ buckets. Groups with no value come back as ``MISSING`` and are read as None.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from elasticsearch.dsl import A, Q, Search
 
 from vocmine.store.elastic.queries import filter_queries
-from vocmine.store.query import BREAKDOWN_FIELDS, Breakdown, ConversationFilter, Interval
+from vocmine.store.query import BREAKDOWN_FIELDS, AgentGrouping, Breakdown, ConversationFilter, Interval
 
 MISSING = "(none)"
 
@@ -84,9 +84,7 @@ def totals_body(
     return search.extra(track_total_hits=True).to_dict()
 
 
-def agents_body(
-    by: Literal["agent", "team"], f: ConversationFilter, interval: Interval | None = None
-) -> dict[str, Any]:
+def agents_body(by: AgentGrouping, f: ConversationFilter, interval: Interval | None = None) -> dict[str, Any]:
     """Per agent or team (× bucket): conversations, sentiment, trajectories, flags."""
     field = BREAKDOWN_FIELDS[by]
     metrics = A("filter", filter=Q("match_all"))

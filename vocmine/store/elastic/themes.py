@@ -7,7 +7,7 @@ themes, priorities, drivers and the coaching view (``elastic_aggs.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Theme
@@ -16,6 +16,7 @@ from vocmine.store.elastic.docs import BulkAction, BulkItem
 from vocmine.store.elastic.state import state_document
 from vocmine.store.query import (
     AgentAggregate,
+    AgentGrouping,
     Breakdown,
     ConversationFilter,
     ConversationTotal,
@@ -239,7 +240,7 @@ class ElasticThemesMixin(_Host):
         return sorted(rows, key=lambda r: (r.bucket or "", r.group or ""))
 
     def agent_aggregates(
-        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+        self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None
     ) -> list[AgentAggregate]:
         result = self._search("conversations", agents_body(by, filter or ConversationFilter(), interval))
         rows = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from vocmine.schema import Theme, utcnow
 from vocmine.store.columns import FactSnapshot
 from vocmine.store.query import (
     AgentAggregate,
+    AgentGrouping,
     Breakdown,
     ConversationFilter,
     ConversationTotal,
@@ -239,7 +240,7 @@ class SQLiteThemesMixin(_Host):
         return [ConversationTotal(bucket=r[0], group=r[1], conversations=r[2]) for r in rows]
 
     def agent_aggregates(
-        self, by: Literal["agent", "team"], filter: ConversationFilter | None = None, interval: Interval | None = None
+        self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None
     ) -> list[AgentAggregate]:
         f = filter or ConversationFilter()
         if snapshot := self._snapshot(f):
