@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.es_openapi import SPEC, problems
+from tests.unit.store.es_openapi import SPEC, problems
 from vocmine.store.elastic.aggs import theme_aggregation_body
 from vocmine.store.elastic.queries import filter_queries, hybrid_body, knn_body, search_body
 from vocmine.store.elastic.schema import KINDS, alias, index_name, index_template, move_alias_actions

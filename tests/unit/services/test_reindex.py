@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from tests.unit.es_openapi import SPEC
+from tests.unit.store.es_openapi import SPEC
 from vocmine.cli.main import app
 from vocmine.schema import AlertRule, ApiKey, LabelCorrection
 from vocmine.store.query import ReviewQuery
@@ -67,7 +67,7 @@ def test_a_copy_keeps_everything_the_product_reads(source, tmp_path):
 
 @pytest.mark.skipif(not SPEC.exists(), reason=f"Elasticsearch's request schema is not at {SPEC}")
 def test_a_copy_into_elasticsearch_sends_valid_bodies(source):
-    from tests.unit.es_fake import FakeElasticsearch
+    from tests.unit.store.es_fake import FakeElasticsearch
     from vocmine.services.reindex import reindex
     from vocmine.store.elastic.store import ElasticOptions, ElasticStore
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.unit.es_openapi import problems
+from tests.unit.store.es_openapi import problems
 
 
 class BodyError(AssertionError):

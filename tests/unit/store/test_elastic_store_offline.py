@@ -1,6 +1,6 @@
 """Every request the Elasticsearch store sends, produced by calling every method of the Store
 protocol against a client stand-in that checks each body against Elasticsearch's request schema
-(tests/unit/es_fake.py). A malformed body fails here, in CI. What a real cluster answers is the
+(tests/unit/store/es_fake.py). A malformed body fails here, in CI. What a real cluster answers is the
 contract suite's job (vocmine/testing/contract, run by tests/contract, with VOCMINE_TEST_ES_URL)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.es_fake import BodyError, FakeElasticsearch
-from tests.unit.es_openapi import SPEC
+from tests.unit.store.es_fake import BodyError, FakeElasticsearch
+from tests.unit.store.es_openapi import SPEC
 from vocmine.errors import ConflictError, NotFoundError, StoreError
 from vocmine.schema import AlertRule, ApiKey, LabelCorrection, Theme, UploadJob
 from vocmine.store.elastic.store import ElasticOptions, ElasticStore

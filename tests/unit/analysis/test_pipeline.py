@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA
-from tests.unit.test_sentiment_hf import tiny_model
+from tests.unit.analysis.test_sentiment_hf import tiny_model
 from vocmine.analysis.encoder import EmbeddingCache, Encoder
 from vocmine.analysis.journey.model import JourneyHead
 from vocmine.analysis.pipeline import Analyzer
