@@ -20,7 +20,7 @@ LOCKED_INSTALL = pip install --quiet --require-hashes --no-deps
 # The package itself: no build isolation, so its build uses the locked setuptools, not the newest.
 PACKAGE_INSTALL = pip install --quiet --no-deps --no-build-isolation
 
-.PHONY: demo test lint lock test-latest wheel-check bench-ingest clean
+.PHONY: demo test lint typecheck lock test-latest wheel-check bench-ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,19 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml setup.py | $(BIN)/p
 demo: $(VENV)/.installed-runtime
 	$(BIN)/vocmine demo --workdir $(DEMO_DIR) $(DEMO_FLAGS)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev typecheck
 	$(BIN)/ruff check vocmine api tests bench .ci
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev typecheck
 	$(BIN)/ruff check vocmine api tests bench .ci
 	$(BIN)/ruff format --check vocmine api tests bench .ci
+
+# mypy, strict (pyproject.toml [tool.mypy]), over the library and the API. The API's folder is
+# installed as vocmine_api, so mypy reads it under that name through a link in build/.
+typecheck: $(VENV)/.installed-dev
+	mkdir -p build/typecheck && ln -sfn ../../api build/typecheck/vocmine_api
+	$(BIN)/mypy -p vocmine -p vocmine_api
 
 # Regenerate the locks from pyproject.toml's ranges with pip-tools (in a venv of its own, so the tool
 # is not part of what it locks). The complete set is resolved once; the product and core locks are

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     call_first_speaker: Literal["agent", "customer"] = "agent"
 
     redact_pii: bool = True
-    redact_types: StrList = Field(default_factory=lambda: list(PII_TYPES))
+    redact_types: StrList = Field(default_factory=lambda: list(PII_TYPES))  # type: ignore[arg-type]
     phone_regions: StrList = Field(
         default_factory=lambda: ["US", "GB"],
         description="regions whose national phone formats are recognised (numbers with +code always are)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 
 from vocmine_api.deps import StoreDep, require
@@ -9,7 +11,7 @@ from vocmine_api.errors import ApiError
 from vocmine_api.schemas import ConversationView, ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["conversations"], dependencies=[Depends(require("read"))])
-ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}}
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}}
 
 
 @router.get(

@@ -60,10 +60,10 @@ def theme_trends(
 def emerging_themes(
     store: StoreDep,
     filter: FilterDep,
-    window: WindowDep,
+    spec: WindowDep,
 ) -> Emerging:
     """Every theme tested (emerging first) with counts, rate ratio, p and BH-adjusted q."""
-    window, found = emerging(store, filter, window)
+    window, found = emerging(store, filter, spec)
     return Emerging(window=_window(window), themes=found)
 
 
@@ -71,10 +71,10 @@ def emerging_themes(
 def signal_priorities(
     store: StoreDep,
     filter: FilterDep,
-    window: WindowDep,
+    spec: WindowDep,
 ) -> Priorities:
     """One score per theme with every term, its weight and the numbers behind it."""
-    window, table = priority_table(store, filter, window)
+    window, table = priority_table(store, filter, spec)
     formula = "100 × reach × (0.35 × negativity + 0.20 × growth + 0.25 × severity + 0.20 × nps_impact)"
     return Priorities(window=_window(window), formula=formula, priorities=table)
 

@@ -122,7 +122,7 @@ def loop_closed(conversation_id: str, body: LoopRequest, key: Reviewer, store: S
 @router.post("/{conversation_id}/corrections", response_model=ReviewState, responses=RESPONSES)
 def correct(conversation_id: str, body: CorrectionRequest, key: Reviewer, store: StoreDep) -> ReviewState:
     """Correct a wrong sentiment, stage or theme; kept as feedback for evaluation and retraining."""
-    correction = LabelCorrection(field=body.field, value=body.value, segment_id=body.segment_id)  # type: ignore[arg-type]
+    correction = LabelCorrection(field=body.field, value=body.value, segment_id=body.segment_id)
     return correct_label(store, conversation_id, _actor(key), correction)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -15,7 +15,11 @@ from vocmine_api.routes.conversations import ERRORS
 from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
 
 router = APIRouter(prefix="/v1", tags=["themes"])
-NOT_FOUND = {**ERRORS, 400: {"model": ERRORS[401]["model"]}, 404: {"model": ERRORS[401]["model"]}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": ERRORS[401]["model"]},
+    404: {"model": ERRORS[401]["model"]},
+}
 
 
 def _summary(theme: Theme, a: ThemeAggregate | None, examples: list[str] | None = None) -> ThemeSummary:

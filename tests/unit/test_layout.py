@@ -109,7 +109,7 @@ def test_the_import_graph_has_no_cycles():
             (layer, upper)
             for layer in ("vocmine.ingest", "vocmine.analysis", "vocmine.insights", "vocmine.store")
             for upper in ("vocmine.services", "vocmine.cli", "vocmine.demo", "vocmine.testing")
-        ),  # fmt: skip
+        ),
         ("vocmine.services", "vocmine.cli"),
         ("vocmine_api", "vocmine.cli"),
         ("vocmine_api", "vocmine.testing"),

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class Encoder:
         self.cache = cache
         self.batch_size = batch_size
         self.device = device
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self.encoded = 0  # texts run through the model (not served from the cache), for reports
 
@@ -99,7 +100,7 @@ class Encoder:
         """Recorded on every analysed value, so results can be traced to the model that made them."""
         return encoder_version(self.model_name)
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 prepare_model_loading()

@@ -87,7 +87,7 @@ class Analyzer:
     def encoder_version(self) -> str:
         if self.encoder is not None and not self.sentiment.shares_encoder:
             return self.encoder.version
-        return self.sentiment.encoder_version  # type: ignore[attr-defined,no-any-return]
+        return self.sentiment.encoder_version  # type: ignore[attr-defined]  # every backend that shares has one
 
     def _check_journey_encoder(self) -> None:
         if self.journey.encoder and self.journey.encoder != self.encoder_version:
@@ -126,7 +126,7 @@ class Analyzer:
             analysed = [
                 AnalysedSegment(
                     **segment.model_dump(),
-                    sentiment=sentiment.label,  # type: ignore[arg-type]
+                    sentiment=sentiment.label,
                     sentiment_score=sentiment.score,
                     stage=stage.stage,
                     stage_confidence=stage.confidence,

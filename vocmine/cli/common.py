@@ -29,7 +29,7 @@ StoreOption = Annotated[
 
 
 def _settings(**overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v not in (None, [], ())}
     try:
         return Settings(**values)
     except Exception as exc:  # pydantic's ValidationError names the setting and the problem
@@ -55,7 +55,8 @@ def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
 class CommandGroup(typer.Typer):
     """A Typer app whose every command goes through ``reporting_errors``."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    # Typer's own signature spells out every option; this one passes them all through unchanged.
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:  # type: ignore[override]
         register = super().command(*args, **kwargs)
 
         def decorator(function: Callable[P, R]) -> Callable[P, R]:

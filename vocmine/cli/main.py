@@ -10,7 +10,7 @@ import json
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -160,16 +160,16 @@ def search(
                 channels=channel,
                 brands=brand,
                 products=product,
-                agent_ids=agent,  # type: ignore[arg-type]
+                agent_ids=agent,
                 team_ids=team,
                 languages=language,
                 sources=source,
                 since=since,
                 until=until,
-                sentiments=sentiment,  # type: ignore[arg-type]
+                sentiments=sentiment,
                 stages=stage,
                 signals=flag,
-                trajectories=trajectory,  # type: ignore[arg-type]
+                trajectories=trajectory,
             ),
         )
         page = _open(settings).search(query)
@@ -203,7 +203,7 @@ def show(
         raise NotFoundError(f"no conversation with id {conversation_id!r}", hint="copy an id from `vocmine search`")
     analysis = target.get_analyses([conversation_id]).get(conversation_id)
     if json_output:
-        payload = {"conversation": conversation.model_dump(mode="json")}
+        payload: dict[str, Any] = {"conversation": conversation.model_dump(mode="json")}
         payload["analysis"] = analysis.model_dump(mode="json") if analysis else None
         console.print_json(json.dumps(payload))
         return
@@ -257,7 +257,7 @@ def analyze(
         report = _run_analyze(
             settings,
             target,
-            ConversationFilter(channels=channel, since=since, until=until),  # type: ignore[arg-type]
+            ConversationFilter(channels=channel, since=since, until=until),
             redo=redo,
             quiet=json_output,
         )

@@ -1,5 +1,5 @@
 """``vocmine themes``: fit, list, rename, merge, discover (the theme model is described in
-``vocmine/analysis/themes/discovery.py`` and ``topics_catalog.py``)."""
+``vocmine/analysis/themes/discovery.py`` and ``themes/catalog.py``)."""
 
 from __future__ import annotations
 

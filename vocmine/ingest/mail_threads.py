@@ -202,7 +202,7 @@ def build_conversation(ordered: list[ThreadMessage], conversation_id: str) -> Co
         agent_id=agent,
         brand=next((m.brand for m in ordered if m.brand), None),
         survey=survey,
-        metadata=metadata,  # type: ignore[arg-type]
+        metadata=metadata,
         turns=[m.turn for m in ordered],
     ).with_time_bounds()
 

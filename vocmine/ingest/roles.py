@@ -28,7 +28,7 @@ class SpeakerRoles:
     def known(self, label: str) -> SpeakerRole | None:
         lowered = label.strip().lower()
         if lowered in SPEAKER_ROLES:
-            return lowered  # type: ignore[return-value]
+            return lowered
         if any(word in lowered for word in _BOT_WORDS):
             return "bot"
         if any(word.lower() in lowered for word in self.settings.call_agent_labels):

@@ -136,7 +136,7 @@ def _sums(weights: np.ndarray, good: np.ndarray, bad: np.ndarray, member: np.nda
     exact = float(weights.sum(1).max(initial=0.0)) < _FLOAT32_EXACT
     dtype = np.float32 if exact else np.float64
     w, g, b, m = (a.astype(dtype, copy=False) for a in (weights, good, bad, member))
-    sums = [w.sum(1), w @ g, w @ b, w @ m, (w * g) @ m, (w * b) @ m]
+    sums = [w.sum(1), w @ g, w @ b, w @ m, (w * g) @ m, (w * b) @ m]  # type: ignore[operator]
     return [s.astype(np.float64) for s in sums]
 
 

@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -109,7 +110,7 @@ def alert_conversations(
 ) -> list[tuple[str, str]]:
     """Apply the conversation rules; returns (rule id, conversation id) for every match."""
     rules = [r for r in (rules if rules is not None else store.list_alert_rules()) if r.kind == "conversation"]
-    fired = []
+    fired: list[tuple[str, str]] = []
     if not rules:
         return fired
     for conversation, analysis in analysed:
@@ -152,7 +153,5 @@ def _fire(store: Store, notifier: Notifier | None, rule: AlertRule, conversation
         notifier.send(rule, conversation_id, reason)
 
 
-def _midnight(day):  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from vocmine.analysis.pipeline import Analyzer
+from vocmine.analysis.pipeline import Analyzer, SentimentBackend
 from vocmine.schema import Conversation, ConversationAnalysis
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
@@ -39,6 +39,7 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
     signals = SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
     embedding_cache = EmbeddingCache(default_cache_path(settings)) if cache else None
     encoder = None
+    sentiment: SentimentBackend
     if settings.sentiment_model == "shipped":
         from vocmine.analysis.sentiment.model import SentimentModel
 

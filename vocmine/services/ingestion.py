@@ -12,6 +12,7 @@ hashes), so an interrupted run can simply be run again.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -165,7 +166,7 @@ class IngestRun:
                 ctx = ReadContext(
                     source.name,
                     self.settings,
-                    on_progress=(lambda n, name=source.name: self.on_progress(name, n)) if self.on_progress else None,
+                    on_progress=functools.partial(self.on_progress, source.name) if self.on_progress else None,
                 )
                 for item in fmt.reader(stream, ctx):
                     self._take(item, fmt.name)

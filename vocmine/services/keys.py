@@ -30,7 +30,7 @@ def create_key(store: KeyStore, name: str, scopes: Sequence[str]) -> tuple[ApiKe
         raise ConfigError(f"unknown or missing scopes {unknown}", hint=f"choose from {', '.join(SCOPES)}")
     if not name.strip():
         raise ConfigError("an API key needs a name", hint="say who or what uses it, e.g. --name dashboard")
-    key = ApiKey(id=secrets.token_hex(6), name=name.strip(), scopes=sorted(set(scopes)), created_at=utcnow())  # type: ignore[arg-type]
+    key = ApiKey(id=secrets.token_hex(6), name=name.strip(), scopes=sorted(set(scopes)), created_at=utcnow())
     secret = secrets.token_urlsafe(32)
     store.add_api_key(key, _hash(secret))
     return key, f"vm_{key.id}_{secret}"

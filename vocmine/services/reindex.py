@@ -75,11 +75,11 @@ def _copy_batch(source: Store, target: Store, batch: list, report: ReindexReport
         return
     wanted = [s.id for a in analyses.values() for s in a.segments]
     vectors = source.get_segment_vectors(wanted)
-    matrices = []
+    matrices: list[np.ndarray | None] = []
     for analysis in analyses.values():
         rows = [vectors.get(s.id) for s in analysis.segments]
         if analysis.segments and all(row is not None for row in rows):
-            matrices.append(np.stack(rows))
+            matrices.append(np.stack([row for row in rows if row is not None]))
         else:
             # Some segment has no embedding: store the analysis without vectors rather than lose it.
             report.segments_without_vector += sum(row is None for row in rows)

@@ -23,6 +23,7 @@ def correct_label(store: Store, conversation_id: str, actor: str, correction: La
     if correction.segment_id is None:
         if correction.field == "theme":
             raise ConfigError("a theme belongs to a segment", hint="give segment_id")
+        previous: str | None
         previous = analysis.sentiment.label if correction.field == "sentiment" and analysis.sentiment else None
         previous = analysis.stage if correction.field == "stage" else previous
     else:

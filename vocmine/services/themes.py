@@ -1,8 +1,8 @@
 """Wires the theme model to a store and to files: ``vocmine themes fit|list|rename|merge|discover``.
 
 ``fit_store_themes`` reads every analysed segment's text and stored vector (nothing is re-embedded),
-discovers themes (``analysis/topics.py``), gives them stable ids against the previous fit and the
-store's curation (``analysis/topics_catalog.py``), saves the artifact in the themes folder and
+discovers themes (``analysis/themes/discovery.py``), gives them stable ids against the previous fit and the
+store's curation (``analysis/themes/catalog.py``), saves the artifact in the themes folder and
 writes the catalog and every segment's theme to the store. New segments analysed later are
 assigned by the same model in the pipeline (``theme_assigner``).
 """
@@ -199,7 +199,7 @@ def discover_file(
         discovery = Discovery(np.full(len(good), UNASSIGNED), np.zeros(len(good), np.float32), [], len(good), 0, 1.0)
         note = f"no themes: {exc.message}"
     else:
-        note = None
+        note = None  # type: ignore[assignment]  # a str only when there are no themes
     model, assigned, similarity = build_model(
         discovery, vectors, version=new_version(), encoder_version=encoder.version, previous=None
     )

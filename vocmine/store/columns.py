@@ -7,9 +7,9 @@ a dashboard calls it on every page load. Held as columns – one entry per conve
 a dense position, and one row per (conversation, theme) pair with that theme's segment counts – a
 query is a boolean mask and a few ``bincount`` calls.
 
-Every method here returns exactly what the SQL in ``sqlite_themes.py`` returns for the same filter
+Every method here returns exactly what the SQL in ``sqlite/themes.py`` returns for the same filter
 (the tests hold the two side by side); the backend-specific part – loading the columns and keeping
-them current – lives in ``sqlite_facts.py``. Customer ids are not held (one entry per customer
+them current – lives in ``sqlite/columns.py``. Customer ids are not held (one entry per customer
 would cost more memory than every other column together), so a filter on them is not servable here.
 """
 
@@ -226,7 +226,7 @@ class FactSnapshot:
         sums = keys.sum([None, take(p.segments), take(p.score), take(p.negative), severity > 0, severity])
         out = [
             ThemeAggregate(
-                theme_id=str(self.vocab["theme"].decode(theme)),
+                theme_id=str(self.vocab["theme"].decode(int(theme))),  # type: ignore[arg-type]
                 bucket=_bucket_label(bucket) if interval else None,
                 group=self._group_label(breakdown, group),
                 conversations=int(s[0]),
@@ -309,7 +309,7 @@ class FactSnapshot:
         )
         out = [
             AgentAggregate(
-                key=str(self.vocab[column].decode(who)),
+                key=str(self.vocab[column].decode(int(who))),  # type: ignore[arg-type]
                 bucket=_bucket_label(bucket) if interval else None,
                 conversations=int(s[0]),
                 sentiment_sum=float(s[1]),
@@ -357,7 +357,9 @@ class FactSnapshot:
 
     def _counts(self, vocabulary: str, codes: np.ndarray) -> dict[str, int]:
         counts = np.bincount(codes, minlength=1)
-        return {str(self.vocab[vocabulary].decode(code)): int(counts[code]) for code in np.flatnonzero(counts[1:]) + 1}
+        return {
+            str(self.vocab[vocabulary].decode(int(code))): int(counts[code]) for code in np.flatnonzero(counts[1:]) + 1
+        }
 
     def _group_label(self, breakdown: Breakdown | None, code: int | None) -> str | None:
         if breakdown is None or code is None:

@@ -41,7 +41,12 @@ def conversation(cid: str, *texts: str) -> Conversation:
 
 
 def analysis(
-    c: Conversation, *, label: str = "negative", stage: str = "support", flags: tuple[str, ...] = (), versions=None
+    c: Conversation,
+    *,
+    label: str = "negative",
+    stage: str = "support",
+    flags: tuple[str, ...] = (),
+    versions: dict[str, str] | None = None,
 ) -> ConversationAnalysis:
     segments = [
         AnalysedSegment(
@@ -51,7 +56,7 @@ def analysis(
             start=0,
             end=len(t.text),
             text=t.text,
-            sentiment=label,  # type: ignore[arg-type]
+            sentiment=label,
             sentiment_score=-0.8 if label == "negative" else 0.8 if label == "positive" else 0.0,
             stage=stage,
             stage_confidence=0.7,
@@ -62,7 +67,7 @@ def analysis(
         conversation_id=c.id,
         content_hash=c.content_hash(),
         sentiment=ConversationSentiment(
-            label=label,  # type: ignore[arg-type]
+            label=label,
             score=segments[0].sentiment_score,
             most_negative=segments[0].sentiment_score,
             opening=-0.8 if len(segments) > 1 else None,
@@ -114,7 +119,7 @@ def survey_conversation(
 ) -> Conversation:
     return Conversation(
         id=cid,
-        channel=channel,  # type: ignore[arg-type]
+        channel=channel,
         source="test",
         started_at=datetime(2026, 9, 1, tzinfo=UTC) + timedelta(days=day),
         survey=SurveyScores(nps=nps) if nps is not None else None,
@@ -125,7 +130,10 @@ def survey_conversation(
 def seed_analysed(store: Store, rows: Sequence[SeedRow]) -> None:
     """Store, analyse and theme conversations; ``rows``: (id, day, [(text, theme)], label, flags,
     channel, nps), with segment ``i`` of a conversation in the theme given for its text ``i``."""
-    conversations, analyses, matrices, assignments = [], [], [], []
+    conversations: list[Conversation] = []
+    analyses: list[ConversationAnalysis] = []
+    matrices: list[np.ndarray] = []
+    assignments: list[tuple[str, str | None]] = []
     for cid, day, parts, label, flags, channel, nps in rows:
         c = survey_conversation(cid, day, [t for t, _ in parts], channel=channel, nps=nps)
         conversations.append(c)

@@ -1,4 +1,4 @@
-"""The embedded store's full-text search past one ranking window (``sqlite_search.py``): paging
+"""The embedded store's full-text search past one ranking window (``search.py``): paging
 reaches every match once, windows come newest first and are ranked by relevance inside, the total
 is a lower bound until the last window, and highlights equal FTS5's own snippets."""
 

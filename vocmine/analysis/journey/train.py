@@ -25,6 +25,7 @@ import csv
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def load_bitext(data: Path) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def _classifier():  # type: ignore[no-untyped-def]
+def _classifier() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=5000, C=C, class_weight="balanced")

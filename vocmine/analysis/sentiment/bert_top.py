@@ -73,12 +73,12 @@ class BertEncoderLayer(nn.Module):
     def forward(self, hidden: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
         """``hidden``: (batch, tokens, size); ``attend``: (batch, tokens), true (or 1) where a token is real."""
         projections = self.attention["self"]
-        query, key, value = (self._heads(projections[name](hidden)) for name in ("query", "key", "value"))
+        query, key, value = (self._heads(projections[name](hidden)) for name in ("query", "key", "value"))  # type: ignore[index]
         mask = attend.bool()[:, None, None, :]  # every query position may look at every real token
         dropout = self.shape.attention_dropout if self.training else 0.0
         context = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
         context = context.transpose(1, 2).reshape(hidden.shape)
-        attended = self._residual(self.attention["output"], context, hidden)
+        attended = self._residual(self.attention["output"], context, hidden)  # type: ignore[arg-type]
         expanded = functional.gelu(self.intermediate["dense"](attended))
         return self._residual(self.output, expanded, attended)
 

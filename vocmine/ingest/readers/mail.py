@@ -137,7 +137,7 @@ def _header(message: Message, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):  # an email.header.Header for some malformed input
-        value = str(value)
+        value = str(value)  # type: ignore[unreachable]
     if any("\udc80" <= ch <= "\udcff" for ch in value):
         raw = value.encode("ascii", "surrogateescape")
         try:

@@ -190,7 +190,7 @@ def read_posts_json(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
 def _v1_post(value: dict[str, Any], location: Location, ctx: ReadContext) -> Item:
     if "retweeted_status" in value:
         return Rejection(location, "retweet: carries no text of its own")
-    user = value.get("user") if isinstance(value.get("user"), dict) else {}
+    user: dict[str, Any] = value["user"] if isinstance(value.get("user"), dict) else {}
     text = (value.get("extended_tweet") or {}).get("full_text") or value.get("full_text") or value.get("text")
     return _post(
         post_id=str(value.get("id_str") or value.get("id") or ""),

@@ -2,7 +2,7 @@
 drivers, coaching views, facets and stats read. Built with ``elasticsearch.dsl`` (unknown
 aggregation names are refused) and checked in the tests against Elasticsearch's request schema.
 
-Counting rules match the embedded store (``sqlite_themes.py``): per theme, conversations are
+Counting rules match the embedded store (``the embedded store's sqlite/themes.py``): per theme, conversations are
 counted once (``cardinality`` of the conversation id: exact below its precision threshold of
 40,000 per bucket, within a few percent above) and segments each; flag counts run over those
 conversations, split by their most severe flag so ``severity_sum`` needs no per-conversation
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from elasticsearch.dsl import A, Q, Search
+from elasticsearch.dsl.aggs import Agg
+from elasticsearch.dsl.query import Query
 
 from vocmine.store.elastic.queries import filter_queries
 from vocmine.store.query import BREAKDOWN_FIELDS, AgentGrouping, Breakdown, ConversationFilter, Interval
@@ -24,19 +26,19 @@ ANALYSED = Q("exists", field="versions_key")
 _PRECISION = 40_000
 
 
-def _filtered(f: ConversationFilter, *extra: Q, segments: bool = False) -> Search:
+def _filtered(f: ConversationFilter, *extra: Query, segments: bool = False) -> Search:
     search = Search().extra(size=0)
     for clause in [*filter_queries(f, segments=segments), *extra]:
         search = search.filter(clause)
     return search
 
 
-def _histogram(interval: Interval) -> A:
+def _histogram(interval: Interval) -> Agg:
     # Weeks start on Monday in Elasticsearch's calendar, as in the embedded store; keys as ISO dates.
     return A("date_histogram", field="started_at", calendar_interval=interval, min_doc_count=1, format="yyyy-MM-dd")
 
 
-def _wrap(inner: A, interval: Interval | None, breakdown: Breakdown | None) -> A:
+def _wrap(inner: Agg, interval: Interval | None, breakdown: Breakdown | None) -> Agg:
     """inner, nested under breakdown terms and then under a date histogram when asked."""
     outer = inner
     if breakdown:
@@ -78,7 +80,7 @@ def totals_body(
             if interval:
                 outer = _histogram(interval)
                 outer.bucket("inner", inner)
-        else:
+        elif interval:
             outer = _histogram(interval)
         search.aggs.bucket("result", outer)
     return search.extra(track_total_hits=True).to_dict()

@@ -1,4 +1,4 @@
-"""Documents for the Elasticsearch indices (``elastic_schema.py``): a conversation with what its
+"""Documents for the Elasticsearch indices (``schema.py``): a conversation with what its
 analysis says, and one document per analysed segment with its embedding. Pure functions, so the
 tests can hold every document to the strict mappings offline."""
 

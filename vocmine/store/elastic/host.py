@@ -1,6 +1,6 @@
 """What the Elasticsearch mixins need from the store they are mixed into, as typed protocols.
 
-``ElasticStore`` provides the request helpers and ``ElasticStateMixin`` the state-document helpers.
+``ElasticStore`` provides the request helpers (the themes mixin also uses ``ElasticStateMixin``'s).
 Each mixin names its host here as its base class for the type checker only (at run time the base is
 ``object``, so nothing declared here can shadow the store's real methods in the method order), and
 the checker then holds every call a mixin makes to the helpers' real signatures.
@@ -43,24 +43,3 @@ class ElasticHost(Protocol):
     ) -> Iterator[dict[str, Any]]: ...
 
     def _conversation_query(self, f: ConversationFilter | None, *extra: dict[str, Any]) -> dict[str, Any]: ...
-
-
-class ElasticStateHost(ElasticHost, Protocol):
-    """A host that also has the state-document helpers of ``ElasticStateMixin``."""
-
-    def _put_state(
-        self,
-        doc_id: str,
-        kind: str,
-        doc: dict[str, Any],
-        *,
-        create: bool = False,
-        guard: dict[str, Any] | None = None,
-        **fields: Any,
-    ) -> None: ...
-
-    def _get_state(self, doc_id: str) -> dict[str, Any] | None: ...
-
-    def _state_docs(self, kind: str, **terms: Any) -> list[dict[str, Any]]: ...
-
-    def _event(self, kind: str, actor: str, action: str, detail: Any, **fields: Any) -> None: ...

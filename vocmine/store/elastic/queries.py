@@ -3,7 +3,7 @@ classes (which reject unknown query and aggregation names) and checked in the te
 Elasticsearch's request schema. User text only ever reaches ``simple_query_string``, which never
 fails on syntax and has no access to field or script syntax; it never reaches ``query_string``.
 
-Field names are those of ``elastic_schema.py``; both indices carry the conversation fields, so the
+Field names are those of ``schema.py``; both indices carry the conversation fields, so the
 same filter serves conversation search, segment kNN and segment aggregations.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch.dsl import Q, Search
+from elasticsearch.dsl.query import Query
 
 from vocmine.store.query import CONVERSATION_FIELD_FILTERS, ConversationFilter, SearchQuery
 from vocmine.store.search_syntax import parse_search
@@ -37,7 +38,7 @@ def to_simple_query(text: str) -> str:
     return " ".join("|" if token == "OR" else token for token in text.split())
 
 
-def filter_queries(f: ConversationFilter, *, segments: bool = False) -> list[Q]:
+def filter_queries(f: ConversationFilter, *, segments: bool = False) -> list[Query]:
     """The filter as ``bool.filter`` clauses (no scoring, cacheable)."""
     clauses = [Q("terms", **{field: list(getattr(f, name))}) for name, field in _TERMS.items() if getattr(f, name)]
     if f.themes:

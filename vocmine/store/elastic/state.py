@@ -1,6 +1,6 @@
 """The small records of the Elasticsearch store, mixed into ``ElasticStore``: API keys, the review
 queue (state, notes, label corrections, audit trail), alert rules and webhook deliveries, and the
-theme catalog's documents (used by ``elastic_themes.py``). They live in the state index, one
+theme catalog's documents (used by ``themes.py``). They live in the state index, one
 document each, written with ``refresh=wait_for`` so the next read sees them.
 
 Review changes use optimistic concurrency: the review document is read with its sequence number

@@ -1,9 +1,9 @@
 """The Elasticsearch store: the whole ``Store`` protocol over the official ``elasticsearch`` client.
 
-Layout and document model: ``elastic_schema.py`` (a conversation index, a segment index and a
-small state index, each a versioned index behind an alias). Request bodies: ``elastic_queries.py``
-and ``elastic_aggs.py``; documents: ``elastic_docs.py``; bulk writes with retries and a report of
-every failed item: ``elastic_bulk.py``. This module and its mixins (analysis, themes, state) turn
+Layout and document model: ``schema.py`` (a conversation index, a segment index and a
+small state index, each a versioned index behind an alias). Request bodies: ``queries.py``
+and ``aggs.py``; documents: ``docs.py``; bulk writes with retries and a report of
+every failed item: ``bulk.py``. This module and its mixins (analysis, themes, state) turn
 protocol calls into those requests and responses back into records.
 
 Differences from the embedded store, by design:
@@ -412,7 +412,7 @@ def _client(url: str, options: ElasticOptions) -> Any:
     return Elasticsearch(
         url,
         api_key=options.api_key,
-        ca_certs=options.ca_certs,
+        ca_certs=options.ca_certs,  # type: ignore[arg-type]
         verify_certs=options.verify_certs,
         request_timeout=options.request_timeout,
         retry_on_timeout=True,

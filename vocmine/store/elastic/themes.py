@@ -1,7 +1,7 @@
 """Themes in the Elasticsearch store, mixed into ``ElasticStore``: the catalog and analysts' edits
 (state documents), segment assignment (each segment document's ``theme_id``, and each
 conversation's ``themes`` list for the theme filter), and the aggregations behind trends, emerging
-themes, priorities, drivers and the coaching view (``elastic_aggs.py``).
+themes, priorities, drivers and the coaching view (``aggs.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ _CHUNK = 1_000
 
 
 if TYPE_CHECKING:
-    from vocmine.store.elastic.host import ElasticStateHost as _Host
+    # The state mixin's helpers (``_put_state``, ``_event``…) as well as the store's.
+    from vocmine.store.elastic.state import ElasticStateMixin as _Host
 else:
     _Host = object
 

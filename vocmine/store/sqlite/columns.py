@@ -1,4 +1,4 @@
-"""Loads a ``FactSnapshot`` (``facts.py``) from an embedded store file and keeps it current.
+"""Loads a ``FactSnapshot`` (``vocmine/store/columns.py``) from an embedded store file and keeps it current.
 
 Triggers (migration 8) append the id of every conversation whose aggregated facts may have changed
 – the conversation row, its analysis, a segment's theme – to ``fact_changes`` in the same

@@ -3,7 +3,7 @@
 Why shards: FTS5's bm25 counts, on every query, how many rows hold each query term, by walking
 that term's whole list of rows. At a million conversations a common word ("refund", a third of
 them) costs ~8 ms a query in that count alone, whatever the query then reads. Search ranks the
-newest matches first (``sqlite_search.py``), which mostly sit in the newest shard, so it only pays
+newest matches first (``search.py``), which mostly sit in the newest shard, so it only pays
 for that shard's count. This is how Elasticsearch scores too: each shard ranks with its own term
 statistics (``query_then_fetch``). A store under ``SHARD_ROWS`` conversations has one shard and
 ranks exactly as one table would.

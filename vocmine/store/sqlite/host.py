@@ -15,9 +15,12 @@ from vocmine.store.sqlite.columns import SQLiteFacts
 
 
 class SQLiteHost(Protocol):
-    conn: sqlite3.Connection  # the one writing connection
     _lock: threading.RLock  # held by every write
     _facts: SQLiteFacts | None  # the in-memory columns, once serving has prepared them
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The one writing connection."""
 
     def _reading(self) -> AbstractContextManager[sqlite3.Connection]:
         """A read-only connection of the calling thread's own."""

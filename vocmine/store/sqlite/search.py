@@ -12,9 +12,9 @@ whole, and its total is exact. Past the first window the total is a lower bound
 (``total_relation == "gte"``), as Elasticsearch reports it past ``track_total_hits``.
 
 Which matches pass the filter comes from a callable: the in-memory columns' mask when the API
-built them (``facts.py``), else one SQL lookup per chunk of candidates.
+built them (``columns.py``), else one SQL lookup per chunk of candidates.
 
-The index is sharded by rowid range (``sqlite_fts.py``). A window may span shards: each shard's part
+The index is sharded by rowid range (``fts.py``). A window may span shards: each shard's part
 is scored by bm25 with that shard's term statistics, and the parts are merged by score.
 """
 
@@ -63,8 +63,8 @@ def rank_page(conn: sqlite3.Connection, match: str, passes: Passes, limit: int, 
     """One page of matches, best first within each window, windows newest first."""
     top, window, after = NEWEST, 0, None
     if cursor:
-        top, window, rank, rowid = _numbers(cursor, 4)
-        top, window, after = int(top), int(window), (rank, int(rowid))
+        numbers = _numbers(cursor, 4)
+        top, window, after = int(numbers[0]), int(numbers[1]), (numbers[2], int(numbers[3]))
     hits: list[Ranked] = []
     counted, exact = window * RANK_WINDOW, False
     newest_first = shards(conn)

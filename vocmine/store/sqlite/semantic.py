@@ -47,7 +47,7 @@ class SQLiteSemanticMixin(_Host):
         matrix = (
             np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 1), np.float32)
         )
-        self._vector_cache = (stamp, owners, rowids, matrix)  # type: ignore[assignment]
+        self._vector_cache = (stamp, owners, rowids, matrix)
         return owners, rowids, matrix
 
     def semantic_search(
@@ -94,20 +94,20 @@ class SQLiteSemanticMixin(_Host):
         where, params = self._where_sql(query.filter)
         if query.text and query.text.strip():
             with self._lock:
-                found, found_params = matches_sql(self.conn, to_fts_query(query.text))
-            matched = f"SELECT c.id FROM conversations c WHERE c.rowid IN ({found}) AND {where}"
+                found_sql, found_params = matches_sql(self.conn, to_fts_query(query.text))
+            matched_sql = f"SELECT c.id FROM conversations c WHERE c.rowid IN ({found_sql}) AND {where}"
             params = [*found_params, *params]
         else:
-            matched = f"SELECT c.id FROM conversations c WHERE {where}"
+            matched_sql = f"SELECT c.id FROM conversations c WHERE {where}"
         counts = "SELECT {column}, COUNT(*) FROM {table} WHERE {key} IN ({matched}) GROUP BY 1"
         facets = {
-            "channel": counts.format(column="channel", table="conversations", key="id", matched=matched),
+            "channel": counts.format(column="channel", table="conversations", key="id", matched=matched_sql),
             "sentiment": counts.format(
-                column="sentiment_label", table="analyses", key="conversation_id", matched=matched
+                column="sentiment_label", table="analyses", key="conversation_id", matched=matched_sql
             ),
-            "stage": counts.format(column="stage", table="analyses", key="conversation_id", matched=matched),
+            "stage": counts.format(column="stage", table="analyses", key="conversation_id", matched=matched_sql),
             "signal": counts.format(
-                column="signal", table="conversation_flags", key="conversation_id", matched=matched
+                column="signal", table="conversation_flags", key="conversation_id", matched=matched_sql
             ),
         }
         with self._lock:

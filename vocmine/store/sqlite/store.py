@@ -1,9 +1,9 @@
 """The embedded store: one SQLite file, WAL mode, FTS5 over the customer's words.
 
 Layout: ``conversations`` holds each conversation as a JSON document plus the columns filters need;
-``conversation_fts_<k>`` index the customer text and subject in shards by rowid (``sqlite_fts.py``);
+``conversation_fts_<k>`` index the customer text and subject in shards by rowid (``fts.py``);
 ``turn_keys`` maps message keys to conversations so replies ingested later join their thread;
-analysis results live in the tables of migration 3 (``sqlite_analysis.py``).
+analysis results live in the tables of migration 3 (``analysis.py``).
 ``schema_version`` records applied migrations; ``MIGRATIONS`` is append-only.
 """
 
@@ -235,11 +235,11 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
         """,
     ),
     # The change log behind the in-memory aggregation columns, and a covering index for segments'
-    # facts (``sqlite_facts.py``).
+    # facts (``columns.py``).
     (8, CHANGE_LOG),
-    # The full-text index in shards by rowid range (``sqlite_fts.py`` says why).
+    # The full-text index in shards by rowid range (``fts.py`` says why).
     (9, sqlite_fts.shard_existing),
-    # Upload jobs' records, so any API worker answers GET /v1/jobs/{id} (``sqlite_jobs.py``).
+    # Upload jobs' records, so any API worker answers GET /v1/jobs/{id} (``jobs.py``).
     (10, JOBS_MIGRATION),
 ]
 
@@ -325,7 +325,7 @@ class SQLiteStore(
         return int(self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
     def prepare_serving(self) -> None:
-        """Build the in-memory aggregation columns (``sqlite_facts.py``: seconds per million
+        """Build the in-memory aggregation columns (``columns.py``: seconds per million
         conversations) so that trends, priorities, drivers and agent views stop scanning the
         store. If they cannot be built, aggregations keep running in SQL (same answers, slower).
         Not for ``:memory:`` stores, which a second connection cannot open."""
@@ -486,7 +486,7 @@ class SQLiteStore(
             return self._browse(query, where, params)
 
     def _full_text(self, query: SearchQuery) -> SearchPage:
-        """Relevance-ranked windows of the newest matches (``sqlite_search.py`` says why)."""
+        """Relevance-ranked windows of the newest matches (``search.py`` says why)."""
         match = to_fts_query(query.text or "")
         with self._reading() as conn:
             page = rank_page(conn, match, self._passes(conn, query.filter), query.limit, query.cursor)

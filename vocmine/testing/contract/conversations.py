@@ -4,6 +4,7 @@ filters, cursor paging, turn keys and stats."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ class ConversationsContract:
                 filled.search(SearchQuery(text=wordless))
 
     def test_filters(self, filled):
-        def ids(**kwargs):
+        def ids(**kwargs: Any) -> set[str]:
             return {h.conversation.id for h in filled.search(SearchQuery(filter=ConversationFilter(**kwargs))).hits}
 
         assert ids(channels=["email"]) == {"b"}
