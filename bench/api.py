@@ -38,7 +38,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,127 +46,13 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from vocmine.schema import (  # noqa: E402
-    AnalysedSegment,
-    Conversation,
-    ConversationAnalysis,
-    ConversationSentiment,
-    Evidence,
-    Flag,
-    SurveyScores,
     Theme,
-    Turn,
 )
 from vocmine.services.keys import create_key  # noqa: E402
 from vocmine.store.sqlite.store import SQLiteStore  # noqa: E402
+from vocmine.testing.corpus import LOAD_THEMES, LOAD_WORDS, load_record  # noqa: E402
 
-THEMES = 40
-WORDS = (
-    "refund",
-    "bill",
-    "charge",
-    "delivery",
-    "parcel",
-    "router",
-    "signal",
-    "broadband",
-    "app",
-    "login",
-    "password",
-    "contract",
-    "upgrade",
-    "engineer",
-    "appointment",
-    "roaming",
-    "invoice",
-    "payment",
-    "card",
-    "account",
-    "speed",
-    "outage",
-    "cancel",
-    "price",
-    "discount",
-)
-SENTIMENTS = ("negative", "neutral", "positive")
-STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy", "unknown")
-SIGNALS = ("churn_risk", "escalation", "repeat_contact", "high_effort", "extreme_negative", "strong_praise")
-START = datetime(2026, 5, 1, tzinfo=UTC)
 INGEST_BATCH = 100
-VERSIONS = {"segmenter": "bench", "encoder": "bench", "sentiment": "bench", "journey": "bench", "signals": "bench"}
-
-
-def _conversation(n: int, rng: random.Random) -> tuple[Conversation, ConversationAnalysis, list[str]]:
-    themes = [f"t{rng.randrange(THEMES) + 1}" for _ in range(rng.randint(1, 4))]
-    texts = [f"{' '.join(rng.sample(WORDS, 4))} issue number {rng.randrange(1000)}" for _ in themes]
-    started = START + timedelta(seconds=rng.randrange(180 * 86400))
-    agent = rng.randrange(200)
-    conversation = Conversation(
-        id=f"c{n:07d}",
-        channel=rng.choice(("chat", "email", "call")),
-        source="bench",
-        started_at=started,
-        agent_id=f"agent-{agent}",
-        team_id=f"team-{agent % 20}",
-        brand=rng.choice(("Northwind", "Contoso", "Fabrikam")),
-        survey=SurveyScores(nps=rng.randrange(11)) if rng.random() < 0.2 else None,
-        turns=[Turn(role="customer", text=t) for t in texts],
-    )
-    labels = [rng.choices(SENTIMENTS, weights=(5, 3, 2))[0] for _ in texts]
-    scores = [{"negative": -0.7, "neutral": 0.0, "positive": 0.7}[label] for label in labels]
-    segments = [
-        AnalysedSegment(
-            id=f"{conversation.id}:{i}:0",
-            conversation_id=conversation.id,
-            turn_index=i,
-            start=0,
-            end=len(t),
-            text=t,
-            sentiment=label,
-            sentiment_score=score,
-            stage=rng.choice(STAGES),
-            stage_confidence=0.6,
-            theme_id=theme,
-        )
-        for i, (t, label, score, theme) in enumerate(zip(texts, labels, scores, themes, strict=True))
-    ]
-    flags = []
-    if rng.random() < 0.12:
-        signal = rng.choice(SIGNALS)
-        flags.append(
-            Flag(
-                signal=signal,
-                severity=rng.randint(2, 5),
-                reason="bench",
-                model_version="bench",
-                evidence=[Evidence(turn_index=0, start=0, end=5, text=texts[0][:5], context=texts[0])],
-            )
-        )
-    mean = sum(scores) / len(scores)
-    analysis = ConversationAnalysis(
-        conversation_id=conversation.id,
-        content_hash=conversation.content_hash(),
-        sentiment=ConversationSentiment(
-            label="negative" if mean <= -0.25 else "positive" if mean >= 0.25 else "neutral",
-            score=mean,
-            most_negative=min(scores),
-            opening=scores[0] if len(scores) > 1 else None,
-            closing=scores[-1] if len(scores) > 1 else None,
-            trajectory=None
-            if len(scores) < 2
-            else "improved"
-            if scores[-1] - scores[0] >= 0.3
-            else "worsened"
-            if scores[0] - scores[-1] >= 0.3
-            else "steady",
-        ),
-        stage=rng.choice(STAGES),
-        stage_confidence=0.6,
-        flags=flags,
-        segments=segments,
-        model_versions=VERSIONS,
-        analysed_at=started,
-    )
-    return conversation, analysis, themes
 
 
 def build_store(path: Path, size: int) -> None:
@@ -180,13 +65,16 @@ def build_store(path: Path, size: int) -> None:
     rng = random.Random(size)
     started = time.perf_counter()
     for first in range(0, size, 2000):
-        rows = [_conversation(n, rng) for n in range(first, min(size, first + 2000))]
+        rows = [load_record(n, rng) for n in range(first, min(size, first + 2000))]
         store.upsert_conversations([c for c, _, _ in rows])
         store.write_analyses([a for _, a, _ in rows], [None] * len(rows))
         if first % 100_000 == 0:
             print(f"  {first:,} conversations written ({time.perf_counter() - started:.0f}s)", flush=True)
     store.replace_themes(
-        [Theme(id=f"t{i + 1}", label=f"theme {i + 1}", keywords=[WORDS[i % len(WORDS)]]) for i in range(THEMES)],
+        [
+            Theme(id=f"t{i + 1}", label=f"theme {i + 1}", keywords=[LOAD_WORDS[i % len(LOAD_WORDS)]])
+            for i in range(LOAD_THEMES)
+        ],
         "themes-bench",
     )
     store.conn.execute("PRAGMA optimize")
@@ -269,7 +157,7 @@ def measure(
         rng = random.Random(1)
         routes = {
             "search": lambda: (
-                f"{base}/search?q={rng.choice(WORDS)}&"
+                f"{base}/search?q={rng.choice(LOAD_WORDS)}&"
                 + rng.choice(("channel=chat", "sentiment=negative", "channel=email"))
             ),
             "browse": lambda: f"{base}/search?" + rng.choice(("channel=chat", "sentiment=negative", "channel=email")),
@@ -335,7 +223,7 @@ class _Ingester:
             while not self.done.is_set():
                 started = time.perf_counter()
                 first, self.next_number = self.next_number, self.next_number + INGEST_BATCH
-                batch = [_conversation(n, self.rng)[0] for n in range(first, self.next_number)]
+                batch = [load_record(n, self.rng)[0] for n in range(first, self.next_number)]
                 body = {"conversations": [c.model_dump(mode="json") for c in batch]}
                 response = client.post(self.url, json=body)
                 response.raise_for_status()

@@ -10,114 +10,27 @@ import itertools
 import random
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vocmine.schema import (
-    AnalysedSegment,
-    Conversation,
-    ConversationAnalysis,
-    ConversationSentiment,
-    Evidence,
-    Flag,
-    SurveyScores,
     Theme,
-    Turn,
 )
 from vocmine.store.query import ConversationFilter, SearchQuery
 from vocmine.store.sqlite import fts as sqlite_fts
 from vocmine.store.sqlite import search as sqlite_search
 from vocmine.store.sqlite.store import SQLiteStore
-
-START = datetime(2026, 1, 1, tzinfo=UTC)
-SIGNALS = ("churn_risk", "escalation", "high_effort")
-STAGES = ("purchase", "use", "support", "unknown")
-LABELS = ("negative", "neutral", "positive")
-THEMES = [f"t{i}" for i in range(1, 7)]
-
-
-def _conversation(n: int, rng: random.Random, channel: str | None = None) -> Conversation:
-    turns = [Turn(role="customer", text=f"words {n} {i} {rng.random():.3f}") for i in range(rng.randint(1, 4))]
-    agent = rng.choice([None, "a1", "a2", "a3", "a4"])
-    return Conversation(
-        id=f"c{n:04d}",
-        channel=channel or rng.choice(("chat", "email", "call", "social")),  # type: ignore[arg-type]
-        source=rng.choice(("s1", "s2")),
-        started_at=None if rng.random() < 0.1 else START + timedelta(hours=rng.randrange(24 * 120)),
-        agent_id=agent,
-        team_id=None if agent is None else f"team-{agent[-1] in '12'}",
-        brand=rng.choice((None, "North", "South")),
-        product=rng.choice((None, "p1", "p2")),
-        language=rng.choice((None, "en", "de")),
-        customer_id=rng.choice(("k1", "k2", "k3")),
-        survey=SurveyScores(
-            nps=rng.randrange(11) if rng.random() < 0.5 else None,
-            csat=float(rng.randint(1, 5)) if rng.random() < 0.4 else None,
-        ),
-        turns=turns,
-    )
-
-
-def _analysis(c: Conversation, rng: random.Random) -> ConversationAnalysis:
-    segments = []
-    for i, turn in enumerate(c.turns):
-        label = rng.choice(LABELS)
-        segments.append(
-            AnalysedSegment(
-                id=f"{c.id}:{i}:0",
-                conversation_id=c.id,
-                turn_index=i,
-                start=0,
-                end=len(turn.text),
-                text=turn.text,
-                sentiment=label,  # type: ignore[arg-type]
-                sentiment_score={"negative": -0.6, "neutral": 0.05, "positive": 0.7}[label] + rng.random() / 10,
-                stage=rng.choice(STAGES),
-                stage_confidence=0.5,
-                theme_id=rng.choice([None, *THEMES[:4]]),  # t5, t6 only arrive later, by assignment
-            )
-        )
-    scores = [s.sentiment_score for s in segments]
-    flags = [
-        Flag(
-            signal=signal,
-            severity=rng.randint(1, 5),
-            reason="test",
-            model_version="r1",
-            evidence=[Evidence(turn_index=0, start=0, end=3, text="wor", context=c.turns[0].text)],
-        )
-        for signal in SIGNALS
-        if rng.random() < 0.15
-    ]
-    many = len(scores) > 1
-    return ConversationAnalysis(
-        conversation_id=c.id,
-        content_hash=c.content_hash(),
-        sentiment=ConversationSentiment(
-            label=rng.choice(LABELS),  # type: ignore[arg-type]
-            score=sum(scores) / len(scores),
-            most_negative=min(scores),
-            opening=scores[0] if many else None,
-            closing=scores[-1] if many else None,
-            trajectory=rng.choice(("improved", "worsened", "steady")) if many else None,  # type: ignore[arg-type]
-        ),
-        stage=rng.choice(STAGES),
-        stage_confidence=0.6,
-        flags=flags,
-        segments=segments,
-        model_versions={"encoder": "e"},
-        analysed_at=START,
-    )
+from vocmine.testing.corpus import VARIED_START, VARIED_THEMES, varied_analysis, varied_conversation
 
 
 def _add(store: SQLiteStore, numbers: range, rng: random.Random) -> None:
-    conversations = [_conversation(n, rng) for n in numbers]
+    conversations = [varied_conversation(n, rng) for n in numbers]
     store.upsert_conversations(conversations)
     analysed = [c for c in conversations if rng.random() < 0.9]  # some stay unanalysed
-    store.write_analyses([_analysis(c, rng) for c in analysed], [None] * len(analysed))
+    store.write_analyses([varied_analysis(c, rng) for c in analysed], [None] * len(analysed))
 
 
 FILTERS = [
@@ -126,14 +39,14 @@ FILTERS = [
     ConversationFilter(sources=["s2"]),
     ConversationFilter(agent_ids=["a1", "nobody"], brands=["North"]),
     ConversationFilter(team_ids=["team-True"], products=["p2"], languages=["de"]),
-    ConversationFilter(since=START + timedelta(days=30), until=START + timedelta(days=75)),
+    ConversationFilter(since=VARIED_START + timedelta(days=30), until=VARIED_START + timedelta(days=75)),
     ConversationFilter(sentiments=["negative"], stages=["support", "use"]),
     ConversationFilter(trajectories=["improved"]),
     ConversationFilter(signals=["escalation", "churn_risk"]),
     ConversationFilter(min_severity=3),
     ConversationFilter(themes=["t2", "t5"]),
     ConversationFilter(themes=["unknown-theme"]),
-    ConversationFilter(channels=["email"], themes=["t1"], since=START + timedelta(days=10)),
+    ConversationFilter(channels=["email"], themes=["t1"], since=VARIED_START + timedelta(days=10)),
 ]
 
 
@@ -188,7 +101,7 @@ def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     sql = SQLiteStore(path)
     rng = random.Random(5)
     _add(sql, range(300), rng)
-    sql.replace_themes([Theme(id=t, label=t, keywords=[t]) for t in THEMES], "v1")
+    sql.replace_themes([Theme(id=t, label=t, keywords=[t]) for t in VARIED_THEMES], "v1")
     facts = SQLiteStore(path)
     facts.prepare_serving()
     yield sql, facts, rng
@@ -207,10 +120,10 @@ def test_columns_follow_every_kind_of_write_made_through_another_connection(stor
     facts.theme_aggregates()  # snapshot taken before the writes below
     _add(sql, range(300, 360), rng)  # new conversations
     again = [c for c in sql.get_conversations([f"c{n:04d}" for n in range(0, 40)]).values()]
-    sql.write_analyses([_analysis(c, rng) for c in again], [None] * len(again))  # re-analysis
+    sql.write_analyses([varied_analysis(c, rng) for c in again], [None] * len(again))  # re-analysis
     sql.assign_themes([(f"c{n:04d}:0:0", "t6") for n in range(40, 90)])  # new theme by assignment
     sql.merge_themes(["t3"], "t5", actor="test")  # segments move between themes
-    edited = _conversation(100, random.Random(1), channel="social")  # same id, new fields
+    edited = varied_conversation(100, random.Random(1), channel="social")  # same id, new fields
     sql.upsert_conversations([edited])
     _same_answers(facts, sql)
 
