@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from vocmine.analysis.pipeline import Analyzer
+from vocmine.schema import Conversation, ConversationAnalysis
 from vocmine.services.alerts import Notifier, alert_conversations
-from vocmine.services.uploads import JobRunner
+from vocmine.services.uploads import JobRunner, OnAnalysed
 from vocmine.settings import Settings
 from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
@@ -40,10 +41,10 @@ def _load_analyzer(settings: Settings, store: Store) -> Analyzer:
     return analyzer
 
 
-def _alerting(app: FastAPI):  # type: ignore[no-untyped-def]
+def _alerting(app: FastAPI) -> OnAnalysed:
     """Conversation alert rules, applied to what the API ingests and analyses."""
 
-    def apply(analysed):  # type: ignore[no-untyped-def]
+    def apply(analysed: list[tuple[Conversation, ConversationAnalysis]]) -> None:
         alert_conversations(app.state.store, analysed, app.state.notifier)
 
     return apply
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return app.openapi()
 
     @app.get("/v1/metrics", include_in_schema=False, dependencies=[Depends(require("read"))])
-    def prometheus():  # type: ignore[no-untyped-def]
+    def prometheus() -> Response:
         return metrics.response()
 
     return app

@@ -18,7 +18,7 @@ def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
-def ready(request: Request, store: StoreDep, settings: SettingsDep):  # type: ignore[no-untyped-def]
+def ready(request: Request, store: StoreDep, settings: SettingsDep) -> Readiness | JSONResponse:
     """The store answers and the analysis models can be loaded; 503 names what is down."""
     checks: dict[str, str] = {}
     try:

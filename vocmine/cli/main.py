@@ -32,6 +32,7 @@ from vocmine.cli.store import es_app, reindex_command
 from vocmine.cli.themes import themes_app
 
 if TYPE_CHECKING:
+    from vocmine.ingest.inputs.sources import InputFile
     from vocmine.services.analysis import AnalyzeReport
 
 from vocmine.errors import ConfigError, InputPathError, NotFoundError
@@ -107,7 +108,7 @@ def _run_ingest(
     ) as progress:
         task = progress.add_task("ingesting", total=total or None)
 
-        def on_file(source) -> None:  # type: ignore[no-untyped-def]
+        def on_file(source: InputFile) -> None:
             progress.update(task, description=f"ingesting {Path(source.name).name[:40]}")
 
         def on_progress(name: str, consumed: int) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from vocmine.errors import ConfigError
@@ -91,7 +91,9 @@ class Redactor:
                 text = getattr(self, f"_redact_{kind}")(text)
         return text
 
-    def _sub(self, kind: str, pattern: re.Pattern[str], text: str, accept=None) -> str:  # type: ignore[no-untyped-def]
+    def _sub(
+        self, kind: str, pattern: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], bool] | None = None
+    ) -> str:
         def replace(match: re.Match[str]) -> str:
             if accept is not None and not accept(match):
                 return match.group(0)

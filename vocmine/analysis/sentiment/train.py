@@ -47,7 +47,7 @@ def _base() -> Any:
     return model.tokenizer, model[0].auto_model
 
 
-def cache_lower(tokenizer, bert, first: int, texts: list[str], labels: list[int]) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+def cache_lower(tokenizer: Any, bert: Any, first: int, texts: list[str], labels: list[int]) -> list[tuple[Any, ...]]:
     """Output of the frozen layers, in length-sorted batches (half precision to save memory)."""
     import torch
 
@@ -64,7 +64,7 @@ def cache_lower(tokenizer, bert, first: int, texts: list[str], labels: list[int]
     return batches
 
 
-def top_layers_from(bert, first: int) -> TopLayers:  # type: ignore[no-untyped-def]
+def top_layers_from(bert: Any, first: int) -> TopLayers:
     """Our own copy of the trunk's layers from ``first`` on, starting from its weights (read through the
     public ``state_dict``), with a fresh sentiment head."""
     from vocmine.analysis.sentiment.bert_top import LayerShape, TopLayers

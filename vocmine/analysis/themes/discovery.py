@@ -174,7 +174,7 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
     )
 
 
-def _bertopic(params: DiscoveryParams, min_cluster_size: int, n: int):  # type: ignore[no-untyped-def]
+def _bertopic(params: DiscoveryParams, min_cluster_size: int, n: int) -> Any:
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
     from umap import UMAP

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -285,7 +285,7 @@ def _aws_transcribe(value: dict[str, Any], location: Location, ctx: ReadContext)
     return _conversation(pieces, location, ctx, "aws-transcribe", job)
 
 
-def _speaker_spans(results: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _speaker_spans(results: dict[str, Any]) -> Callable[[float], str | None]:
     """Who speaks when: speaker diarization segments, or – for stereo call recordings transcribed
     with channel identification – the items of each channel (agent and customer on their own line)."""
     spans = [
