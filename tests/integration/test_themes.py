@@ -59,8 +59,10 @@ def test_the_planted_rising_theme_is_emerging_with_its_statistic(demo: tuple[Pat
     assert rising[0].q_value < 1e-3 and rising[0].rate_ratio > 3
     # The statistic is shown next to the theme in the demo's output.
     assert f"{rising[0].rate_ratio:.2f}" in output
-    # Most of what is emerging is the planted theme, not noise.
-    assert sum(is_planted(e.theme_id) for e in rising) >= 0.6 * len(rising)
+    # The planted subject is one theme, not fragments: most of its core sentences are in the top one.
+    cores = set(THEME_BY_KEY["esim_activation"].cores)
+    core_themes = [theme_id for theme_id, text in rows if any(c in text for c in cores)]
+    assert core_themes.count(rising[0].theme_id) >= 0.6 * len(core_themes)
     _, table = priority_table(store, ConversationFilter(), WindowSpec(recent_days=14, baseline_days=56))
     assert all(set(p.terms) == {"reach", "negativity", "growth", "severity", "nps_impact"} for p in table)
 
@@ -84,7 +86,8 @@ def test_refit_keeps_ids_and_curation(demo: tuple[Path, str], tmp_path: Path) ->
     assert after[largest.id].display_name == "Renamed by an analyst"
     ten_largest = sorted(before.values(), key=lambda t: -t.size)[:10]
     assert sum(t.id in report.kept for t in ten_largest) >= 7
-    assert report.unassigned_share < 0.1
+    # Filler (thanks, chasers) is left out by design; nearly every content segment has a theme.
+    assert report.unassigned_share - report.filler_share < 0.1
 
 
 def test_notebook_runs_against_the_demo_store(demo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,7 +64,7 @@ class Analyzer:
         *,
         encoder: Encoder | None = None,
         cache: EmbeddingCache | None = None,
-        themes: Callable[[np.ndarray], list[str | None]] | None = None,
+        themes: Callable[[list[str], np.ndarray], list[str | None]] | None = None,
     ) -> None:
         if not sentiment.shares_encoder and encoder is None:
             raise ConfigError(
@@ -76,9 +76,9 @@ class Analyzer:
         self.signals = signals
         self.encoder = encoder
         self.cache = cache
-        # The fitted theme model's nearest-centroid assignment (vocmine.services.themes.theme_assigner), or None
-        # before the first fit. It is not in model_versions: a re-fit reassigns every stored segment
-        # itself, so it must not make every analysis stale.
+        # The theme head (vocmine.services.themes.LiveThemes): each segment's theme from its text and
+        # vector, None for filler or before the first fit. It is not in model_versions: a re-fit
+        # reassigns every stored segment itself, so it must not make every analysis stale.
         self.themes = themes
         self.counters = PipelineCounters()
         self._check_journey_encoder()
@@ -117,7 +117,7 @@ class Analyzer:
         vectors, sentiments = self.segment_outputs(texts)
         clock = self._lap("embedding and sentiment", clock)
         stage_rows = self.journey.predict(vectors) if len(texts) else []
-        theme_rows = self.themes(vectors) if self.themes is not None and len(texts) else [None] * len(texts)
+        theme_rows = self.themes(texts, vectors) if self.themes is not None and len(texts) else [None] * len(texts)
         results, offset = [], 0
         now = utcnow()
         for conversation, group in zip(conversations, segments, strict=True):

@@ -336,6 +336,30 @@ def train_journey(
     console.print(table)
 
 
+@train_app.command("content")
+def train_content(
+    data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="where the head goes (default: models/content/)")] = None,
+) -> None:
+    """Train the content filter (which segments are filler, left out of themes) on the hand-labelled
+    real segments; print its cross-validated precision and recall."""
+    from vocmine.analysis.content.filter import DEFAULT_HEAD
+    from vocmine.analysis.content.train import train_content_head
+    from vocmine.analysis.encoder import Encoder
+
+    needed = ["twcs_sample", "airline", "cfpb_complaints_sample"]
+    missing = [name for name in needed if not (data / name).is_dir()]
+    if missing:
+        raise InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data")
+    metrics = train_content_head(data, Encoder(_settings().encoder), out or DEFAULT_HEAD)
+    table = Table("measured (5-fold CV)", "filler precision", "filler recall", "content kept", title="Content filter")
+    for name in ("rule", "head", "rule_or_head"):
+        row = metrics[name]
+        table.add_row(name, *(str(row[k]) for k in ("filler_precision", "filler_recall", "content_kept")))
+    console.print(table)
+    console.print(f"threshold {metrics['threshold']} on {metrics['segments']} segments ({metrics['filler']} filler)")
+
+
 @train_app.command("sentiment")
 def train_sentiment(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),

@@ -55,9 +55,9 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
         encoder = Encoder(settings.encoder)
     themes = None
     if store is not None:
-        from vocmine.services.themes import theme_assigner
+        from vocmine.services.themes import LiveThemes
 
-        themes = theme_assigner(settings, store)
+        themes = LiveThemes(settings, store)
     return Analyzer(sentiment, journey, signals, encoder=encoder, cache=embedding_cache, themes=themes)
 
 

@@ -122,7 +122,7 @@ def test_after_a_theme_fit_new_segments_get_the_nearest_theme(analyzer, tmp_path
     clusters = [Cluster(["down"], "down", vectors[0], 1), Cluster(["thanks"], "thanks", vectors[-1], 1)]
     discovery = Discovery(np.array([0, 1]), np.ones(2), clusters, 2, 1, 0.0)
     model, _, _ = build_model(discovery, vectors[[0, -1]], version="v1", encoder_version="e", previous=None)
-    analyzer.themes = lambda matrix: model.assign(matrix)[0]
+    analyzer.themes = lambda _texts, matrix: model.assign(matrix)[0]
     [(analysis, _)] = analyzer.analyse([COMPLAINT])
     assert analysis.segments[0].theme_id == model.active_ids[0]
     assert analysis.segments[-1].theme_id == model.active_ids[1]

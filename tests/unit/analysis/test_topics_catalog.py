@@ -141,3 +141,55 @@ def test_seed_file_errors_name_the_entry(tmp_path: Path) -> None:
     twice.write_text('[[theme]]\nname = "A"\nexamples=["x"]\n[[theme]]\nname = "a"\nexamples=["y"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="repeat"):
         load_seeds(twice)
+
+
+def test_curation_survives_rename_merge_and_a_seeded_refit() -> None:
+    """The analyst's sequence: rename a theme, merge two fragments of the same subject into it, then
+    re-fit with a seed taxonomy. The curated theme stays active under its id and name, its fragments
+    found again fold into it instead of coming back as new ids, and the merged ids stay merged."""
+    centres = _directions(6, seed=3)
+    # The eSIM subject is three close fragments (0, 1, 2); 3–5 are other subjects.
+    fragments = normalise(centres[0] + 0.55 * _directions(3, seed=4))
+    first_centres = np.vstack([fragments, centres[3:]])
+    first, vectors = _discovery(first_centres)
+    model, assigned, _ = build_model(first, vectors, version="v1", encoder_version="enc", previous=None)
+    target, merged = assigned[0], [assigned[20], assigned[40]]
+    curated = [t.model_copy() for t in model.themes]
+    for theme in curated:
+        if theme.id == target:
+            theme.name = "eSIM activation failures"
+        if theme.id in merged:
+            theme.status, theme.merged_into = "merged", target
+    # The re-fit finds the fragments again (not the target's own cluster), plus the other subjects
+    # and a seeded one.
+    seed = SeedTheme(id="seed-billing", name="Billing", description="bills", examples=("my bill",))
+    second, vectors2 = _discovery(np.vstack([fragments[1:], centres[3:]]), seed=11)
+    model2, assigned2, _ = build_model(
+        second,
+        vectors2,
+        version="v2",
+        encoder_version="enc",
+        previous=model,
+        curated=curated,
+        seeds=[seed],
+        seed_vectors=_directions(1, seed=99),
+    )
+    themes = {t.id: t for t in model2.themes}
+    assert assigned2[0] == assigned2[20] == target  # both fragments are served as the curated theme
+    assert themes[target].status == "active" and themes[target].display_name == "eSIM activation failures"
+    assert all(themes[m].status == "merged" and themes[m].merged_into == target for m in merged)
+    assert model2.history[-1]["retired"] == []
+    assert not set(model2.history[-1]["new"]) & set(assigned2[:40])  # no fresh id for the fragments
+    assert "seed-billing" in model2.active_ids
+
+
+def test_a_curated_theme_without_segments_is_retired_but_keeps_its_name() -> None:
+    centres = _directions(3, seed=5)
+    first, vectors = _discovery(centres)
+    model, assigned, _ = build_model(first, vectors, version="v1", encoder_version="enc", previous=None)
+    gone = assigned[40]
+    curated = [t.model_copy(update={"name": "Old subject"}) if t.id == gone else t for t in model.themes]
+    second, vectors2 = _discovery(centres[:2], seed=6)
+    model2, _, _ = build_model(second, vectors2, version="v2", encoder_version="enc", previous=model, curated=curated)
+    theme = next(t for t in model2.themes if t.id == gone)
+    assert theme.status == "retired" and theme.display_name == "Old subject"

@@ -6,9 +6,19 @@ method). A pair at or above ``MATCH_SIMILARITY`` keeps the old id; a new cluster
 a fresh id (``t<n>``, never reused); an old theme without a pair is kept as ``retired`` so old trend
 points keep their label. Every re-fit records this mapping in the artifact's history.
 
-**Curation.** Names given by analysts and merges are kept on the theme ids (in the store), so they
-survive re-fits: a new cluster that matches a renamed theme keeps the name, one that matches a
-merged theme is served as the theme it was merged into.
+**Curation is never lost.** Names given by analysts and merges are kept on the theme ids (in the
+store), and a re-fit maps new clusters onto curated themes first:
+
+1. A *curated* theme is one an analyst renamed or merged other themes into. It stands for its own
+   centroid in the previous model and those of every theme merged into it.
+2. Every new cluster whose centroid is at least ``CURATED_ABSORB`` similar to one of those becomes
+   that curated theme (several clusters may: they are pooled, as a merge would pool them).
+3. The other clusters are matched to the previous model's themes as above. One that matches a
+   merged theme is served as the theme it was merged into.
+4. A theme that segments are served as is active, whatever it was before; so a renamed or
+   merge-target theme is never retired while segments map to it or to a theme merged into it. A
+   curated theme with no segment left is retired but keeps its name and merges, so it comes back
+   under the same id and name if its segments do.
 
 **Seeding.** A taxonomy file (TOML: ``[[theme]]`` with ``name``, ``description``, ``examples``)
 gives themes found by name: each seed's centroid is the mean embedding of its description and
@@ -35,6 +45,7 @@ from vocmine.errors import ConfigError
 from vocmine.schema import Theme, stable_hash
 
 MATCH_SIMILARITY = 0.8
+CURATED_ABSORB = 0.7
 SEED_ABSORB = 0.6
 SEED_MEMBER = 0.5
 ARTIFACT = "themes.safetensors"
@@ -220,13 +231,19 @@ def build_model(
     # The store's catalog (with analysts' names and merges) wins over the previous fit's snapshot.
     known = {t.id: t for t in (previous.themes if previous else [])}
     known.update({t.id: t for t in curated})
-    matches = _match(previous, centroids, exclude=set(seed_of_cluster))
+    redirect = {t.id: t.merged_into for t in known.values() if t.merged_into}
+    resolve = _resolver(redirect)
+    to_curated = _curated_matches(previous, curated, centroids, exclude=set(seed_of_cluster), resolve=resolve)
+    matches = _match(previous, centroids, exclude=set(seed_of_cluster) | set(to_curated))
     next_number = 1 + max([_number(i) for i in known] or [0])
     for i in range(len(centroids)):
         if i in seed_of_cluster:
             cluster_ids[i] = seeds[seed_of_cluster[i]].id
+        elif i in to_curated:
+            cluster_ids[i] = to_curated[i][0]
         elif i in matches:
-            cluster_ids[i] = matches[i][0]
+            # A cluster found again as a theme that was merged away is served as the merge's target.
+            cluster_ids[i] = resolve(matches[i][0])
         else:
             cluster_ids[i] = f"t{next_number}"
             next_number += 1
@@ -281,12 +298,14 @@ def build_model(
             keywords=keywords,
             phrase=phrase,
             size=len(members[theme_id]),
-            status="merged" if before and before.merged_into else "active",
-            merged_into=before.merged_into if before else None,
+            status="active",  # served: segments map to it
+            merged_into=None,
             seeded=seed is not None,
             first_version=before.first_version if before and before.first_version else version,
             model_version=version,
-            match_similarity=next((round(s, 4) for i, (m, s) in matches.items() if m == theme_id), None),
+            match_similarity=next(
+                (round(s, 4) for m, s in [*matches.values(), *to_curated.values()] if resolve(m) == theme_id), None
+            ),
         )
     for node in hierarchy(served_centroids, ids):
         for child in node["children"]:  # type: ignore[attr-defined]
@@ -302,13 +321,15 @@ def build_model(
     redirect = {t.id: t.merged_into for t in themes.values() if t.merged_into}
     resolve = _resolver(redirect)
     assigned = [resolve(t) if t is not None else None for t in segment_ids]
+    history_kept = {m: round(s, 4) for m, s in matches.values()}
+    history_kept.update({m: round(s, 4) for m, s in to_curated.values()})
     history = list(previous.history) if previous else []
     history.append(
         {
             "version": version,
             "previous_version": previous.version if previous else None,
             "match_similarity": MATCH_SIMILARITY,
-            "kept": {m: round(s, 4) for m, s in matches.values()},
+            "kept": history_kept,
             "new": [i for i in ids if i not in known and not i.startswith("seed-")],
             "seeded": [s.id for s in seeds],
             "retired": retired,
@@ -352,6 +373,33 @@ def _match(previous: ThemeModel | None, centroids: list[np.ndarray], exclude: se
         for r, c in zip(rows, cols, strict=True)
         if similarity[r, c] >= MATCH_SIMILARITY
     }
+
+
+def _curated_matches(
+    previous: ThemeModel | None,
+    curated: Sequence[Theme],
+    centroids: list[np.ndarray],
+    exclude: set[int],
+    resolve: Callable[[str], str],
+) -> dict[int, tuple[str, float]]:
+    """New cluster index → (curated theme id, similarity) for every cluster at least
+    ``CURATED_ABSORB`` similar to a centroid that stands for a curated theme (its own in the previous
+    model, or one of a theme merged into it). Several clusters may go to one curated theme."""
+    if previous is None or not len(previous.active_ids) or not centroids:
+        return {}
+    targets = {t.id for t in curated if t.name} | {resolve(t.id) for t in curated if t.merged_into}
+    standing = [(n, resolve(theme_id)) for n, theme_id in enumerate(previous.active_ids)]
+    standing = [(n, target) for n, target in standing if target in targets]
+    candidates = [i for i in range(len(centroids)) if i not in exclude]
+    if not standing or not candidates:
+        return {}
+    similarity = np.stack([centroids[i] for i in candidates]) @ previous.centroids[[n for n, _ in standing]].T
+    found: dict[int, tuple[str, float]] = {}
+    for row, cluster in enumerate(candidates):
+        best = int(similarity[row].argmax())
+        if similarity[row, best] >= CURATED_ABSORB:
+            found[cluster] = (standing[best][1], float(similarity[row, best]))
+    return found
 
 
 def _resolver(redirect: dict[str, str]) -> Callable[[str], str]:
