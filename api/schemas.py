@@ -53,13 +53,22 @@ class SearchResults(BaseModel):
     facets: dict[str, dict[str, int]] | None = None
 
 
+class Verbatim(BaseModel):
+    """A customer's own words in a theme, with where to read the rest of the conversation."""
+
+    conversation_id: str
+    segment_id: str
+    text: str
+
+
 class ThemeSummary(BaseModel):
     theme: Theme
     conversations: int
     segments: int
     mean_sentiment: float | None
     negative_share: float | None
-    examples: list[str] = []
+    examples: list[str] = []  # distinct texts of ``verbatims``
+    verbatims: list[Verbatim] = []
 
 
 class ThemeList(BaseModel):

@@ -85,7 +85,7 @@ def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
     assign_s = time.perf_counter() - started
     return {
         "fit_seconds": round(fit_s, 1),
-        "themes": len(model.active_ids),
+        "themes": len(set(model.active_ids)),
         "unassigned_share": round(sum(a is None for a in assigned) / len(assigned), 4),
         "assign_seconds": round(assign_s, 3),
         "assign_segments_per_s": round(HELD_OUT / assign_s, 1),

@@ -12,7 +12,7 @@ from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
 from vocmine_api.deps import FilterDep, StoreDep, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS
-from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary
+from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary, Verbatim
 
 router = APIRouter(prefix="/v1", tags=["themes"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -22,14 +22,15 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _summary(theme: Theme, a: ThemeAggregate | None, examples: list[str] | None = None) -> ThemeSummary:
+def _summary(theme: Theme, a: ThemeAggregate | None, verbatims: list[Verbatim] | None = None) -> ThemeSummary:
     return ThemeSummary(
         theme=theme,
         conversations=a.conversations if a else 0,
         segments=a.segments if a else 0,
         mean_sentiment=round(a.sentiment_sum / a.segments, 4) if a and a.segments else None,
         negative_share=round(a.negative_segments / a.segments, 4) if a and a.segments else None,
-        examples=examples or [],
+        examples=[v.text for v in verbatims or []],
+        verbatims=verbatims or [],
     )
 
 
@@ -58,13 +59,22 @@ def _theme(store: Store, theme_id: str) -> Theme:
     "/themes/{theme_id}", response_model=ThemeSummary, responses=NOT_FOUND, dependencies=[Depends(require("read"))]
 )
 def get_theme(theme_id: str, store: StoreDep) -> ThemeSummary:
-    """One theme with its counts and up to five example segments from recent conversations."""
+    """One theme with its counts and up to five distinct verbatims from recent conversations, each
+    with its conversation and segment id."""
     theme = _theme(store, theme_id)
     counts = {a.theme_id: a for a in store.theme_aggregates(ConversationFilter(themes=[theme_id]))}
-    page = store.search(SearchQuery(filter=ConversationFilter(themes=[theme_id]), limit=5))
+    page = store.search(SearchQuery(filter=ConversationFilter(themes=[theme_id]), limit=25))
     analyses = store.get_analyses([h.conversation.id for h in page.hits])
-    examples = [s.text for a in analyses.values() for s in a.segments if s.theme_id == theme_id][:5]
-    return _summary(theme, counts.get(theme_id), examples)
+    verbatims: dict[str, Verbatim] = {}  # by text: the same sentence from two customers is shown once
+    for hit in page.hits:
+        analysis = analyses.get(hit.conversation.id)
+        for segment in analysis.segments if analysis else []:
+            if segment.theme_id == theme_id and len(verbatims) < 5:
+                verbatims.setdefault(
+                    segment.text,
+                    Verbatim(conversation_id=hit.conversation.id, segment_id=segment.id, text=segment.text),
+                )
+    return _summary(theme, counts.get(theme_id), list(verbatims.values()))
 
 
 @router.post("/themes/{theme_id}/rename", response_model=Theme, responses=NOT_FOUND)

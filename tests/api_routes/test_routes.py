@@ -73,6 +73,9 @@ def test_themes_with_counts_and_admin_curation(client, tokens):
     assert themes["version"] == "themes-test"
     one = client.get("/v1/themes/t1", headers=auth(tokens["read"])).json()
     assert set(one["examples"]) == {"my bill is wrong again", "thanks, the bill is sorted"}
+    # Each verbatim says where to read the rest: its conversation and segment.
+    assert {v["text"] for v in one["verbatims"]} == set(one["examples"])
+    assert all(v["segment_id"].startswith(v["conversation_id"] + ":") for v in one["verbatims"])
     renamed = client.post("/v1/themes/t1/rename", json={"name": "Billing"}, headers=auth(tokens["admin"]))
     assert renamed.status_code == 200 and renamed.json()["name"] == "Billing"
     merged = client.post("/v1/themes/merge", json={"sources": ["t3"], "into": "t1"}, headers=auth(tokens["admin"]))

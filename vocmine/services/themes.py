@@ -143,7 +143,7 @@ def fit_store_themes(
         version=version,
         segments=total,
         fitted_on=discovery.fitted_on,
-        themes=len(model.active_ids),
+        themes=len(set(model.active_ids)),
         new=list(latest["new"]),  # type: ignore[call-overload]
         kept=dict(latest["kept"]),  # type: ignore[call-overload]
         retired=list(latest["retired"]),  # type: ignore[call-overload]

@@ -11,7 +11,6 @@ import pytest
 from vocmine.analysis.themes.catalog import SeedTheme, ThemeModel, build_model, load_seeds
 from vocmine.analysis.themes.discovery import UNASSIGNED, Cluster, Discovery, normalise
 from vocmine.errors import ConfigError
-from vocmine.schema import Theme
 
 DIM = 16
 
@@ -118,11 +117,13 @@ def test_model_round_trips_through_safetensors(tmp_path: Path) -> None:
     assert ThemeModel.load(tmp_path / "nothing-here") is None
 
 
-def test_labels_are_readable() -> None:
-    discovery, vectors = _discovery(_directions(1))
-    model, _, _ = build_model(discovery, vectors, version="v1", encoder_version="enc", previous=None)
-    theme: Theme = model.themes[0]
-    assert theme.label == "word0, other: “phrase 0”"
+def test_a_theme_is_labelled_by_its_key_phrase_else_by_its_keywords() -> None:
+    discovery, vectors = _discovery(_directions(2))
+    discovery.clusters[0].label = "Refund delays"
+    model, assigned, _ = build_model(discovery, vectors, version="v1", encoder_version="enc", previous=None)
+    themes = {t.id: t for t in model.themes}
+    assert themes[assigned[0]].label == "Refund delays"
+    assert themes[assigned[20]].label == "word1, other"  # no phrase was found: never a sentence
 
 
 def test_seed_file_errors_name_the_entry(tmp_path: Path) -> None:

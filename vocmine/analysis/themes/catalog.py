@@ -104,7 +104,7 @@ class ThemeModel:
     encoder_version: str
     themes: list[Theme]  # every theme ever made, active or not
     centroids: np.ndarray  # rows follow ``active_ids``
-    active_ids: list[str]
+    active_ids: list[str]  # the theme each centroid serves; a theme pooled from several clusters has several
     min_similarity: float
     hierarchy: list[dict[str, object]] = field(default_factory=list)
     history: list[dict[str, object]] = field(default_factory=list)
@@ -278,6 +278,7 @@ def build_model(
         else:
             served.append(seed_by_id[theme_id][1])
     served_centroids = np.stack(served) if served else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    row_ids, row_centroids = _serving_rows(labels, cluster_ids, segment_ids, vectors, ids, served_centroids)
 
     curation = {t.id: t for t in curated}
     themes: dict[str, Theme] = {}
@@ -292,7 +293,7 @@ def build_model(
             keywords = _merge_keywords([c.keywords for c in clusters])
         themes[theme_id] = Theme(
             id=theme_id,
-            label=_label(keywords, phrase, seed.name if seed else None),
+            label=_label(clusters[0].label if clusters else "", keywords, seed.name if seed else None),
             name=(before.name if before and before.name else None) or (seed.name if seed else None),
             description=seed.description if seed else (before.description if before else None),
             keywords=keywords,
@@ -339,8 +340,8 @@ def build_model(
         version=version,
         encoder_version=encoder_version,
         themes=sorted(themes.values(), key=lambda t: (t.status != "active", -t.size, t.id)),
-        centroids=served_centroids.astype(np.float32),
-        active_ids=ids,
+        centroids=row_centroids,
+        active_ids=row_ids,
         min_similarity=min_similarity,
         hierarchy=hierarchy(served_centroids, ids),
         history=history,
@@ -354,6 +355,33 @@ def build_model(
         },
     )
     return model, assigned, similarity
+
+
+def _serving_rows(
+    labels: np.ndarray,
+    cluster_ids: list[str | None],
+    segment_ids: list[str | None],
+    vectors: np.ndarray,
+    ids: list[str],
+    theme_centroids: np.ndarray,
+) -> tuple[list[str], np.ndarray]:
+    """The centroids new segments are compared with, and the theme each one serves: one per cluster
+    (a theme that pooled several clusters – a merge, a seed, a curated theme taking its fragments –
+    keeps one per part, because their mean would describe none of them and lose segments to other
+    themes), and the theme's own centroid for a theme without a cluster (a seed found by name)."""
+    row_ids: list[str] = []
+    rows: list[np.ndarray] = []
+    for cluster, theme_id in enumerate(cluster_ids):
+        own = [r for r in np.flatnonzero(labels == cluster) if segment_ids[r] == theme_id]
+        if theme_id is not None and own:
+            row_ids.append(theme_id)
+            rows.append(normalise(vectors[own].mean(axis=0, keepdims=True))[0])
+    for n, theme_id in enumerate(ids):
+        if theme_id not in row_ids:
+            row_ids.append(theme_id)
+            rows.append(theme_centroids[n])
+    matrix = np.stack(rows).astype(np.float32) if rows else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    return row_ids, matrix
 
 
 def _match(previous: ThemeModel | None, centroids: list[np.ndarray], exclude: set[int]) -> dict[int, tuple[str, float]]:
@@ -427,10 +455,11 @@ def _merge_keywords(lists: list[list[str]]) -> list[str]:
     return merged[:8]
 
 
-def _label(keywords: list[str], phrase: str, seed_name: str | None) -> str:
+def _label(found: str, keywords: list[str], seed_name: str | None) -> str:
+    """The seed's name, else the key phrase discovery found, else the first keywords."""
     if seed_name:
         return seed_name
-    keywords = [k for k in keywords if k.strip()]
-    words = [k for k in keywords if " " not in k][:3] or keywords[:3]
-    head = ", ".join(words) if words else "theme"
-    return f"{head}: “{phrase}”" if phrase else head
+    if found:
+        return found
+    words = [k for k in keywords if k.strip()][:3]
+    return ", ".join(words) if words else "theme"

@@ -26,7 +26,6 @@ Stable ids, curation and seeding are in ``themes/catalog.py``; this module knows
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from vocmine.analysis.themes.labels import describe
 from vocmine.errors import ConfigError
 
 UNASSIGNED = -1
@@ -68,6 +68,7 @@ class Cluster:
     phrase: str
     centroid: np.ndarray  # unit vector in the embedding space
     size: int
+    label: str = ""  # a short key phrase of its segments ("eSIM activation"); ``labels.describe``
 
 
 @dataclass
@@ -126,31 +127,23 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
     topics = _reassign_noise(topics, model.umap_model.embedding_, fit_vectors, params.min_similarity)
     if (topics >= 0).sum() == 0:
         raise ConfigError("no theme was found in these segments", hint="lower the minimum theme size (--min-size)")
-    # Keywords are recomputed after the noise went to its themes, so they describe what is served.
-    # (BERTopic warns that custom assignments break its later topic reduction; we never reduce.)
-    bertopic_log = logging.getLogger("BERTopic")
-    level = bertopic_log.level
-    bertopic_log.setLevel(logging.ERROR)
-    try:
-        model.update_topics(
-            fit_texts, topics=topics.tolist(), vectorizer_model=_vectorizer(), top_n_words=params.keywords
-        )
-    finally:
-        bertopic_log.setLevel(level)
+    # Labels and keywords are computed after the noise went to its themes, so they describe what is
+    # served (key phrases by c-TF-IDF: ``labels.py``).
     topic_ids = sorted(int(t) for t in set(topics.tolist()) if t >= 0)
-    clusters: list[Any] = []
-    index_of: dict[Any, int] = {}
-    for topic in topic_ids:
-        members = np.flatnonzero(topics == topic)
+    member_rows = [np.flatnonzero(topics == topic) for topic in topic_ids]
+    words = describe([[fit_texts[i] for i in members] for members in member_rows], keywords=params.keywords)
+    clusters: list[Cluster] = []
+    index_of: dict[int, int] = {}
+    for topic, members, described in zip(topic_ids, member_rows, words, strict=True):
         centroid = normalise(fit_vectors[members].mean(axis=0, keepdims=True))[0]
-        words = [w for w, _ in (model.get_topic(topic) or [])][: params.keywords]
         index_of[topic] = len(clusters)
         clusters.append(
             Cluster(
-                keywords=words,
+                keywords=described.keywords,
                 phrase=_phrase([fit_texts[i] for i in members], fit_vectors[members], centroid),
                 centroid=centroid,
                 size=0,
+                label=described.label,
             )
         )
     centroids = np.stack([c.centroid for c in clusters])

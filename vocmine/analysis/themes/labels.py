@@ -1,0 +1,134 @@
+"""Readable theme labels and keywords: key phrases that the theme's own segments contain, ranked by
+class-based TF-IDF against the other themes (BERTopic's c-TF-IDF, over contiguous phrases).
+
+* Candidates are runs of 1–3 words taken verbatim from the segments. They never start or end with
+  a stop word and never repeat a word. Mentions, links, redaction placeholders and numbers are
+  not words customers chose.
+* A phrase scores by the share of the theme's texts that contain it, times ``log(1 + A / f)``: ``f``
+  is how often it occurs in every theme, and ``A`` is the mean number of phrases per theme. Phrases
+  common everywhere ("customer service") rank low; phrases typical of this theme rank high.
+* The label is the best phrase of two or three words whose score is at least ``LABEL_SHARE`` of the
+  best one's, else the best single word. It is written as customers most often wrote it (so
+  "eSIM", not "esim") and starts with a capital: "eSIM activation", "Refund", "Router lights".
+* The keywords are the best phrases, distinct: never empty, never a phrase twice, never a
+  phrase that only repeats a word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+LABEL_SHARE = 0.5
+KEYWORDS = 8
+_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|\[[A-Z_]+\]|\bX{2,}\b")
+_WORD = re.compile(r"(?<![\w'’])[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)?")  # "15th" holds no word
+_JOINERS = {"of", "for", "on", "in", "to", "with", "and"}  # allowed inside a three-word phrase
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    contractions = "i'm i've i'll i'd it's that's don't can't won't didn't doesn't isn't wasn't there's you're we're"
+    chatter = "thanks thank hi hello hey please ok okay yes no just really got get ve ll"
+    # Words of time and of keeping on: a phrase does not end with them ("phone today", "checkout keeps").
+    weak = "today yesterday tomorrow morning tonight now ago time times week weeks day days keeps kept new"
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(f"{contractions} {chatter} {weak}".split())
+
+
+STOP = _stop_words()
+
+
+@dataclass(frozen=True)
+class ThemeWords:
+    label: str
+    keywords: list[str]
+
+
+def _phrases(text: str) -> Iterator[tuple[str, str]]:
+    """(lowercase key, surface form) of each candidate phrase in ``text``."""
+    for sentence in re.split(r"[.!?;:,()\n\"“”]+", _NOISE.sub(" ", text)):
+        words = _WORD.findall(sentence)
+        lower = [w.lower().replace("’", "'") for w in words]
+        for size in (1, 2, 3):
+            for start in range(len(words) - size + 1):
+                key_words = lower[start : start + size]
+                if key_words[0] in STOP or key_words[-1] in STOP or len(set(key_words)) < size:
+                    continue
+                if any(w in STOP and w not in _JOINERS for w in key_words[1:-1]):
+                    continue
+                if size == 2 and any(w in STOP for w in key_words):
+                    continue
+                yield " ".join(key_words), " ".join(words[start : start + size])
+
+
+def describe(texts_by_theme: Sequence[Sequence[str]], keywords: int = KEYWORDS) -> list[ThemeWords]:
+    """A label and keywords for each theme, from its texts (one list per theme, in order)."""
+    per_theme: list[Counter[str]] = []
+    surfaces: dict[str, Counter[str]] = {}
+    for texts in texts_by_theme:
+        found: Counter[str] = Counter()
+        for text in texts:
+            seen = set()
+            for key, surface in _phrases(text):
+                surfaces.setdefault(key, Counter())[surface] += 1
+                if key not in seen:  # a text votes once for a phrase
+                    seen.add(key)
+                    found[key] += 1
+        per_theme.append(found)
+    everywhere: Counter[str] = Counter()
+    for found in per_theme:
+        everywhere.update(found)
+    average = sum(everywhere.values()) / max(1, len(per_theme))
+    described = []
+    for texts, found in zip(texts_by_theme, per_theme, strict=True):
+        scores = {
+            key: (count / max(1, len(texts))) * math.log(1 + average / everywhere[key])
+            for key, count in found.items()
+            if count >= 2 or len(texts) < 4  # a phrase of one text is an accident, unless the theme is tiny
+        }
+        ranked = sorted(scores, key=lambda k: (-scores[k], k))
+        described.append(ThemeWords(_label(ranked, scores, surfaces), _keywords(ranked, keywords)))
+    return _distinct(described)
+
+
+def _distinct(described: list[ThemeWords]) -> list[ThemeWords]:
+    """Two themes never share a label: a repeated one gets the theme's first keyword it lacks
+    ("Duplicate charge · agreed")."""
+    seen: Counter[str] = Counter(d.label for d in described)
+    used: set[str] = set()
+    out = []
+    for words in described:
+        label = words.label
+        if seen[label] > 1 or label in used:
+            extra = next((k for k in words.keywords if k not in label.lower() and f"{label} · {k}" not in used), None)
+            label = f"{label} · {extra}" if extra else label
+        used.add(label)
+        out.append(ThemeWords(label, words.keywords))
+    return out
+
+
+def _label(ranked: list[str], scores: dict[str, float], surfaces: dict[str, Counter[str]]) -> str:
+    if not ranked:
+        return ""
+    best = scores[ranked[0]]
+    phrases = [k for k in ranked[:15] if " " in k and scores[k] >= LABEL_SHARE * best]
+    chosen = phrases[0] if phrases else ranked[0]
+    surface = surfaces[chosen].most_common(1)[0][0]
+    first, _, rest = surface.partition(" ")
+    if first.islower():  # "refund delays" → "Refund delays", but "eSIM activation" stays as written
+        first = first[0].upper() + first[1:]
+    return f"{first} {rest}".strip()
+
+
+def _keywords(ranked: list[str], limit: int) -> list[str]:
+    chosen: list[str] = []
+    for key in ranked:
+        if key not in chosen:
+            chosen.append(key)
+        if len(chosen) == limit:
+            break
+    return chosen
