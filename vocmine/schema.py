@@ -248,6 +248,9 @@ def utcnow() -> datetime:
 
 
 ThemeStatus = Literal["active", "retired", "merged"]
+# Top-level themes ("theme": tens, what an analyst holds in mind) group the fine clusters
+# ("subtheme") that segments belong to.
+ThemeLevel = Literal["theme", "subtheme"]
 
 
 class Theme(_Record):
@@ -265,7 +268,8 @@ class Theme(_Record):
     status: ThemeStatus = "active"
     merged_into: str | None = None
     seeded: bool = False
-    parent: str | None = None  # node of the theme hierarchy
+    level: ThemeLevel = "subtheme"
+    parent: str | None = None  # a sub-theme's top-level theme
     first_version: str = ""
     model_version: str = ""
     match_similarity: float | None = None  # cosine to the previous fit's centroid it was matched to

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     theme_sample: int = Field(
         default=50_000, ge=100, description="a theme fit clusters at most this many segments; the rest are assigned"
     )
+    theme_top_min: int = Field(default=10, ge=1, description="fewest top-level themes a fit groups sub-themes into")
+    theme_top_max: int = Field(default=40, ge=1, description="most top-level themes a fit groups sub-themes into")
 
     # HTTP API (api/).
     api_cors_origins: StrList = Field(

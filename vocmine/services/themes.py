@@ -115,6 +115,8 @@ def fit_store_themes(
         seeds=seeds,
         seed_vectors=seed_vectors,
         min_similarity=params.min_similarity,
+        texts=texts,
+        top_level_range=(settings.theme_top_min, settings.theme_top_max),
     )
     del texts, vectors, assigned, similarity
     say(f"assigning {total:,} segments")
@@ -134,6 +136,9 @@ def fit_store_themes(
             unassigned += sum(theme is None for _, theme, _ in rows)
             served.update(theme for _, theme, _ in rows if theme is not None)
     # A theme's size is its segments, not the distinct texts it was clustered from.
+    for theme in model.themes:
+        if theme.status == "active" and theme.level == "subtheme" and theme.parent:
+            served[theme.parent] += served[theme.id]
     model.themes = [t.model_copy(update={"size": served[t.id]}) if t.status == "active" else t for t in model.themes]
     model.stats.update({"segments": total, "unassigned_share": round(unassigned / total, 4)})
     target = model.save(directory)  # last: CURRENT moves to the new model once every segment has its theme
@@ -288,7 +293,13 @@ def discover_file(
         )
         note = f"no themes: {exc.message}"
     model, _, _ = build_model(
-        discovery, vectors[content], version=new_version(), encoder_version=encoder.version, previous=None
+        discovery,
+        vectors[content],
+        version=new_version(),
+        encoder_version=encoder.version,
+        previous=None,
+        texts=[texts[i] for i in content],
+        top_level_range=(settings.theme_top_min, settings.theme_top_max),
     )
     # Every line by the same rule (nearest centroid), so identical lines get the same theme; filler none.
     served, similarity = model.assign(vectors)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -35,6 +35,7 @@ from vocmine.store.query import (
     Interval,
     SurveyTable,
     ThemeAggregate,
+    frozen_map,
 )
 
 # Conversation columns held as vocabulary codes (0 = missing). Breakdown groups read the same columns.
@@ -191,21 +192,57 @@ class FactSnapshot:
     # ------------------------------------------------------------ aggregations
 
     def theme_aggregates(
-        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
+        self,
+        f: ConversationFilter,
+        interval: Interval | None,
+        breakdown: Breakdown | None,
+        theme_map: Mapping[str, str] | None = None,
     ) -> list[ThemeAggregate]:
+        mapping = frozen_map(theme_map)
         return self.answers.get(
-            ("themes", f, interval, breakdown),
-            lambda: self._theme_aggregates(f, interval, breakdown),
+            ("themes", f, interval, breakdown, mapping),
+            lambda: self._theme_aggregates(f, interval, breakdown, theme_map),
             previous_while_computing=True,
         )
 
+    def _theme_view(self, theme_map: Mapping[str, str] | None) -> tuple[Pairs, list[str | None], np.ndarray]:
+        """The (conversation, theme) pairs as ``theme_map`` reports them – pairs whose themes map to
+        one id merged into one, unmapped themes left out – with each theme code's name and each
+        pair's conversation's most severe flag."""
+        if theme_map is None:
+            return self.pairs, self.vocab["theme"].values, self._pair_severity()
+        p = self.pairs
+        names = sorted(set(theme_map.values()))
+        code_of = {name: n for n, name in enumerate(names)}
+        reported = [theme_map.get(v) if v is not None else None for v in self.vocab["theme"].values]
+        target = np.array([code_of[r] if r is not None else -1 for r in reported], dtype=np.int64)
+        mapped = target[p.theme] if len(p.theme) else np.zeros(0, dtype=np.int64)
+        kept = np.flatnonzero(mapped >= 0)
+        keys, inverse = np.unique(p.position[kept] * max(1, len(names)) + mapped[kept], return_inverse=True)
+
+        def total(column: np.ndarray) -> np.ndarray:
+            return np.bincount(inverse, weights=column[kept], minlength=len(keys))
+
+        pairs = Pairs(
+            position=keys // max(1, len(names)),
+            theme=(keys % max(1, len(names))).astype(np.int32),
+            segments=total(p.segments),
+            score=total(p.score),
+            negative=total(p.negative),
+        )
+        return pairs, list(names), self.columns.severity[pairs.position].astype(np.float64)
+
     def _theme_aggregates(
-        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
+        self,
+        f: ConversationFilter,
+        interval: Interval | None,
+        breakdown: Breakdown | None,
+        theme_map: Mapping[str, str] | None = None,
     ) -> list[ThemeAggregate]:
         keep = self.mask(f)
         if interval:
             keep &= ~np.isnan(self.columns.started)
-        p = self.pairs
+        p, theme_names, pair_severity = self._theme_view(theme_map)
         chosen = keep[p.position]
         # Unfiltered (the usual dashboard call): every pair counts, so skip copying every pair column.
         if chosen.all():
@@ -222,11 +259,11 @@ class FactSnapshot:
                 self.columns.codes[BREAKDOWN_FIELDS[breakdown]][position] if breakdown else None,
             ],
         )
-        severity = take(self._pair_severity())
+        severity = take(pair_severity)
         sums = keys.sum([None, take(p.segments), take(p.score), take(p.negative), severity > 0, severity])
         out = [
             ThemeAggregate(
-                theme_id=str(self.vocab["theme"].decode(int(theme))),  # type: ignore[arg-type]
+                theme_id=str(theme_names[int(theme)]),  # type: ignore[arg-type]
                 bucket=_bucket_label(bucket) if interval else None,
                 group=self._group_label(breakdown, group),
                 conversations=int(s[0]),
@@ -324,17 +361,21 @@ class FactSnapshot:
         out.sort(key=lambda a: (a.key, _nulls_first(a.bucket)))
         return out
 
-    def survey_table(self, f: ConversationFilter) -> SurveyTable:
-        return self.answers.get(("survey", f), lambda: self._survey_table(f), previous_while_computing=True)
+    def survey_table(self, f: ConversationFilter, theme_map: Mapping[str, str] | None = None) -> SurveyTable:
+        return self.answers.get(
+            ("survey", f, frozen_map(theme_map)),
+            lambda: self._survey_table(f, theme_map),
+            previous_while_computing=True,
+        )
 
-    def _survey_table(self, f: ConversationFilter) -> SurveyTable:
+    def _survey_table(self, f: ConversationFilter, theme_map: Mapping[str, str] | None = None) -> SurveyTable:
         c = self.columns
         keep = self.mask(f) & (~np.isnan(c.nps) | ~np.isnan(c.csat))
         positions = np.flatnonzero(keep)  # in rowid order, as the SQL reads them
-        p = self.pairs
+        p, theme_names, _ = self._theme_view(theme_map)
         chosen = np.flatnonzero(keep[p.position])
         codes = np.unique(p.theme.take(chosen))
-        names = [str(self.vocab["theme"].decode(code)) for code in codes]
+        names = [str(theme_names[int(code)]) for code in codes]
         order = np.argsort(names, kind="stable")
         column_of = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
         column_of[codes[order]] = np.arange(len(codes))

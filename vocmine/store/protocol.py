@@ -8,7 +8,7 @@ its signature says what it touches and a test can hand it a small fake.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -131,7 +131,11 @@ class AggregateStore(Protocol):
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
-    ) -> list[ThemeAggregate]: ...
+        theme_map: Mapping[str, str] | None = None,
+    ) -> list[ThemeAggregate]:
+        """Per theme. With ``theme_map`` (segment theme id → reported id, e.g. sub-theme → top-level
+        theme) per reported id instead: a conversation counts once however many of its themes map
+        there, and themes not in the map are left out."""
 
     def conversation_totals(
         self,
@@ -144,10 +148,15 @@ class AggregateStore(Protocol):
         self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None
     ) -> list[AgentAggregate]: ...
 
-    def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
-        """Analysed conversations with an NPS or CSAT score, with their themes."""
+    def iter_survey_themes(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> Iterator[SurveyThemes]:
+        """Analysed conversations with an NPS or CSAT score, with their themes (mapped as in
+        ``theme_aggregates``)."""
 
-    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+    def survey_table(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> SurveyTable:
         """The same conversations as ``iter_survey_themes``, as arrays (what key drivers read)."""
 
     def prepare_serving(self) -> None:

@@ -9,7 +9,7 @@ overloading them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -236,3 +236,16 @@ class StoreStats(BaseModel):
 def versions_key(model_versions: dict[str, str]) -> str:
     """One short key for a set of model versions: analyses made under another key are re-run."""
     return stable_hash(json.dumps(model_versions, sort_keys=True), length=16)
+
+
+def mapped_themes(themes: Iterable[str], theme_map: Mapping[str, str] | None) -> list[str]:
+    """A conversation's themes as reported under ``theme_map`` (``Store.theme_aggregates``): each
+    mapped id once, unmapped ones left out; unchanged without a map."""
+    if theme_map is None:
+        return sorted(set(themes))
+    return sorted({theme_map[t] for t in themes if t in theme_map})
+
+
+def frozen_map(theme_map: Mapping[str, str] | None) -> tuple[tuple[str, str], ...] | None:
+    """A theme map as a hashable, order-free key (for caches)."""
+    return None if theme_map is None else tuple(sorted(theme_map.items()))

@@ -22,6 +22,9 @@ def _empty_aggs(aggs: dict[str, Any]) -> dict[str, Any]:
         kind = next(k for k in spec if k not in ("aggs", "aggregations", "meta"))
         if kind in ("terms", "date_histogram", "histogram"):
             result[name] = {"buckets": []}
+        elif kind == "filters":  # named filters: one bucket each, by name
+            empty = {"doc_count": 0, **_empty_aggs(spec.get("aggs", {}))}
+            result[name] = {"buckets": {key: dict(empty) for key in spec["filters"]["filters"]}}
         elif kind in ("filter", "filters", "missing", "global"):
             result[name] = {"doc_count": 0, **_empty_aggs(spec.get("aggs", {}))}
         elif kind == "top_hits":

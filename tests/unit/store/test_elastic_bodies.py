@@ -86,6 +86,7 @@ def _bodies() -> dict[str, dict]:
         "hybrid": hybrid_body("router keeps dropping", [0.1] * 384, FILTER),
         "trends": theme_aggregation_body(FILTER, "week", "channel"),
         "totals": theme_aggregation_body(ConversationFilter()),
+        "top-level trends": theme_aggregation_body(FILTER, "week", "channel", {"t1": "g1", "t2": "g1", "t3": "g2"}),
     }
 
 

@@ -92,6 +92,7 @@ def test_searches_and_aggregations_send_valid_bodies(es_store, fake):
     for interval in (None, "week"):
         for breakdown in (None, "channel", "stage", "team"):
             es_store.theme_aggregates(FILTER, interval, breakdown)
+            es_store.theme_aggregates(FILTER, interval, breakdown, {"t1": "g1", "t2": "g1", "t3": "g2"})
             es_store.conversation_totals(FILTER, interval, breakdown)
         es_store.agent_aggregates("agent", FILTER, interval)
     es_store.review_queue(ReviewQuery(filter=FILTER, statuses=["new", "in_review"], assignee="ana", min_severity=3))

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.analysis.themes.discovery import UNASSIGNED, Discovery, hierarchy, nearest_centroid, normalise
+from vocmine.analysis.themes.levels import TOP_LEVEL_RANGE, build_top_level, previous_group_centroids
 from vocmine.errors import ConfigError
 from vocmine.schema import Theme, stable_hash
 
@@ -210,9 +211,12 @@ def build_model(
     seeds: Sequence[SeedTheme] = (),
     seed_vectors: np.ndarray | None = None,
     min_similarity: float = 0.3,
+    texts: Sequence[str] | None = None,
+    top_level_range: tuple[int, int] = TOP_LEVEL_RANGE,
 ) -> tuple[ThemeModel, list[str | None], np.ndarray]:
-    """Turn a discovery into a catalogued model with stable ids; returns the model and each
-    segment's theme id (merges applied) and similarity."""
+    """Turn a discovery into a catalogued model with stable ids and two levels (``levels.py``);
+    returns the model and each segment's theme id (merges applied) and similarity. ``texts`` (one
+    per vector) are what the top-level themes are labelled from."""
     vectors = normalise(vectors)
     labels = discovery.labels.copy()
     centroids = [c.centroid for c in discovery.clusters]
@@ -308,16 +312,29 @@ def build_model(
                 (round(s, 4) for m, s in [*matches.values(), *to_curated.values()] if resolve(m) == theme_id), None
             ),
         )
-    for node in hierarchy(served_centroids, ids):
-        for child in node["children"]:  # type: ignore[attr-defined]
-            if child in themes:
-                themes[child].parent = str(node["id"])
-    retired = []
+    for theme_id in ids:
+        if themes[theme_id].seeded:
+            themes[theme_id].level = "theme"  # a seed is a top-level theme of its own
+    top_level = build_top_level(
+        {i: themes[i] for i in ids},
+        {i: served_centroids[n] for n, i in enumerate(ids)},
+        {i: [texts[r] for r in members[i]] for i in ids} if texts is not None else {},
+        known=known,
+        previous_groups=previous_group_centroids(previous.active_ids, previous.centroids, previous.themes)
+        if previous
+        else {},
+        resolve=resolve,
+        version=version,
+        bounds=top_level_range,
+    )
+    themes.update({group.id: group for group in top_level})
+    retired: list[str] = []
+    retired_top_level: list[str] = []
     for theme_id, old in known.items():
         if theme_id not in themes:
             status = "merged" if old.merged_into else "retired"
             if old.status == "active" and status == "retired":
-                retired.append(theme_id)
+                (retired_top_level if old.level == "theme" else retired).append(theme_id)
             themes[theme_id] = old.model_copy(update={"status": status, "parent": None})
     redirect = {t.id: t.merged_into for t in themes.values() if t.merged_into}
     resolve = _resolver(redirect)
@@ -334,6 +351,8 @@ def build_model(
             "new": [i for i in ids if i not in known and not i.startswith("seed-")],
             "seeded": [s.id for s in seeds],
             "retired": retired,
+            "top_level": sorted(t.id for t in top_level),
+            "retired_top_level": retired_top_level,
         }
     )
     model = ThemeModel(
@@ -352,6 +371,7 @@ def build_model(
             "noise_share_before_reassignment": round(discovery.noise_share_before_reassignment, 4),
             "unassigned_share": round(sum(a is None for a in assigned) / max(1, len(assigned)), 4),
             "themes": len(ids),
+            "top_level_themes": sum(t.level == "theme" for t in themes.values() if t.status == "active"),
         },
     )
     return model, assigned, similarity

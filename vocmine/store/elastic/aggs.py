@@ -11,6 +11,7 @@ buckets. Groups with no value come back as ``MISSING`` and are read as None.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from elasticsearch.dsl import A, Q, Search
@@ -51,12 +52,29 @@ def _wrap(inner: Agg, interval: Interval | None, breakdown: Breakdown | None) ->
     return outer
 
 
+def reported_themes(theme_map: Mapping[str, str]) -> dict[str, list[str]]:
+    """Reported id → the segment theme ids that count for it, in the order the filters are sent."""
+    grouped: dict[str, list[str]] = {}
+    for theme_id, reported in sorted(theme_map.items()):
+        grouped.setdefault(reported, []).append(theme_id)
+    return dict(sorted(grouped.items()))
+
+
 def theme_aggregation_body(
-    f: ConversationFilter, interval: Interval | None = None, breakdown: Breakdown | None = None
+    f: ConversationFilter,
+    interval: Interval | None = None,
+    breakdown: Breakdown | None = None,
+    theme_map: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Per theme (× bucket × group) over the segment index: segments, conversations, sentiment sum,
-    negative segments, and conversations per most-severe-flag level."""
-    per_theme = A("terms", field="theme_id", size=10_000)
+    negative segments, and conversations per most-severe-flag level. With ``theme_map``, per
+    reported id: one named filter per id, so a conversation counts once for it however many of its
+    themes map there."""
+    if theme_map is not None:
+        groups = reported_themes(theme_map) or {"": []}  # an empty map reports nothing
+        per_theme = A("filters", filters={name: Q("terms", theme_id=ids) for name, ids in groups.items()})
+    else:
+        per_theme = A("terms", field="theme_id", size=10_000)
     per_theme.metric("conversations", "cardinality", field="conversation_id", precision_threshold=_PRECISION)
     per_theme.metric("sentiment_sum", "sum", field="sentiment_score")
     per_theme.bucket("negative", "filter", filter=Q("term", segment_sentiment={"value": "negative"}))

@@ -6,12 +6,18 @@ themes, priorities, drivers and the coaching view (``aggs.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import Theme
-from vocmine.store.elastic.aggs import ANALYSED, MISSING, agents_body, theme_aggregation_body, totals_body
+from vocmine.store.elastic.aggs import (
+    ANALYSED,
+    MISSING,
+    agents_body,
+    theme_aggregation_body,
+    totals_body,
+)
 from vocmine.store.elastic.docs import BulkAction, BulkItem
 from vocmine.store.elastic.state import state_document
 from vocmine.store.query import (
@@ -24,6 +30,7 @@ from vocmine.store.query import (
     SurveyTable,
     SurveyThemes,
     ThemeAggregate,
+    mapped_themes,
 )
 
 _CHUNK = 1_000
@@ -197,11 +204,14 @@ class ElasticThemesMixin(_Host):
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
+        theme_map: Mapping[str, str] | None = None,
     ) -> list[ThemeAggregate]:
-        body = theme_aggregation_body(filter or ConversationFilter(), interval, breakdown)
+        body = theme_aggregation_body(filter or ConversationFilter(), interval, breakdown, theme_map)
         result = self._search("segments", body)["aggregations"]["result"]
         rows = []
         for bucket, group, theme in _walk(result, interval, breakdown):
+            if theme["doc_count"] == 0:
+                continue  # a filter bucket with no segment is no theme (terms never return one)
             levels = {int(b["key"]): int(b["conversations"]["value"]) for b in theme["severity"]["buckets"]}
             rows.append(
                 ThemeAggregate(
@@ -267,10 +277,14 @@ class ElasticThemesMixin(_Host):
                 )
         return sorted(rows, key=lambda r: (r.key, r.bucket or ""))
 
-    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
-        return SurveyTable.from_rows(self.iter_survey_themes(filter))
+    def survey_table(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> SurveyTable:
+        return SurveyTable.from_rows(self.iter_survey_themes(filter, theme_map))
 
-    def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
+    def iter_survey_themes(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> Iterator[SurveyThemes]:
         with_score = {
             "bool": {"should": [{"exists": {"field": "nps"}}, {"exists": {"field": "csat"}}], "minimum_should_match": 1}
         }
@@ -281,19 +295,21 @@ class ElasticThemesMixin(_Host):
                 conversation_id=hit["_id"],
                 nps=source.get("nps"),
                 csat=source.get("csat"),
-                themes=sorted(source.get("themes") or []),
+                themes=mapped_themes(source.get("themes") or [], theme_map),
             )
 
 
 def _walk(
     result: dict[str, Any], interval: Interval | None, breakdown: Breakdown | None
 ) -> Iterator[tuple[str | None, str | None, dict[str, Any]]]:
-    """(bucket, group, theme bucket) for every leaf of the nested theme aggregation."""
+    """(bucket, group, theme bucket) for every leaf of the nested theme aggregation. A ``filters``
+    level (themes reported through a map) answers with buckets by name: the name is the key."""
     buckets = [(b["key_as_string"], b["inner"]) for b in result["buckets"]] if interval else [(None, result)]
     for bucket, level in buckets:
         groups = [(_group(g["key"]), g["inner"]) for g in level["buckets"]] if breakdown else [(None, level)]
         for group, themes in groups:
-            for theme in themes["buckets"]:
+            found = themes["buckets"]
+            for theme in [{**b, "key": k} for k, b in found.items()] if isinstance(found, dict) else found:
                 yield bucket, group, theme
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from vocmine.store.query import (
     SurveyTable,
     SurveyThemes,
     ThemeAggregate,
+    mapped_themes,
 )
 from vocmine.store.sqlite.tx import immediate
 
@@ -184,25 +185,27 @@ class SQLiteThemesMixin(_Host):
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
+        theme_map: Mapping[str, str] | None = None,
     ) -> list[ThemeAggregate]:
         f = filter or ConversationFilter()
         if snapshot := self._snapshot(f):
-            return snapshot.theme_aggregates(f, interval, breakdown)
+            return snapshot.theme_aggregates(f, interval, breakdown, theme_map)
         where, params = self._where_sql(f)
         bucket = BUCKETS[interval] if interval else "NULL"
         group = GROUPS[breakdown] if breakdown else "NULL"
+        reported, map_params = _reported_theme(theme_map)
         sql = (
-            "WITH per AS (SELECT conversation_id AS cid, theme_id AS tid, COUNT(*) AS n, "
+            f"WITH per AS (SELECT conversation_id AS cid, {reported} AS tid, COUNT(*) AS n, "
             "SUM(sentiment_score) AS score, SUM(sentiment_label = 'negative') AS negative "
-            "FROM segments WHERE theme_id IS NOT NULL GROUP BY conversation_id, theme_id) "
+            "FROM segments WHERE theme_id IS NOT NULL GROUP BY conversation_id, tid) "
             f"SELECT per.tid, {bucket} AS bucket, {group} AS grp, COUNT(*), SUM(per.n), SUM(per.score), "
             "SUM(per.negative), SUM(a.max_severity > 0), SUM(a.max_severity) "
             "FROM per JOIN conversations c ON c.id = per.cid JOIN analyses a ON a.conversation_id = per.cid "
             f"WHERE {where} {'AND c.started_at IS NOT NULL' if interval else ''} "
-            "GROUP BY per.tid, bucket, grp ORDER BY bucket, per.tid, grp"
+            "AND per.tid IS NOT NULL GROUP BY per.tid, bucket, grp ORDER BY bucket, per.tid, grp"
         )
         with self._lock:
-            rows = self.conn.execute(sql, params).fetchall()
+            rows = self.conn.execute(sql, [*map_params, *params]).fetchall()
         return [
             ThemeAggregate(
                 theme_id=r[0],
@@ -272,13 +275,17 @@ class SQLiteThemesMixin(_Host):
             for r in rows
         ]
 
-    def survey_table(self, filter: ConversationFilter | None = None) -> SurveyTable:
+    def survey_table(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> SurveyTable:
         f = filter or ConversationFilter()
         if snapshot := self._snapshot(f):
-            return snapshot.survey_table(f)
-        return SurveyTable.from_rows(self.iter_survey_themes(f))
+            return snapshot.survey_table(f, theme_map)
+        return SurveyTable.from_rows(self.iter_survey_themes(f, theme_map))
 
-    def iter_survey_themes(self, filter: ConversationFilter | None = None) -> Iterator[SurveyThemes]:
+    def iter_survey_themes(
+        self, filter: ConversationFilter | None = None, theme_map: Mapping[str, str] | None = None
+    ) -> Iterator[SurveyThemes]:
         where, params = self._where_sql(filter or ConversationFilter())
         sql = (
             "SELECT c.id, c.nps, c.csat, (SELECT group_concat(DISTINCT theme_id) FROM segments s "
@@ -290,5 +297,19 @@ class SQLiteThemesMixin(_Host):
             rows = self.conn.execute(sql, params).fetchall()
         for cid, nps, csat, themes in rows:
             yield SurveyThemes(
-                conversation_id=cid, nps=nps, csat=csat, themes=sorted(themes.split(",")) if themes else []
+                conversation_id=cid,
+                nps=nps,
+                csat=csat,
+                themes=mapped_themes(themes.split(",") if themes else [], theme_map),
             )
+
+
+def _reported_theme(theme_map: Mapping[str, str] | None) -> tuple[str, list[str]]:
+    """The SQL expression a segment's theme is reported as, and its parameters: the theme itself,
+    or its mapped id (NULL when unmapped, so it is left out)."""
+    if theme_map is None:
+        return "theme_id", []
+    if not theme_map:
+        return "NULL", []
+    cases = " ".join("WHEN ? THEN ?" for _ in theme_map)
+    return f"CASE theme_id {cases} END", [v for pair in theme_map.items() for v in pair]

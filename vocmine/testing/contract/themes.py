@@ -94,6 +94,28 @@ class ThemesContract:
         assert survey["a"].themes == ["t1", "t2"] and survey["a"].nps == 0
         assert store.theme_aggregates(ConversationFilter(channels=["email"]))[0].theme_id == "t1"
 
+    def test_aggregates_by_a_theme_map_count_a_conversation_once_per_reported_theme(self, store):
+        """Top-level insights: sub-themes t1 and t2 report as g1, t3 is left out of the map."""
+        seed_analysed(
+            store,
+            [
+                ("a", 0, [("bill wrong", "t1"), ("charged twice", "t2")], "negative", ("escalation",), "chat", 3),
+                ("b", 1, [("bill late", "t2")], "neutral", (), "email", 9),
+                ("c", 2, [("app broken", "t3")], "negative", (), "chat", 5),
+            ],
+        )
+        top = {"t1": "g1", "t2": "g1"}
+        (g1,) = store.theme_aggregates(theme_map=top)
+        assert (g1.theme_id, g1.conversations, g1.segments, g1.flagged_conversations) == ("g1", 2, 3, 1)
+        assert g1.severity_sum == 5  # the escalated conversation once, not once per sub-theme
+        weekly = store.theme_aggregates(interval="week", breakdown="channel", theme_map=top)
+        assert {(a.theme_id, a.group, a.conversations) for a in weekly} == {("g1", "chat", 1), ("g1", "email", 1)}
+        survey = {s.conversation_id: s.themes for s in store.iter_survey_themes(theme_map=top)}
+        assert survey == {"a": ["g1"], "b": ["g1"], "c": []}
+        table = store.survey_table(theme_map=top)
+        assert table.themes == ["g1"] and table.member.sum() == 2
+        assert store.theme_aggregates(theme_map={}) == []
+
     def test_agent_aggregates_feed_the_coaching_view(self, store):
         from vocmine.insights.agents import agent_view
 

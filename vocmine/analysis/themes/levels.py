@@ -1,0 +1,166 @@
+"""Two levels of themes. Segments belong to *sub-themes*: the fine clusters that discovery finds.
+Sub-themes are grouped into *top-level themes*, sized for an analyst: by default between
+``TOP_LEVEL_RANGE`` themes.
+
+* **Grouping.** Average-linkage clustering of the sub-themes' centroids (cosine). The tree is cut
+  where sub-themes stop being closer than ``GROUP_DISTANCE``, and the cut is moved when that gives
+  fewer or more groups than the range allows. A corpus with fewer sub-themes than the range's
+  minimum keeps one top-level theme per sub-theme.
+* **Stable ids** (``g<n>``, never reused). A re-fit pairs each new group with at most one group of
+  the previous fit, one-to-one by centroid similarity. A pair at least ``GROUP_MATCH`` similar keeps
+  the old id, and with it any name an analyst gave. A group matched to a top-level theme that was
+  merged away is served as the merge's target.
+* **Seeds** from a taxonomy are top-level themes of their own.
+* **Insights at the top level** count a conversation once per top-level theme, however many of its
+  sub-themes it mentions. The store is asked with the map from sub-theme to top-level theme
+  (``level_map``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from vocmine.analysis.themes.discovery import normalise
+from vocmine.analysis.themes.labels import describe
+from vocmine.schema import Theme
+
+TOP_LEVEL_RANGE = (10, 40)
+GROUP_DISTANCE = 0.55
+GROUP_MATCH = 0.8
+
+
+def group_subthemes(centroids: np.ndarray, bounds: tuple[int, int] = TOP_LEVEL_RANGE) -> np.ndarray:
+    """The group (0…k-1) of each sub-theme."""
+    n = len(centroids)
+    if n <= max(1, bounds[0]):
+        return np.arange(n)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(centroids, method="average", metric="cosine")
+    labels = fcluster(tree, t=GROUP_DISTANCE, criterion="distance")
+    if labels.max() > bounds[1]:
+        labels = fcluster(tree, t=bounds[1], criterion="maxclust")
+    elif labels.max() < bounds[0]:
+        labels = fcluster(tree, t=bounds[0], criterion="maxclust")
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
+
+
+def build_top_level(
+    subthemes: dict[str, Theme],
+    centroids: dict[str, np.ndarray],
+    texts: dict[str, list[str]],
+    *,
+    known: dict[str, Theme],
+    previous_groups: dict[str, np.ndarray],
+    resolve: Callable[[str], str],
+    version: str,
+    bounds: tuple[int, int] = TOP_LEVEL_RANGE,
+) -> list[Theme]:
+    """Top-level themes over the given sub-themes (seeds excluded: they are top-level already); sets
+    each sub-theme's ``parent``. ``previous_groups``: the previous fit's top-level centroids by id."""
+    ids = [i for i in subthemes if not subthemes[i].seeded]
+    if not ids:
+        return []
+    matrix = normalise(np.stack([centroids[i] for i in ids]))
+    group_of = group_subthemes(matrix, bounds)
+    count = int(group_of.max()) + 1
+    members = [[ids[n] for n in np.flatnonzero(group_of == g)] for g in range(count)]
+    weights = [np.array([max(1, subthemes[i].size) for i in m], dtype=np.float32) for m in members]
+    group_centroids = [
+        normalise((np.stack([centroids[i] for i in m]) * w[:, None]).sum(axis=0, keepdims=True))[0]
+        for m, w in zip(members, weights, strict=True)
+    ]
+    matched = _match_groups(group_centroids, previous_groups)
+    next_number = 1 + max([_number(i) for i in known] or [0])
+    words = describe([[t for i in m for t in texts.get(i, [])] for m in members])
+    out: list[Theme] = []
+    for g, member_ids in enumerate(members):
+        if g in matched:
+            group_id, similarity = resolve(matched[g][0]), round(matched[g][1], 4)
+        else:
+            group_id, similarity = f"g{next_number}", None
+            next_number += 1
+        before = known.get(group_id)
+        for sub in member_ids:
+            subthemes[sub].parent = group_id
+        keywords = words[g].keywords or [k for i in member_ids for k in subthemes[i].keywords][:8]
+        out.append(
+            Theme(
+                id=group_id,
+                label=words[g].label or subthemes[member_ids[0]].label,
+                name=before.name if before else None,
+                description=before.description if before else None,
+                keywords=keywords,
+                phrase=max((subthemes[i] for i in member_ids), key=lambda t: t.size).phrase,
+                size=sum(subthemes[i].size for i in member_ids),
+                level="theme",
+                first_version=before.first_version if before and before.first_version else version,
+                model_version=version,
+                match_similarity=similarity,
+            )
+        )
+    return _pooled(out)
+
+
+def _pooled(groups: list[Theme]) -> list[Theme]:
+    """Two new groups resolved to one id (one matched a group merged into the other) become one."""
+    by_id: dict[str, Theme] = {}
+    for group in groups:
+        if group.id in by_id:
+            first = by_id[group.id]
+            by_id[group.id] = first.model_copy(update={"size": first.size + group.size})
+        else:
+            by_id[group.id] = group
+    return list(by_id.values())
+
+
+def _match_groups(centroids: list[np.ndarray], previous: dict[str, np.ndarray]) -> dict[int, tuple[str, float]]:
+    if not previous or not centroids:
+        return {}
+    from scipy.optimize import linear_sum_assignment
+
+    old = list(previous)
+    similarity = np.stack(centroids) @ np.stack([previous[i] for i in old]).T
+    rows, cols = linear_sum_assignment(-similarity)
+    return {
+        int(r): (old[c], float(similarity[r, c]))
+        for r, c in zip(rows, cols, strict=True)
+        if similarity[r, c] >= GROUP_MATCH
+    }
+
+
+def _number(theme_id: str) -> int:
+    match = re.fullmatch(r"g(\d+)", theme_id)
+    return int(match.group(1)) if match else 0
+
+
+def previous_group_centroids(
+    active_ids: Sequence[str], rows: np.ndarray, themes: Sequence[Theme]
+) -> dict[str, np.ndarray]:
+    """A previous fit's top-level centroids: the mean of the rows its sub-themes are served by."""
+    parent = {t.id: t.parent for t in themes if t.level == "subtheme" and t.parent}
+    grouped: dict[str, list[np.ndarray]] = {}
+    for n, theme_id in enumerate(active_ids):
+        if theme_id in parent:
+            grouped.setdefault(parent[theme_id], []).append(rows[n])
+    return {g: normalise(np.stack(v).mean(axis=0, keepdims=True))[0] for g, v in grouped.items()}
+
+
+def level_map(themes: Sequence[Theme]) -> dict[str, str]:
+    """Sub-theme id → the active top-level theme it belongs to (after merges), for every sub-theme
+    that has one: what the store counts by to answer at the top level."""
+    redirect = {t.id: t.merged_into for t in themes if t.merged_into}
+
+    def resolve(theme_id: str) -> str:
+        seen: set[str] = set()
+        while theme_id in redirect and theme_id not in seen:
+            seen.add(theme_id)
+            theme_id = redirect[theme_id]
+        return theme_id
+
+    top = {t.id for t in themes if t.level == "theme"}
+    return {t.id: resolve(t.parent) for t in themes if t.level == "subtheme" and t.parent in top}
