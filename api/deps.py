@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from vocmine.schema import ApiKey
-from vocmine.services.insights import WindowSpec
+from vocmine.schema import ApiKey, ThemeLevel
+from vocmine.services.insights import WindowSpec, with_subthemes
 from vocmine.services.keys import allows, verify_token
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
@@ -93,7 +93,17 @@ async def conversation_filter(
         raise ApiError(400, f"invalid filter: {problems}", "see the allowed values in /v1/openapi.json") from exc
 
 
-FilterDep = Annotated[ConversationFilter, Depends(conversation_filter)]
+async def theme_filter(
+    filter: Annotated[ConversationFilter, Depends(conversation_filter)], store: StoreDep
+) -> ConversationFilter:
+    """The conversation filter, where a top-level theme also matches its sub-themes' segments."""
+    return with_subthemes(store, filter)
+
+
+FilterDep = Annotated[ConversationFilter, Depends(theme_filter)]
+Level = Annotated[
+    ThemeLevel, Query(description="theme: the top-level themes (default); subtheme: the fine themes inside them")
+]
 
 Recent = Annotated[int, Query(ge=1, le=366, description="days in the recent window")]
 Baseline = Annotated[int, Query(ge=1, le=1830, description="days in the baseline before it")]

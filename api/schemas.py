@@ -69,6 +69,7 @@ class ThemeSummary(BaseModel):
     negative_share: float | None
     examples: list[str] = []  # distinct texts of ``verbatims``
     verbatims: list[Verbatim] = []
+    subthemes: list[str] = []  # a top-level theme's sub-themes (ids)
 
 
 class ThemeList(BaseModel):

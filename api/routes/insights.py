@@ -13,7 +13,7 @@ from vocmine.insights.priorities import Priority
 from vocmine.insights.trends import TrendPoint
 from vocmine.services.insights import drivers, emerging, priority_table, trends
 from vocmine.store.query import Breakdown, Interval
-from vocmine_api.deps import FilterDep, StoreDep, WindowDep, require
+from vocmine_api.deps import FilterDep, Level, StoreDep, WindowDep, require
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import WindowView
 
@@ -47,10 +47,11 @@ def theme_trends(
     filter: FilterDep,
     interval: Interval = "week",
     breakdown: Breakdown | None = None,
+    level: Level = "theme",
     theme_id: Annotated[list[str], Query(alias="theme_id", description="only these themes")] = [],  # noqa: B006
 ) -> Trends:
     """Per theme and interval: volume, share of conversations, mean sentiment, negative share."""
-    points = trends(store, filter, interval, breakdown)
+    points = trends(store, filter, interval, breakdown, level)
     if theme_id:
         points = [p for p in points if p.theme_id in set(theme_id)]
     return Trends(interval=interval, breakdown=breakdown, points=points)
@@ -61,9 +62,10 @@ def emerging_themes(
     store: StoreDep,
     filter: FilterDep,
     spec: WindowDep,
+    level: Level = "theme",
 ) -> Emerging:
     """Every theme tested (emerging first) with counts, rate ratio, p and BH-adjusted q."""
-    window, found = emerging(store, filter, spec)
+    window, found = emerging(store, filter, spec, level)
     return Emerging(window=_window(window), themes=found)
 
 
@@ -72,9 +74,10 @@ def signal_priorities(
     store: StoreDep,
     filter: FilterDep,
     spec: WindowDep,
+    level: Level = "theme",
 ) -> Priorities:
     """One score per theme with every term, its weight and the numbers behind it."""
-    window, table = priority_table(store, filter, spec)
+    window, table = priority_table(store, filter, spec, level)
     formula = "100 × reach × (0.35 × negativity + 0.20 × growth + 0.25 × severity + 0.20 × nps_impact)"
     return Priorities(window=_window(window), formula=formula, priorities=table)
 
@@ -84,8 +87,9 @@ def key_drivers(
     metric: Literal["nps", "csat"],
     store: StoreDep,
     filter: FilterDep,
+    level: Level = "theme",
     min_present: Annotated[int, Query(ge=5, le=100_000)] = 30,
     resamples: Annotated[int, Query(ge=100, le=5000)] = 1000,
 ) -> DriverReport:
     """Each theme's impact on NPS or CSAT with 95% bootstrap intervals, or "not enough data"."""
-    return drivers(store, metric, filter, min_present=min_present, min_absent=min_present, resamples=resamples)
+    return drivers(store, metric, filter, level, min_present=min_present, min_absent=min_present, resamples=resamples)

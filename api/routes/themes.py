@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from vocmine.schema import ApiKey, Theme
+from vocmine.schema import ApiKey, Theme, ThemeLevel
+from vocmine.services.insights import theme_map, with_subthemes
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
-from vocmine_api.deps import FilterDep, StoreDep, require
+from vocmine_api.deps import FilterDep, Level, StoreDep, require
 from vocmine_api.errors import ApiError
 from vocmine_api.routes.conversations import ERRORS
 from vocmine_api.schemas import MergeRequest, RenameRequest, ThemeList, ThemeSummary, Verbatim
@@ -22,7 +23,26 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _summary(theme: Theme, a: ThemeAggregate | None, verbatims: list[Verbatim] | None = None) -> ThemeSummary:
+def _at_level(theme: Theme, level: ThemeLevel, mapping: dict[str, str] | None) -> bool:
+    """Top-level themes at the top level; sub-themes (and seeds, which segments carry) below it. A
+    catalog fitted before themes had two levels (``mapping`` None at the top) shows all its themes."""
+    if level == "theme" and mapping is not None:
+        return theme.level == "theme"
+    return theme.level == "subtheme" or theme.seeded or level == "theme"
+
+
+def _children(catalog: list[Theme]) -> dict[str, list[str]]:
+    """Top-level theme id → its active sub-themes' ids."""
+    children: dict[str, list[str]] = {}
+    for theme in catalog:
+        if theme.level == "subtheme" and theme.parent and theme.status == "active":
+            children.setdefault(theme.parent, []).append(theme.id)
+    return children
+
+
+def _summary(
+    theme: Theme, a: ThemeAggregate | None, verbatims: list[Verbatim] | None = None, subthemes: list[str] | None = None
+) -> ThemeSummary:
     return ThemeSummary(
         theme=theme,
         conversations=a.conversations if a else 0,
@@ -31,6 +51,7 @@ def _summary(theme: Theme, a: ThemeAggregate | None, verbatims: list[Verbatim] |
         negative_share=round(a.negative_segments / a.segments, 4) if a and a.segments else None,
         examples=[v.text for v in verbatims or []],
         verbatims=verbatims or [],
+        subthemes=subthemes or [],
     )
 
 
@@ -38,12 +59,17 @@ def _summary(theme: Theme, a: ThemeAggregate | None, verbatims: list[Verbatim] |
 def list_themes(
     store: StoreDep,
     filter: FilterDep,
+    level: Level = "theme",
     include_inactive: Annotated[bool, Query(description="also retired and merged themes")] = False,
 ) -> ThemeList:
-    """Themes of the current model with counts and sentiment over the filtered conversations."""
-    counts = {a.theme_id: a for a in store.theme_aggregates(filter)}
-    themes = [t for t in store.list_themes() if include_inactive or t.status == "active"]
-    summaries = [_summary(t, counts.get(t.id)) for t in themes]
+    """Themes of the current model at one level (top-level themes by default, each with its
+    sub-themes' ids) with counts and sentiment over the filtered conversations."""
+    mapping = theme_map(store, level)
+    counts = {a.theme_id: a for a in store.theme_aggregates(filter, theme_map=mapping)}
+    catalog = store.list_themes()
+    children = _children(catalog)
+    themes = [t for t in catalog if (include_inactive or t.status == "active") and _at_level(t, level, mapping)]
+    summaries = [_summary(t, counts.get(t.id), subthemes=children.get(t.id, [])) for t in themes]
     summaries.sort(key=lambda s: (-s.conversations, s.theme.id))
     return ThemeList(version=store.themes_version(), themes=summaries)
 
@@ -62,19 +88,22 @@ def get_theme(theme_id: str, store: StoreDep) -> ThemeSummary:
     """One theme with its counts and up to five distinct verbatims from recent conversations, each
     with its conversation and segment id."""
     theme = _theme(store, theme_id)
-    counts = {a.theme_id: a for a in store.theme_aggregates(ConversationFilter(themes=[theme_id]))}
-    page = store.search(SearchQuery(filter=ConversationFilter(themes=[theme_id]), limit=25))
+    scope = with_subthemes(store, ConversationFilter(themes=[theme_id]))
+    mapping = theme_map(store, "theme") if theme.level == "theme" else None
+    counts = {a.theme_id: a for a in store.theme_aggregates(scope, theme_map=mapping)}
+    page = store.search(SearchQuery(filter=scope, limit=25))
     analyses = store.get_analyses([h.conversation.id for h in page.hits])
     verbatims: dict[str, Verbatim] = {}  # by text: the same sentence from two customers is shown once
     for hit in page.hits:
         analysis = analyses.get(hit.conversation.id)
         for segment in analysis.segments if analysis else []:
-            if segment.theme_id == theme_id and len(verbatims) < 5:
+            if segment.theme_id in scope.themes and len(verbatims) < 5:
                 verbatims.setdefault(
                     segment.text,
                     Verbatim(conversation_id=hit.conversation.id, segment_id=segment.id, text=segment.text),
                 )
-    return _summary(theme, counts.get(theme_id), list(verbatims.values()))
+    subthemes = _children(store.list_themes()).get(theme_id, [])
+    return _summary(theme, counts.get(theme_id), list(verbatims.values()), subthemes)
 
 
 @router.post("/themes/{theme_id}/rename", response_model=Theme, responses=NOT_FOUND)

@@ -17,6 +17,7 @@ from vocmine.errors import VocmineError
 from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme, Window
 from vocmine.insights.priorities import Priority
+from vocmine.schema import ThemeLevel
 from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table, trends
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
@@ -27,6 +28,9 @@ RecentOption = Annotated[int, typer.Option(help="days in the recent window", min
 BaselineOption = Annotated[int, typer.Option(help="days in the trailing baseline before it", min=1)]
 EndOption = Annotated[str | None, typer.Option(help="window end, YYYY-MM-DD, exclusive (default: after the last day)")]
 JsonOption = Annotated[bool, typer.Option("--json")]
+LevelOption = Annotated[
+    ThemeLevel, typer.Option(help="theme: the top-level themes; subtheme: the fine themes inside them")
+]
 
 
 def _spec(recent: int, baseline: int, end: str | None) -> WindowSpec:
@@ -43,11 +47,11 @@ def theme_names(store: Store) -> dict[str, str]:
 @insights_app.command("emerging")
 def emerging_command(
     store: StoreOption = None, recent: RecentOption = 14, baseline: BaselineOption = 56, end: EndOption = None,
-    json_output: JsonOption = False,
+    level: LevelOption = "theme", json_output: JsonOption = False,
 ) -> None:  # fmt: skip
     """Themes mentioned significantly more in the recent window than in the baseline."""
     with opened(_settings(store=store)) as target:
-        window, found = emerging(target, ConversationFilter(), _spec(recent, baseline, end))
+        window, found = emerging(target, ConversationFilter(), _spec(recent, baseline, end), level)
         names = theme_names(target)
     if json_output:
         console.print_json(json.dumps({"window": _window_json(window), "themes": [asdict(e) for e in found]}))
@@ -58,11 +62,11 @@ def emerging_command(
 @insights_app.command("priorities")
 def priorities_command(
     store: StoreOption = None, recent: RecentOption = 14, baseline: BaselineOption = 56, end: EndOption = None,
-    limit: Annotated[int, typer.Option()] = 15, json_output: JsonOption = False,
+    limit: Annotated[int, typer.Option()] = 15, level: LevelOption = "theme", json_output: JsonOption = False,
 ) -> None:  # fmt: skip
     """One priority score per theme with every term of it (formula in the README)."""
     with opened(_settings(store=store)) as target:
-        window, table = priority_table(target, ConversationFilter(), _spec(recent, baseline, end))
+        window, table = priority_table(target, ConversationFilter(), _spec(recent, baseline, end), level)
         names = theme_names(target)
     if json_output:
         console.print_json(json.dumps({"window": _window_json(window), "priorities": [asdict(p) for p in table]}))
@@ -75,13 +79,14 @@ def drivers_command(
     metric: Annotated[str, typer.Argument(help="nps or csat")],
     store: StoreOption = None,
     min_present: Annotated[int, typer.Option(help="fewest scored conversations with the theme")] = 30,
+    level: LevelOption = "theme",
     json_output: JsonOption = False,
 ) -> None:
     """Each theme's impact on NPS or CSAT, with bootstrap 95% intervals."""
     if metric not in ("nps", "csat"):
         raise typer.BadParameter("metric must be nps or csat")
     with opened(_settings(store=store)) as target:
-        report = drivers(target, metric, ConversationFilter(), min_present=min_present)  # type: ignore[arg-type]
+        report = drivers(target, metric, ConversationFilter(), level, min_present=min_present)  # type: ignore[arg-type]
         names = theme_names(target)
     if json_output:
         console.print_json(json.dumps(asdict(report)))
@@ -91,7 +96,7 @@ def drivers_command(
 
 @insights_app.command("trends")
 def trends_command(
-    theme: Annotated[str, typer.Argument(help="theme id (see `vocmine themes list`)")],
+    theme: Annotated[str, typer.Argument(help="theme or sub-theme id (see `vocmine themes list`)")],
     store: StoreOption = None,
     interval: Annotated[str, typer.Option(help="day, week or month")] = "week",
     breakdown: Annotated[str | None, typer.Option(help="channel, stage, brand, product, agent or team")] = None,
@@ -103,8 +108,10 @@ def trends_command(
     if breakdown not in (None, "channel", "stage", "brand", "product", "agent", "team"):
         raise typer.BadParameter("breakdown must be channel, stage, brand, product, agent or team")
     with opened(_settings(store=store)) as target:
-        points = [p for p in trends(target, None, interval, breakdown) if p.theme_id == theme]  # type: ignore[arg-type]
         names = theme_names(target)
+        level = "theme" if any(t.id == theme and t.level == "theme" for t in target.list_themes()) else "subtheme"
+        found = trends(target, None, interval, breakdown, level)  # type: ignore[arg-type]
+        points = [p for p in found if p.theme_id == theme]
     if theme not in names:
         raise VocmineError(f"no theme {theme!r}", hint="list the ids with `vocmine themes list`")
     if json_output:

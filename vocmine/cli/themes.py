@@ -64,15 +64,27 @@ def list_themes(
     store: StoreOption = None,
     limit: Annotated[int, typer.Option(help="show the largest N")] = 30,
     all_themes: Annotated[bool, typer.Option("--all", help="include retired and merged themes")] = False,
+    level: Annotated[
+        str, typer.Option(help="theme: top-level themes, each with its sub-themes; subtheme: the fine themes only")
+    ] = "theme",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The themes of the current model, largest first."""
+    """The themes of the current model, largest first: top-level themes with their sub-themes."""
+    if level not in ("theme", "subtheme"):
+        raise typer.BadParameter("level must be theme or subtheme")
     settings = _settings(store=store)
     with opened(settings) as target:
         themes = target.list_themes()
         version = target.themes_version()
     if not all_themes:
         themes = [t for t in themes if t.status == "active"]
+    two_levels = any(t.level == "theme" for t in themes)
+    children: dict[str, list[str]] = {}
+    for theme in themes:
+        if theme.parent:
+            children.setdefault(theme.parent, []).append(theme.id)
+    if two_levels:
+        themes = [t for t in themes if (t.level == "theme") == (level == "theme") or (level == "subtheme" and t.seeded)]
     themes.sort(key=lambda t: (t.status != "active", -t.size, t.id))
     if json_output:
         console.print_json(json.dumps([t.model_dump(mode="json") for t in themes[:limit]]))
@@ -80,13 +92,19 @@ def list_themes(
     if not themes:
         console.print("no themes yet: run `vocmine themes fit` after `vocmine analyze`")
         return
-    table = Table(title=f"themes ({version})")
-    for column in ("id", "name", "segments", "keywords", "status"):
+    table = Table(title=f"{'top-level themes' if two_levels and level == 'theme' else 'themes'} ({version})")
+    for column in ("id", "name", "segments", "keywords", "sub-themes" if level == "theme" else "in", "status"):
         table.add_column(column)
     for theme in themes[:limit]:
         status = theme.status + (f" → {theme.merged_into}" if theme.merged_into else "")
+        related = ", ".join(children.get(theme.id, [])) if level == "theme" else (theme.parent or "")
         table.add_row(
-            theme.id, escape(theme.display_name), str(theme.size), escape(", ".join(theme.keywords[:5])), status
+            theme.id,
+            escape(theme.display_name),
+            str(theme.size),
+            escape(", ".join(theme.keywords[:5])),
+            escape(related),
+            status,
         )
     console.print(table)
 

@@ -1,18 +1,25 @@
 """Feeds the insight functions (``vocmine/insights/``) from a store: the questions the CLI, the
 demo, the notebook and the API ask. Windows end at ``end`` (exclusive; default: the day after the
-latest conversation in the filter, so a historical corpus is read as of its own last day)."""
+latest conversation in the filter, so a historical corpus is read as of its own last day).
+
+Every question is asked at a theme level: ``"theme"`` (the default: the top-level themes an analyst
+holds in mind) or ``"subtheme"`` (the fine clusters segments belong to). At the top level the store
+counts through the catalog's sub-theme → top-level map, so a conversation counts once per top-level
+theme however many of its sub-themes it mentions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from vocmine.analysis.themes.levels import level_map
 from vocmine.errors import ConfigError
 from vocmine.insights.drivers import DriverReport, Metric, key_drivers
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
 from vocmine.insights.priorities import Priority, priorities
 from vocmine.insights.trends import TrendPoint, theme_trends
-from vocmine.store.protocol import Store
+from vocmine.schema import ThemeLevel
+from vocmine.store.protocol import Store, ThemeStore
 from vocmine.store.query import Breakdown, ConversationFilter, Interval
 
 
@@ -40,15 +47,43 @@ class WindowSpec:
             ) from exc
 
 
+def theme_map(store: ThemeStore, level: ThemeLevel) -> dict[str, str] | None:
+    """What the store counts by at ``level``: None for sub-themes (the ids segments carry), else
+    each theme id segments carry → its top-level theme. A catalog fitted before themes had two
+    levels has one level only, and answers it at both."""
+    if level == "subtheme":
+        return None
+    themes = store.list_themes()
+    top = [t for t in themes if t.level == "theme" and t.status == "active"]
+    if not top:
+        return None
+    return {**level_map(themes), **{t.id: t.id for t in top}}  # a seed is top-level and carried by segments
+
+
+def with_subthemes(store: ThemeStore, filter: ConversationFilter) -> ConversationFilter:
+    """A filter on top-level themes also matches the segments of their sub-themes."""
+    if not filter.themes:
+        return filter
+    children: dict[str, list[str]] = {}
+    for theme in store.list_themes():
+        if theme.level == "subtheme" and theme.parent:
+            children.setdefault(theme.parent, []).append(theme.id)
+    expanded = list(dict.fromkeys([*filter.themes, *(c for t in filter.themes for c in children.get(t, []))]))
+    return filter.model_copy(update={"themes": expanded})
+
+
 def trends(
     store: Store,
     filter: ConversationFilter | None = None,
     interval: Interval = "week",
     breakdown: Breakdown | None = None,
+    level: ThemeLevel = "theme",
 ) -> list[TrendPoint]:
-    f = filter or ConversationFilter()
+    f = with_subthemes(store, filter or ConversationFilter())
     return theme_trends(
-        store.theme_aggregates(f, interval, breakdown), store.conversation_totals(f, interval, breakdown), interval
+        store.theme_aggregates(f, interval, breakdown, theme_map(store, level)),
+        store.conversation_totals(f, interval, breakdown),
+        interval,
     )
 
 
@@ -62,13 +97,17 @@ def _windowed(filter: ConversationFilter, start: date, end: date) -> Conversatio
 
 
 def emerging(
-    store: Store, filter: ConversationFilter | None = None, spec: WindowSpec | None = None, **test_options: float
+    store: Store,
+    filter: ConversationFilter | None = None,
+    spec: WindowSpec | None = None,
+    level: ThemeLevel = "theme",
+    **test_options: float,
 ) -> tuple[Window, list[EmergingTheme]]:
-    f = filter or ConversationFilter()
+    f = with_subthemes(store, filter or ConversationFilter())
     window = (spec or WindowSpec()).resolve(store, f)
     scoped = _windowed(f, window.baseline_start, window.end)
     found = emerging_themes(
-        store.theme_aggregates(scoped, "day"),
+        store.theme_aggregates(scoped, "day", theme_map=theme_map(store, level)),
         store.conversation_totals(scoped, "day"),
         window,
         **test_options,  # type: ignore[arg-type]
@@ -76,22 +115,29 @@ def emerging(
     return window, found
 
 
-def drivers(store: Store, metric: Metric, filter: ConversationFilter | None = None, **options: int) -> DriverReport:
-    return key_drivers(store.survey_table(filter or ConversationFilter()), metric, **options)
+def drivers(
+    store: Store,
+    metric: Metric,
+    filter: ConversationFilter | None = None,
+    level: ThemeLevel = "theme",
+    **options: int,
+) -> DriverReport:
+    f = with_subthemes(store, filter or ConversationFilter())
+    return key_drivers(store.survey_table(f, theme_map(store, level)), metric, **options)
 
 
 def priority_table(
-    store: Store, filter: ConversationFilter | None = None, spec: WindowSpec | None = None
+    store: Store, filter: ConversationFilter | None = None, spec: WindowSpec | None = None, level: ThemeLevel = "theme"
 ) -> tuple[Window, list[Priority]]:
-    f = filter or ConversationFilter()
-    window, found = emerging(store, f, spec)
+    f = with_subthemes(store, filter or ConversationFilter())
+    window, found = emerging(store, f, spec, level)
     recent = _windowed(f, window.recent_start, window.end)
     totals = store.conversation_totals(recent)
     # NPS impact is read over the whole window: survey answers are sparse, a week rarely has enough.
     # Only the point estimate enters the score: no bootstrap intervals needed.
-    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), resamples=0)
+    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), level, resamples=0)
     return window, priorities(
-        store.theme_aggregates(recent),
+        store.theme_aggregates(recent, theme_map=theme_map(store, level)),
         sum(t.conversations for t in totals),
         found,
         nps if nps.conversations else None,
