@@ -54,43 +54,64 @@ def measure(store_path: str, workdir: str) -> dict[str, object]:
         return next((key for sentence, key in planted_sentences if sentence in text), None)
 
     rows = store.conn.execute("SELECT conversation_id, theme_id, text FROM segments").fetchall()
-    by_conversation: dict[str, tuple[Counter[str], Counter[str]]] = {}
-    for cid, theme_id, text in rows:
-        found, planted = by_conversation.setdefault(cid, (Counter(), Counter()))
-        if theme_id:
-            found[theme_id] += 1
-        key = planted_of(text)
-        if key:
-            planted[key] += 1
-    pairs = [(f.most_common(1)[0][0], p.most_common(1)[0][0]) for f, p in by_conversation.values() if f and p]
-    nmi = normalized_mutual_info_score([p for _, p in pairs], [f for f, _ in pairs])
-    themes = {t.id: t for t in store.list_themes()}
-    active = [t for t in themes.values() if t.status == "active"]
-    esim = Counter(theme_id for _, theme_id, text in rows if theme_id and planted_of(text) == "esim_activation")
-    esim_theme = esim.most_common(1)[0][0] if esim else None
-    _, found_emerging = emerging(store, ConversationFilter(), WindowSpec(recent_days=14, baseline_days=56))
-    rising = [e for e in found_emerging if e.emerging]
-    rank = next((n + 1 for n, e in enumerate(rising) if e.theme_id == esim_theme), None)
-    esim_row = next((e for e in found_emerging if e.theme_id == esim_theme), None)
-    nps = drivers(store, "nps")
-    with_number = sum(d.status == "ok" for d in nps.drivers)
+    try:  # two levels (this code); an older side has one
+        from vocmine.services.insights import theme_map
+
+        top_map = theme_map(store, "theme")
+    except ImportError:
+        top_map = None
     result: dict[str, object] = {
-        "active_themes": len(active),
         "segments": len(rows),
         "unassigned_share": round(sum(t is None for _, t, _ in rows) / len(rows), 4),
         "filler_share": getattr(report, "filler_share", None),
-        "conversations_scored": len(pairs),
-        "nmi_conversation_planted": round(float(nmi), 4),
-        "esim_theme": esim_theme,
-        "esim_label": themes[esim_theme].display_name if esim_theme else None,
-        "esim_share_of_its_sentences": round(esim[esim_theme] / sum(esim.values()), 4) if esim_theme else None,
-        "esim_emerging_rank": rank,
-        "emerging_themes": len(rising),
-        "esim_rate_ratio": round(esim_row.rate_ratio, 3) if esim_row else None,
-        "esim_q": esim_row.q_value if esim_row else None,
-        "drivers_with_number_share": round(with_number / max(1, len(nps.drivers)), 4),
         "fit_seconds": report.seconds,
     }
+    themes = {t.id: t for t in store.list_themes()}
+    levels = [("", None)] + ([("top_", top_map)] if top_map is not None else [])
+    for prefix, mapping in levels:
+        reported = [(cid, (mapping.get(t) if mapping is not None else t) if t else None, text) for cid, t, text in rows]
+        by_conversation: dict[str, tuple[Counter[str], Counter[str]]] = {}
+        for cid, theme_id, text in reported:
+            found, planted = by_conversation.setdefault(cid, (Counter(), Counter()))
+            if theme_id:
+                found[theme_id] += 1
+            key = planted_of(text)
+            if key:
+                planted[key] += 1
+        pairs = [(f.most_common(1)[0][0], p.most_common(1)[0][0]) for f, p in by_conversation.values() if f and p]
+        esim = Counter(t for _, t, text in reported if t and planted_of(text) == "esim_activation")
+        esim_theme = esim.most_common(1)[0][0] if esim else None
+        options = {"level": "theme" if mapping is not None else "subtheme"} if top_map is not None else {}
+        _, found_emerging = emerging(
+            store, ConversationFilter(), WindowSpec(recent_days=14, baseline_days=56), **options
+        )
+        rising = [e for e in found_emerging if e.emerging]
+        esim_row = next((e for e in found_emerging if e.theme_id == esim_theme), None)
+        nps = drivers(store, "nps", **options)
+        result.update(
+            {
+                f"{prefix}themes": len({t for _, t, _ in reported if t}),
+                f"{prefix}nmi_conversation_planted": round(
+                    float(normalized_mutual_info_score([p for _, p in pairs], [f for f, _ in pairs])), 4
+                ),
+                f"{prefix}esim_theme": esim_theme,
+                f"{prefix}esim_label": themes[esim_theme].display_name if esim_theme else None,
+                f"{prefix}esim_share_of_its_sentences": round(esim[esim_theme] / sum(esim.values()), 4)
+                if esim
+                else None,
+                f"{prefix}esim_emerging_rank": next(
+                    (n + 1 for n, e in enumerate(rising) if e.theme_id == esim_theme), None
+                ),
+                f"{prefix}emerging_themes": len(rising),
+                f"{prefix}esim_rate_ratio": round(esim_row.rate_ratio, 3) if esim_row else None,
+                f"{prefix}esim_q": esim_row.q_value if esim_row else None,
+                f"{prefix}drivers_with_number_share": round(
+                    sum(d.status == "ok" for d in nps.drivers) / max(1, len(nps.drivers)), 4
+                ),
+            }
+        )
+    esim = Counter(t for _, t, text in rows if t and planted_of(text) == "esim_activation")
+    esim_theme = esim.most_common(1)[0][0] if esim else None
     # Curation, then a re-fit.
     if esim_theme:
         store.rename_theme(esim_theme, "eSIM activation failures", actor="bench")
