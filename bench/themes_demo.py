@@ -112,6 +112,8 @@ def measure(store_path: str, workdir: str) -> dict[str, object]:
         )
     esim = Counter(t for _, t, text in rows if t and planted_of(text) == "esim_activation")
     esim_theme = esim.most_common(1)[0][0] if esim else None
+    result["labels"] = sorted(t.display_name for t in themes.values() if t.status == "active")
+    result["stability"] = _stability(store_path, Path(workdir))
     # Curation, then a re-fit.
     if esim_theme:
         store.rename_theme(esim_theme, "eSIM activation failures", actor="bench")
@@ -131,6 +133,49 @@ def measure(store_path: str, workdir: str) -> dict[str, object]:
             "esim_sentences_in_it_after_refit": round(kept / max(1, sum(esim.values())), 4),
         }
     return result
+
+
+def _stability(store_path: str, workdir: Path) -> dict[str, object]:
+    """Fit on the conversations before the last tenth (by start), then re-fit once that tenth has
+    arrived: the share of each level's ids that the second fit keeps."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from vocmine.services.themes import fit_store_themes
+    from vocmine.settings import Settings
+    from vocmine.store.query import ConversationFilter
+    from vocmine.store.sqlite.store import SQLiteStore
+
+    copy = workdir / "stability.sqlite"
+    sqlite3.connect(store_path).execute(f"VACUUM INTO '{copy}'")
+    store = SQLiteStore(str(copy))
+    starts = [
+        r[0] for r in store.conn.execute("SELECT started_at FROM conversations WHERE started_at IS NOT NULL ORDER BY 1")
+    ]
+    cut = datetime.fromtimestamp(starts[int(0.9 * len(starts))], tz=UTC)
+    settings = Settings(store=f"sqlite:///{copy}", themes_dir=str(workdir / "stability-themes"))
+    fit_store_themes(store, settings, filter=ConversationFilter(until=cut))
+
+    def active(level: str) -> set[str]:
+        return {t.id for t in store.list_themes() if t.status == "active" and getattr(t, "level", "subtheme") == level}
+
+    before = {level: active(level) for level in ("theme", "subtheme")}
+    fit_store_themes(store, settings)
+    after = {level: active(level) for level in ("theme", "subtheme")}
+    return {
+        f"{level}_ids_kept": round(len(before[level] & after[level]) / len(before[level]), 4) if before[level] else None
+        for level in ("theme", "subtheme")
+    } | {"conversations_added_share": 0.1}
+
+
+def _filler_labels(labels: list[str]) -> list[str]:
+    """The labels this checkout's content filter calls filler (judged the same way for both sides)."""
+    sys.path.insert(0, str(ROOT))
+    from vocmine.analysis.content.filter import ContentFilter
+    from vocmine.analysis.encoder import Encoder
+
+    flags = ContentFilter.load().is_filler(labels, Encoder().encode(labels))
+    return [label for label, filler in zip(labels, flags, strict=True) if filler]
 
 
 def run_side(code_root: Path, store: Path) -> dict[str, object]:
@@ -162,12 +207,15 @@ def main() -> None:
             finally:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
         results["old_commit"] = args.old
+    for found in [v for v in results.values() if isinstance(v, dict)]:
+        found["filler_labels"] = _filler_labels(found.pop("labels"))
     for key in results["new"]:
-        if key != "curation":
+        if key not in ("curation", "stability"):
             print(f"{key:32} {results.get('old', {}).get(key, '')!s:>28} {results['new'][key]!s:>28}")
     for side in ("old", "new"):
         if side in results:
             print(side, "curation:", json.dumps(results[side].get("curation")))
+            print(side, "stability:", json.dumps(results[side].get("stability")))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
