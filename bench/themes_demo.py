@@ -11,6 +11,7 @@ Measured on each side (no curation first):
 * the planted eSIM theme: its rank among emerging themes (last 14 days against the 56 before), its
   rate ratio and q, and its label;
 * key drivers of NPS: the share of themes with a number rather than "not enough data";
+* labels made only of filler words (the word rule of ``vocmine.analysis.content``);
 * curation: rename the theme holding most eSIM sentences, merge into it every other theme where
   eSIM sentences are at least a fifth of the segments, re-fit: is it still active under its name,
   do the merged ids stay merged, and does it still hold the eSIM sentences.
@@ -169,13 +170,12 @@ def _stability(store_path: str, workdir: Path) -> dict[str, object]:
 
 
 def _filler_labels(labels: list[str]) -> list[str]:
-    """The labels this checkout's content filter calls filler (judged the same way for both sides)."""
+    """The labels made only of filler words (this checkout's word rule, the same for both sides).
+    The learned head is not used: it reads segments, and a two-word label looks like a short one."""
     sys.path.insert(0, str(ROOT))
-    from vocmine.analysis.content.filter import ContentFilter
-    from vocmine.analysis.encoder import Encoder
+    from vocmine.analysis.content.rules import is_rule_filler
 
-    flags = ContentFilter.load().is_filler(labels, Encoder().encode(labels))
-    return [label for label, filler in zip(labels, flags, strict=True) if filler]
+    return [label for label in labels if is_rule_filler(label)]
 
 
 def run_side(code_root: Path, store: Path) -> dict[str, object]:
@@ -208,9 +208,9 @@ def main() -> None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
         results["old_commit"] = args.old
     for found in [v for v in results.values() if isinstance(v, dict)]:
-        found["filler_labels"] = _filler_labels(found.pop("labels"))
+        found["filler_labels"] = _filler_labels(found["labels"])
     for key in results["new"]:
-        if key not in ("curation", "stability"):
+        if key not in ("curation", "stability", "labels"):
             print(f"{key:32} {results.get('old', {}).get(key, '')!s:>28} {results['new'][key]!s:>28}")
     for side in ("old", "new"):
         if side in results:

@@ -78,7 +78,9 @@ def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
     fit_texts, fit_vectors = texts[:-HELD_OUT], vectors[:-HELD_OUT]
     started = time.perf_counter()
     found = discover(fit_texts, fit_vectors, DiscoveryParams())
-    model, assigned, _ = build_model(found, fit_vectors, version="bench", encoder_version="bench", previous=None)
+    model, assigned, _ = build_model(
+        found, fit_vectors, version="bench", encoder_version="bench", previous=None, texts=fit_texts
+    )
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
     model.assign(vectors[-HELD_OUT:])
@@ -86,6 +88,7 @@ def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
     return {
         "fit_seconds": round(fit_s, 1),
         "themes": len(set(model.active_ids)),
+        "top_level_themes": model.stats.get("top_level_themes"),
         "unassigned_share": round(sum(a is None for a in assigned) / len(assigned), 4),
         "assign_seconds": round(assign_s, 3),
         "assign_segments_per_s": round(HELD_OUT / assign_s, 1),
