@@ -517,12 +517,16 @@ def _demo_themes(settings: Settings, target: Store) -> None:
 
     console.rule("6. themes")
     report = fit_store_themes(target, settings, progress=lambda message: err.print(message))
+    top_level = active_themes(target, "theme")
     console.print(
-        f"{report.themes} themes over {report.segments:,} customer segments in {report.seconds}s; "
-        f"unassigned {report.unassigned_share:.1%} (HDBSCAN left {report.noise_share_before_reassignment:.1%} as noise)"
+        f"{len(top_level)} top-level themes over {report.themes} sub-themes, {report.segments:,} customer segments "
+        f"in {report.seconds}s; {report.filler_share:.1%} filler (thanks, chasers…) left out, "
+        f"{report.unassigned_share - report.filler_share:.1%} of the rest unassigned"
     )
-    for theme in active_themes(target)[:10]:
-        console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)}")
+    catalog = target.list_themes()
+    for theme in top_level[:10]:
+        parts = sum(t.parent == theme.id and t.status == "active" for t in catalog)
+        console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)} ({parts} sub-themes)")
     names = theme_names(target)
     spec = WindowSpec(recent_days=14, baseline_days=56)
     console.rule("7. emerging themes")

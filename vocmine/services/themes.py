@@ -34,7 +34,7 @@ from vocmine.analysis.content.rules import is_rule_filler
 from vocmine.analysis.themes.catalog import AssignmentWriter, ThemeModel, build_model, load_seeds, new_version
 from vocmine.analysis.themes.discovery import UNASSIGNED, Discovery, DiscoveryParams, discover
 from vocmine.errors import ConfigError
-from vocmine.schema import Theme
+from vocmine.schema import Theme, ThemeLevel
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
@@ -220,6 +220,7 @@ class LiveThemes:
         self._version: str | None = None
         self._redirect: dict[str, str] = {}
         self._checked = float("-inf")
+        self._missing: str | None = None
         self._lock = threading.Lock()
 
     def __call__(self, texts: list[str], vectors: np.ndarray) -> list[str | None]:
@@ -246,14 +247,22 @@ class LiveThemes:
                 self._model = ThemeModel.load(self.directory, version)
                 self._version = version
             except ConfigError as exc:  # fitted elsewhere: keep serving what this process has
-                log.warning("theme model %s is not in %s (%s); keeping %s", version, self.directory, exc, self._version)
+                if self._missing != version:  # said once per version, not every second
+                    log.warning(
+                        "theme model %s is not in %s (%s); keeping %s", version, self.directory, exc, self._version
+                    )
+                    self._missing = version
         elif version is None and self._model is None:
             self._model = ThemeModel.load(self.directory)
         self._redirect = {t.id: t.merged_into for t in self.store.list_themes() if t.merged_into}
 
 
-def active_themes(store: Store) -> list[Theme]:
-    return sorted((t for t in store.list_themes() if t.status == "active"), key=lambda t: (-t.size, t.id))
+def active_themes(store: Store, level: ThemeLevel = "theme") -> list[Theme]:
+    """The active themes of a level, largest first (a catalog from before two levels: all of them)."""
+    themes = [t for t in store.list_themes() if t.status == "active"]
+    if any(t.level == "theme" for t in themes):
+        themes = [t for t in themes if t.level == level or (level == "subtheme" and t.seeded)]
+    return sorted(themes, key=lambda t: (-t.size, t.id))
 
 
 def discover_file(
