@@ -18,16 +18,18 @@ commit's in the same run (each side in its own process).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sides import call_in_side, worktree  # noqa: E402
 
 
 def corpora(data: Path) -> dict[str, tuple[list[str], dict[str, list[str]]]]:
@@ -147,30 +149,14 @@ def store_scores(found: dict[str, dict[str, str]], store_path: str) -> dict[str,
 
 def run_store_side(code_root: Path, store_path: Path) -> dict[str, dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="themes-store-") as workdir:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code_root)}
-        script = (
-            f"import json, sys; sys.path.insert(0, {str(code_root)!r}); sys.path.insert(1, {str(ROOT / 'bench')!r});"
-            f"from themes_corpora import store_side; print(json.dumps(store_side({str(store_path)!r}, {workdir!r})))"
-        )
-        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"the side at {code_root} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return dict(call_in_side(code_root, "themes_corpora", "store_side", str(store_path), workdir))
 
 
 def run_side(code_root: Path, texts: list[str]) -> dict[str, list[str | None]]:
     with tempfile.TemporaryDirectory(prefix="themes-corpus-") as workdir:
         source = Path(workdir) / "texts.jsonl"
         source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code_root)}
-        script = (
-            f"import json, sys; sys.path.insert(0, {str(code_root)!r}); sys.path.insert(1, {str(ROOT / 'bench')!r});"
-            f"from themes_corpora import side; print(json.dumps(side({str(source)!r}, {workdir!r})))"
-        )
-        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"the side at {code_root} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return dict(call_in_side(code_root, "themes_corpora", "side", str(source), workdir))
 
 
 def scores(found: dict[str, list[str | None]], gold: dict[str, list[str]]) -> dict[str, object]:
@@ -202,31 +188,23 @@ def main() -> None:
     parser.add_argument("--only-store", action="store_true", help="only the CFPB-as-conversations measure")
     args = parser.parse_args()
     results: dict[str, object] = {}
-    roots = {"new": ROOT}
-    with tempfile.TemporaryDirectory(prefix="themes-old-") as folder:
+    with contextlib.ExitStack() as stack:
+        roots = {"new": ROOT}
         if args.old:
-            roots["old"] = Path(folder) / "old"
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(roots["old"]), args.old], check=True
-            )
+            roots["old"] = stack.enter_context(worktree(args.old))
             results["old_commit"] = args.old
-        try:
-            if not args.only_store:
-                for name, (texts, gold) in corpora(args.data).items():
-                    results[name] = {label: scores(run_side(root, texts), gold) for label, root in roots.items()}
-                    print(name, json.dumps(results[name]), flush=True)
-            with tempfile.TemporaryDirectory(prefix="cfpb-store-") as store_folder:
-                store_path = Path(store_folder) / "cfpb.sqlite"
-                sys.path.insert(0, str(ROOT))
-                build_cfpb_store(args.data, store_path)
-                results["cfpb_as_conversations"] = {
-                    label: store_scores(run_store_side(root, store_path), str(store_path))
-                    for label, root in roots.items()
-                }
-                print("cfpb_as_conversations", json.dumps(results["cfpb_as_conversations"]), flush=True)
-        finally:
-            if args.old:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(roots["old"])], check=True)
+        if not args.only_store:
+            for name, (texts, gold) in corpora(args.data).items():
+                results[name] = {label: scores(run_side(root, texts), gold) for label, root in roots.items()}
+                print(name, json.dumps(results[name]), flush=True)
+        store_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="cfpb-store-"))
+        store_path = Path(store_folder) / "cfpb.sqlite"
+        sys.path.insert(0, str(ROOT))
+        build_cfpb_store(args.data, store_path)
+        results["cfpb_as_conversations"] = {
+            label: store_scores(run_store_side(root, store_path), str(store_path)) for label, root in roots.items()
+        }
+        print("cfpb_as_conversations", json.dumps(results["cfpb_as_conversations"]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

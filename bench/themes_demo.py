@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sides import call_in_side, worktree  # noqa: E402
 
 
 def measure(store_path: str, workdir: str) -> dict[str, object]:
@@ -180,15 +181,7 @@ def _filler_labels(labels: list[str]) -> list[str]:
 
 def run_side(code_root: Path, store: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="themes-bench-") as workdir:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code_root)}
-        script = (
-            f"import json, sys; sys.path.insert(0, {str(code_root)!r}); sys.path.insert(1, {str(ROOT / 'bench')!r});"
-            f"from themes_demo import measure; print(json.dumps(measure({str(store)!r}, {workdir!r})))"
-        )
-        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"the side at {code_root} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return dict(call_in_side(code_root, "themes_demo", "measure", str(store), workdir))
 
 
 def main() -> None:
@@ -199,13 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     results = {"new": run_side(ROOT, args.store.resolve())}
     if args.old:
-        with tempfile.TemporaryDirectory(prefix="themes-old-") as folder:
-            worktree = Path(folder) / "old"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), args.old], check=True)
-            try:
-                results["old"] = run_side(worktree, args.store.resolve())
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
+        with worktree(args.old) as old:
+            results["old"] = run_side(old, args.store.resolve())
         results["old_commit"] = args.old
     for found in [v for v in results.values() if isinstance(v, dict)]:
         found["filler_labels"] = _filler_labels(found["labels"])
