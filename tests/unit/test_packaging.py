@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -140,3 +141,25 @@ def test_each_lock_pins_every_requirement_within_pyprojects_range(lock):
         if re.match(r"[A-Za-z0-9]", line) and "--hash=sha256:" not in after
     ]
     assert not unhashed, f"{lock} pins without a hash: {unhashed}"
+
+
+def test_the_cli_starts_without_the_optional_extras():
+    """A core install (no analysis, api or elastic extra) runs the CLI: nothing on its import path
+    may import an extra's library at module level. The wheel check proves it in a real core venv;
+    this catches it before, by making those libraries unimportable in a subprocess."""
+    extras = "sklearn scipy torch bertopic hdbscan umap sentence_transformers transformers safetensors fastapi uvicorn"
+    blocked = sorted({*extras.split(), "elasticsearch", "huggingface_hub"})
+    script = f"""
+import importlib.abc, sys
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Blocker())
+sys.argv = ["vocmine", "formats"]
+from vocmine.cli.main import main
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "chat-json" in done.stdout

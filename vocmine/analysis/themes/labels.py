@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 LABEL_SHARE = 0.5
 KEYWORDS = 8
@@ -29,7 +30,10 @@ _WORD = re.compile(r"(?<![\w'’])[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)?")  # 
 _JOINERS = {"of", "for", "on", "in", "to", "with", "and"}  # allowed inside a three-word phrase
 
 
-def _stop_words() -> frozenset[str]:
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words and ours; read on first use (the analysis extra's library:
+    a core install imports this module through the CLI without ever labelling a theme)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     contractions = "i'm i've i'll i'd it's that's don't can't won't didn't doesn't isn't wasn't there's you're we're"
@@ -37,9 +41,6 @@ def _stop_words() -> frozenset[str]:
     # Words of time and of keeping on: a phrase does not end with them ("phone today", "checkout keeps").
     weak = "today yesterday tomorrow morning tonight now ago time times week weeks day days keeps kept new"
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(f"{contractions} {chatter} {weak}".split())
-
-
-STOP = _stop_words()
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,18 @@ class ThemeWords:
 
 def _phrases(text: str) -> Iterator[tuple[str, str]]:
     """(lowercase key, surface form) of each candidate phrase in ``text``."""
+    stop = stop_words()
     for sentence in re.split(r"[.!?;:,()\n\"“”]+", _NOISE.sub(" ", text)):
         words = _WORD.findall(sentence)
         lower = [w.lower().replace("’", "'") for w in words]
         for size in (1, 2, 3):
             for start in range(len(words) - size + 1):
                 key_words = lower[start : start + size]
-                if key_words[0] in STOP or key_words[-1] in STOP or len(set(key_words)) < size:
+                if key_words[0] in stop or key_words[-1] in stop or len(set(key_words)) < size:
                     continue
-                if any(w in STOP and w not in _JOINERS for w in key_words[1:-1]):
+                if any(w in stop and w not in _JOINERS for w in key_words[1:-1]):
                     continue
-                if size == 2 and any(w in STOP for w in key_words):
+                if size == 2 and any(w in stop for w in key_words):
                     continue
                 yield " ".join(key_words), " ".join(words[start : start + size])
 
