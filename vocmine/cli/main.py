@@ -526,7 +526,8 @@ def _demo_themes(settings: Settings, target: Store) -> None:
     catalog = target.list_themes()
     for theme in top_level[:10]:
         parts = sum(t.parent == theme.id and t.status == "active" for t in catalog)
-        console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)} ({parts} sub-themes)")
+        plural = "s" if parts != 1 else ""
+        console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)} ({parts} sub-theme{plural})")
     names = theme_names(target)
     spec = WindowSpec(recent_days=14, baseline_days=56)
     console.rule("7. emerging themes")
