@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from vocmine.analysis.themes.levels import reporting_map, subthemes_of
 from vocmine.schema import ApiKey, Theme, ThemeLevel
-from vocmine.services.insights import theme_map, with_subthemes
+from vocmine.services.insights import level_view
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
 from vocmine_api.deps import FilterDep, Level, StoreDep, require
@@ -29,15 +30,6 @@ def _at_level(theme: Theme, level: ThemeLevel, mapping: dict[str, str] | None) -
     if level == "theme" and mapping is not None:
         return theme.level == "theme"
     return theme.level == "subtheme" or theme.seeded or level == "theme"
-
-
-def _children(catalog: list[Theme]) -> dict[str, list[str]]:
-    """Top-level theme id → its active sub-themes' ids."""
-    children: dict[str, list[str]] = {}
-    for theme in catalog:
-        if theme.level == "subtheme" and theme.parent and theme.status == "active":
-            children.setdefault(theme.parent, []).append(theme.id)
-    return children
 
 
 def _summary(
@@ -64,10 +56,10 @@ def list_themes(
 ) -> ThemeList:
     """Themes of the current model at one level (top-level themes by default, each with its
     sub-themes' ids) with counts and sentiment over the filtered conversations."""
-    mapping = theme_map(store, level)
-    counts = {a.theme_id: a for a in store.theme_aggregates(filter, theme_map=mapping)}
     catalog = store.list_themes()
-    children = _children(catalog)
+    mapping = reporting_map(catalog, level)
+    counts = {a.theme_id: a for a in store.theme_aggregates(filter, theme_map=mapping)}
+    children = subthemes_of(catalog)
     themes = [t for t in catalog if (include_inactive or t.status == "active") and _at_level(t, level, mapping)]
     summaries = [_summary(t, counts.get(t.id), subthemes=children.get(t.id, [])) for t in themes]
     summaries.sort(key=lambda s: (-s.conversations, s.theme.id))
@@ -88,9 +80,9 @@ def get_theme(theme_id: str, store: StoreDep) -> ThemeSummary:
     """One theme with its counts and up to five distinct verbatims from recent conversations, each
     with its conversation and segment id."""
     theme = _theme(store, theme_id)
-    scope = with_subthemes(store, ConversationFilter(themes=[theme_id]))
-    mapping = theme_map(store, "theme") if theme.level == "theme" else None
-    counts = {a.theme_id: a for a in store.theme_aggregates(scope, theme_map=mapping)}
+    view = level_view(store, theme.level)
+    scope = view.scope(ConversationFilter(themes=[theme_id]))
+    counts = {a.theme_id: a for a in store.theme_aggregates(scope, theme_map=view.mapping)}
     page = store.search(SearchQuery(filter=scope, limit=25))
     analyses = store.get_analyses([h.conversation.id for h in page.hits])
     verbatims: dict[str, Verbatim] = {}  # by text: the same sentence from two customers is shown once
@@ -102,8 +94,7 @@ def get_theme(theme_id: str, store: StoreDep) -> ThemeSummary:
                     segment.text,
                     Verbatim(conversation_id=hit.conversation.id, segment_id=segment.id, text=segment.text),
                 )
-    subthemes = _children(store.list_themes()).get(theme_id, [])
-    return _summary(theme, counts.get(theme_id), list(verbatims.values()), subthemes)
+    return _summary(theme, counts.get(theme_id), list(verbatims.values()), view.children.get(theme_id, []))
 
 
 @router.post("/themes/{theme_id}/rename", response_model=Theme, responses=NOT_FOUND)

@@ -511,6 +511,7 @@ def _demo_api(target: Store, port: int, serve_api: bool, store_path: Path) -> No
 
 
 def _demo_themes(settings: Settings, target: Store) -> None:
+    from vocmine.analysis.themes.levels import subthemes_of
     from vocmine.cli.insights import print_drivers, print_emerging, print_priorities, theme_names
     from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table
     from vocmine.services.themes import active_themes, fit_store_themes
@@ -523,9 +524,9 @@ def _demo_themes(settings: Settings, target: Store) -> None:
         f"in {report.seconds}s; {report.filler_share:.1%} filler (thanks, chasers…) left out, "
         f"{report.unassigned_share - report.filler_share:.1%} of the rest unassigned"
     )
-    catalog = target.list_themes()
+    children = subthemes_of(target.list_themes())
     for theme in top_level[:10]:
-        parts = sum(t.parent == theme.id and t.status == "active" for t in catalog)
+        parts = len(children.get(theme.id, []))
         plural = "s" if parts != 1 else ""
         console.print(f"  {theme.id:>5} {theme.size:>5}  {escape(theme.display_name)} ({parts} sub-theme{plural})")
     names = theme_names(target)

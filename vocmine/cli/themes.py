@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from vocmine.analysis.themes.levels import subthemes_of
 from vocmine.cli.common import CommandGroup, StoreOption, _settings, console, err, opened
 
 themes_app = CommandGroup(no_args_is_help=True, help="Discover, list and curate themes.")
@@ -79,10 +80,7 @@ def list_themes(
     if not all_themes:
         themes = [t for t in themes if t.status == "active"]
     two_levels = any(t.level == "theme" for t in themes)
-    children: dict[str, list[str]] = {}
-    for theme in themes:
-        if theme.parent:
-            children.setdefault(theme.parent, []).append(theme.id)
+    children = subthemes_of(themes)
     if two_levels:
         themes = [t for t in themes if (t.level == "theme") == (level == "theme") or (level == "subtheme" and t.seeded)]
     themes.sort(key=lambda t: (t.status != "active", -t.size, t.id))

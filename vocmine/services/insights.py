@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from vocmine.analysis.themes.levels import level_map
+from vocmine.analysis.themes.levels import reporting_map, subthemes_of
 from vocmine.errors import ConfigError
 from vocmine.insights.drivers import DriverReport, Metric, key_drivers
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
@@ -47,29 +47,35 @@ class WindowSpec:
             ) from exc
 
 
-def theme_map(store: ThemeStore, level: ThemeLevel) -> dict[str, str] | None:
-    """What the store counts by at ``level``: None for sub-themes (the ids segments carry), else
-    each theme id segments carry → its top-level theme. A catalog fitted before themes had two
-    levels has one level only, and answers it at both."""
-    if level == "subtheme":
-        return None
+@dataclass(frozen=True)
+class LevelView:
+    """One read of the theme catalog for one question: what the store counts by at the asked level,
+    and which sub-themes each top-level theme covers (so a filter on it reaches their segments)."""
+
+    mapping: dict[str, str] | None
+    children: dict[str, list[str]]
+
+    def scope(self, filter: ConversationFilter) -> ConversationFilter:
+        """A filter on top-level themes also matches the segments of their sub-themes."""
+        if not filter.themes:
+            return filter
+        wanted = [*filter.themes, *(c for t in filter.themes for c in self.children.get(t, []))]
+        return filter.model_copy(update={"themes": list(dict.fromkeys(wanted))})
+
+
+def level_view(store: ThemeStore, level: ThemeLevel) -> LevelView:
     themes = store.list_themes()
-    top = [t for t in themes if t.level == "theme" and t.status == "active"]
-    if not top:
-        return None
-    return {**level_map(themes), **{t.id: t.id for t in top}}  # a seed is top-level and carried by segments
+    return LevelView(reporting_map(themes, level), subthemes_of(themes))
+
+
+def theme_map(store: ThemeStore, level: ThemeLevel) -> dict[str, str] | None:
+    """What the store counts by at ``level`` (``levels.reporting_map`` over the store's catalog)."""
+    return level_view(store, level).mapping
 
 
 def with_subthemes(store: ThemeStore, filter: ConversationFilter) -> ConversationFilter:
     """A filter on top-level themes also matches the segments of their sub-themes."""
-    if not filter.themes:
-        return filter
-    children: dict[str, list[str]] = {}
-    for theme in store.list_themes():
-        if theme.level == "subtheme" and theme.parent:
-            children.setdefault(theme.parent, []).append(theme.id)
-    expanded = list(dict.fromkeys([*filter.themes, *(c for t in filter.themes for c in children.get(t, []))]))
-    return filter.model_copy(update={"themes": expanded})
+    return level_view(store, "theme").scope(filter) if filter.themes else filter
 
 
 def trends(
@@ -79,9 +85,10 @@ def trends(
     breakdown: Breakdown | None = None,
     level: ThemeLevel = "theme",
 ) -> list[TrendPoint]:
-    f = with_subthemes(store, filter or ConversationFilter())
+    view = level_view(store, level)
+    f = view.scope(filter or ConversationFilter())
     return theme_trends(
-        store.theme_aggregates(f, interval, breakdown, theme_map(store, level)),
+        store.theme_aggregates(f, interval, breakdown, view.mapping),
         store.conversation_totals(f, interval, breakdown),
         interval,
     )
@@ -103,11 +110,17 @@ def emerging(
     level: ThemeLevel = "theme",
     **test_options: float,
 ) -> tuple[Window, list[EmergingTheme]]:
-    f = with_subthemes(store, filter or ConversationFilter())
+    view = level_view(store, level)
+    return _emerging(store, view.scope(filter or ConversationFilter()), spec, view, **test_options)
+
+
+def _emerging(
+    store: Store, f: ConversationFilter, spec: WindowSpec | None, view: LevelView, **test_options: float
+) -> tuple[Window, list[EmergingTheme]]:
     window = (spec or WindowSpec()).resolve(store, f)
     scoped = _windowed(f, window.baseline_start, window.end)
     found = emerging_themes(
-        store.theme_aggregates(scoped, "day", theme_map=theme_map(store, level)),
+        store.theme_aggregates(scoped, "day", theme_map=view.mapping),
         store.conversation_totals(scoped, "day"),
         window,
         **test_options,  # type: ignore[arg-type]
@@ -122,22 +135,24 @@ def drivers(
     level: ThemeLevel = "theme",
     **options: int,
 ) -> DriverReport:
-    f = with_subthemes(store, filter or ConversationFilter())
-    return key_drivers(store.survey_table(f, theme_map(store, level)), metric, **options)
+    view = level_view(store, level)
+    return key_drivers(store.survey_table(view.scope(filter or ConversationFilter()), view.mapping), metric, **options)
 
 
 def priority_table(
     store: Store, filter: ConversationFilter | None = None, spec: WindowSpec | None = None, level: ThemeLevel = "theme"
 ) -> tuple[Window, list[Priority]]:
-    f = with_subthemes(store, filter or ConversationFilter())
-    window, found = emerging(store, f, spec, level)
+    view = level_view(store, level)  # one read of the catalog for the whole table
+    f = view.scope(filter or ConversationFilter())
+    window, found = _emerging(store, f, spec, view)
     recent = _windowed(f, window.recent_start, window.end)
     totals = store.conversation_totals(recent)
     # NPS impact is read over the whole window: survey answers are sparse, a week rarely has enough.
     # Only the point estimate enters the score: no bootstrap intervals needed.
-    nps = drivers(store, "nps", _windowed(f, window.baseline_start, window.end), level, resamples=0)
+    survey = store.survey_table(_windowed(f, window.baseline_start, window.end), view.mapping)
+    nps = key_drivers(survey, "nps", resamples=0)
     return window, priorities(
-        store.theme_aggregates(recent, theme_map=theme_map(store, level)),
+        store.theme_aggregates(recent, theme_map=view.mapping),
         sum(t.conversations for t in totals),
         found,
         nps if nps.conversations else None,

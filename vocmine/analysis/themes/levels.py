@@ -25,7 +25,7 @@ import numpy as np
 
 from vocmine.analysis.themes.discovery import normalise
 from vocmine.analysis.themes.labels import describe
-from vocmine.schema import Theme
+from vocmine.schema import Theme, ThemeLevel
 
 TOP_LEVEL_RANGE = (10, 40)
 GROUP_DISTANCE = 0.55
@@ -164,3 +164,24 @@ def level_map(themes: Sequence[Theme]) -> dict[str, str]:
 
     top = {t.id for t in themes if t.level == "theme"}
     return {t.id: resolve(t.parent) for t in themes if t.level == "subtheme" and t.parent in top}
+
+
+def subthemes_of(themes: Sequence[Theme]) -> dict[str, list[str]]:
+    """Top-level theme id → the ids of its active sub-themes."""
+    children: dict[str, list[str]] = {}
+    for theme in themes:
+        if theme.level == "subtheme" and theme.parent and theme.status == "active":
+            children.setdefault(theme.parent, []).append(theme.id)
+    return children
+
+
+def reporting_map(themes: Sequence[Theme], level: ThemeLevel) -> dict[str, str] | None:
+    """What the store counts by at ``level``: None for sub-themes (the ids segments carry), else
+    each theme id segments carry → its top-level theme. A catalog fitted before themes had two
+    levels has one level only, and answers it at both."""
+    if level == "subtheme":
+        return None
+    top = [t for t in themes if t.level == "theme" and t.status == "active"]
+    if not top:
+        return None
+    return {**level_map(themes), **{t.id: t.id for t in top}}  # a seed is top-level and carried by segments
