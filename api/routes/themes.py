@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from vocmine.analysis.themes.levels import reporting_map, subthemes_of
-from vocmine.schema import ApiKey, Theme, ThemeLevel
+from vocmine.analysis.themes.levels import at_level, reporting_map, subthemes_of
+from vocmine.schema import ApiKey, Theme
 from vocmine.services.insights import level_view
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery, ThemeAggregate
@@ -22,14 +22,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     400: {"model": ERRORS[401]["model"]},
     404: {"model": ERRORS[401]["model"]},
 }
-
-
-def _at_level(theme: Theme, level: ThemeLevel, mapping: dict[str, str] | None) -> bool:
-    """Top-level themes at the top level; sub-themes (and seeds, which segments carry) below it. A
-    catalog fitted before themes had two levels (``mapping`` None at the top) shows all its themes."""
-    if level == "theme" and mapping is not None:
-        return theme.level == "theme"
-    return theme.level == "subtheme" or theme.seeded or level == "theme"
 
 
 def _summary(
@@ -60,7 +52,7 @@ def list_themes(
     mapping = reporting_map(catalog, level)
     counts = {a.theme_id: a for a in store.theme_aggregates(filter, theme_map=mapping)}
     children = subthemes_of(catalog)
-    themes = [t for t in catalog if (include_inactive or t.status == "active") and _at_level(t, level, mapping)]
+    themes = [t for t in at_level(catalog, level) if include_inactive or t.status == "active"]
     summaries = [_summary(t, counts.get(t.id), subthemes=children.get(t.id, [])) for t in themes]
     summaries.sort(key=lambda s: (-s.conversations, s.theme.id))
     return ThemeList(version=store.themes_version(), themes=summaries)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from vocmine.errors import StoreError, VocmineError
+from vocmine.schema import ThemeLevel
 from vocmine.services.ingestion import EXIT_STORE, EXIT_USAGE
 from vocmine.settings import Settings
 from vocmine.store.factory import open_store
@@ -23,6 +24,9 @@ err = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+LevelOption = Annotated[
+    ThemeLevel, typer.Option(help="theme: the top-level themes; subtheme: the fine themes inside them")
+]
 StoreOption = Annotated[
     str | None, typer.Option("--store", help="sqlite:///path or https://host:9200 (default: VOCMINE_STORE)")
 ]

@@ -12,12 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from vocmine.cli.common import CommandGroup, StoreOption, _settings, console, opened
+from vocmine.cli.common import CommandGroup, LevelOption, StoreOption, _settings, console, opened
 from vocmine.errors import VocmineError
 from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme, Window
 from vocmine.insights.priorities import Priority
-from vocmine.schema import ThemeLevel
 from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table, trends
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
@@ -28,9 +27,6 @@ RecentOption = Annotated[int, typer.Option(help="days in the recent window", min
 BaselineOption = Annotated[int, typer.Option(help="days in the trailing baseline before it", min=1)]
 EndOption = Annotated[str | None, typer.Option(help="window end, YYYY-MM-DD, exclusive (default: after the last day)")]
 JsonOption = Annotated[bool, typer.Option("--json")]
-LevelOption = Annotated[
-    ThemeLevel, typer.Option(help="theme: the top-level themes; subtheme: the fine themes inside them")
-]
 
 
 def _spec(recent: int, baseline: int, end: str | None) -> WindowSpec:

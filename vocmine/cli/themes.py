@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from vocmine.analysis.themes.levels import subthemes_of
-from vocmine.cli.common import CommandGroup, StoreOption, _settings, console, err, opened
+from vocmine.analysis.themes.levels import at_level, subthemes_of
+from vocmine.cli.common import CommandGroup, LevelOption, StoreOption, _settings, console, err, opened
 
 themes_app = CommandGroup(no_args_is_help=True, help="Discover, list and curate themes.")
 
@@ -65,24 +65,19 @@ def list_themes(
     store: StoreOption = None,
     limit: Annotated[int, typer.Option(help="show the largest N")] = 30,
     all_themes: Annotated[bool, typer.Option("--all", help="include retired and merged themes")] = False,
-    level: Annotated[
-        str, typer.Option(help="theme: top-level themes, each with its sub-themes; subtheme: the fine themes only")
-    ] = "theme",
+    level: LevelOption = "theme",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The themes of the current model, largest first: top-level themes with their sub-themes."""
-    if level not in ("theme", "subtheme"):
-        raise typer.BadParameter("level must be theme or subtheme")
     settings = _settings(store=store)
     with opened(settings) as target:
         themes = target.list_themes()
         version = target.themes_version()
     if not all_themes:
         themes = [t for t in themes if t.status == "active"]
-    two_levels = any(t.level == "theme" for t in themes)
+    two_levels = any(t.level == "theme" and t.status == "active" for t in themes)
     children = subthemes_of(themes)
-    if two_levels:
-        themes = [t for t in themes if (t.level == "theme") == (level == "theme") or (level == "subtheme" and t.seeded)]
+    themes = at_level(themes, level)
     themes.sort(key=lambda t: (t.status != "active", -t.size, t.id))
     if json_output:
         console.print_json(json.dumps([t.model_dump(mode="json") for t in themes[:limit]]))

@@ -33,6 +33,7 @@ from vocmine.analysis.content.filter import ContentFilter
 from vocmine.analysis.content.rules import is_rule_filler
 from vocmine.analysis.themes.catalog import AssignmentWriter, ThemeModel, build_model, load_seeds, new_version
 from vocmine.analysis.themes.discovery import UNASSIGNED, Discovery, DiscoveryParams, discover
+from vocmine.analysis.themes.levels import at_level
 from vocmine.errors import ConfigError
 from vocmine.schema import Theme, ThemeLevel
 from vocmine.settings import Settings
@@ -259,9 +260,7 @@ class LiveThemes:
 
 def active_themes(store: Store, level: ThemeLevel = "theme") -> list[Theme]:
     """The active themes of a level, largest first (a catalog from before two levels: all of them)."""
-    themes = [t for t in store.list_themes() if t.status == "active"]
-    if any(t.level == "theme" for t in themes):
-        themes = [t for t in themes if t.level == level or (level == "subtheme" and t.seeded)]
+    themes = at_level([t for t in store.list_themes() if t.status == "active"], level)
     return sorted(themes, key=lambda t: (-t.size, t.id))
 
 

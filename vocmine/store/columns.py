@@ -218,14 +218,15 @@ class FactSnapshot:
         target = np.array([code_of[r] if r is not None else -1 for r in reported], dtype=np.int64)
         mapped = target[p.theme] if len(p.theme) else np.zeros(0, dtype=np.int64)
         kept = np.flatnonzero(mapped >= 0)
-        keys, inverse = np.unique(p.position[kept] * max(1, len(names)) + mapped[kept], return_inverse=True)
+        width = max(1, len(names))  # a pair's key: position × width + reported theme code
+        keys, inverse = np.unique(p.position[kept] * width + mapped[kept], return_inverse=True)
 
         def total(column: np.ndarray) -> np.ndarray:
             return np.bincount(inverse, weights=column[kept], minlength=len(keys))
 
         pairs = Pairs(
-            position=keys // max(1, len(names)),
-            theme=(keys % max(1, len(names))).astype(np.int32),
+            position=keys // width,
+            theme=(keys % width).astype(np.int32),
             segments=total(p.segments),
             score=total(p.score),
             negative=total(p.negative),

@@ -166,6 +166,14 @@ def level_map(themes: Sequence[Theme]) -> dict[str, str]:
     return {t.id: resolve(t.parent) for t in themes if t.level == "subtheme" and t.parent in top}
 
 
+def at_level(themes: Sequence[Theme], level: ThemeLevel) -> list[Theme]:
+    """The themes shown at ``level``: top-level themes at the top; sub-themes, and seeds (which
+    segments carry), below it. A catalog fitted before themes had two levels shows all its themes."""
+    if not any(t.level == "theme" and t.status == "active" for t in themes):
+        return list(themes)
+    return [t for t in themes if t.level == level or (level == "subtheme" and t.seeded)]
+
+
 def subthemes_of(themes: Sequence[Theme]) -> dict[str, list[str]]:
     """Top-level theme id → the ids of its active sub-themes."""
     children: dict[str, list[str]] = {}
