@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vocmine.analysis.journey.real_examples import load_real_texts
+from vocmine.analysis.real_texts import load_real_texts
 
 PER_SOURCE = {"twcs": 60, "airline": 50, "restaurants": 40, "cfpb": 25, "banking77": 25}
 

@@ -41,7 +41,7 @@ HELD_OUT = 5000
 
 
 def corpus(data: Path, size: int) -> list[str]:
-    from vocmine.analysis.journey.real_examples import load_real_texts
+    from vocmine.analysis.real_texts import load_real_texts
     from vocmine.analysis.segmenter import split_text
     from vocmine.analysis.sentiment.data import load_semeval
 

@@ -1,59 +1,37 @@
-"""Real customer texts from ../shared/data, addressed by (source, id), for the journey head's
-hand-labelled examples (``models/journey/real_examples.jsonl`` holds only source, id and stage;
-the texts are read back from the data folder, never copied into the repository).
+"""Real customer texts labelled with a journey stage, read back from ../shared/data by (source, id):
+the label files hold only source, id and stage, never the texts.
 
-Sources: customer tweets to brands (TWCS sample, inbound only), tweets to US airlines, restaurant
-review sentences (SemEval 2014), consumer complaint narratives (CFPB), banking queries (Banking77,
-id = row number in train.csv).
+Two files: ``models/journey/real_examples.jsonl`` (199 texts, labelled by one person) and the stages
+of ``models/signals/labels.jsonl`` (2,400 messages, two passes and adjudication under
+``models/signals/LABELLING_GUIDE.md``). Where both label a message, the two-pass label wins.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from vocmine.analysis.real_texts import READERS, load_real_texts
 from vocmine.errors import ConfigError
 from vocmine.resources import model_dir
 
 REAL_EXAMPLES = model_dir("journey") / "real_examples.jsonl"
+TWO_PASS_LABELS = model_dir("signals") / "labels.jsonl"
 
 
-def load_real_texts(data: Path) -> dict[tuple[str, str], str]:
-    texts: dict[tuple[str, str], str] = {}
-    raw = (data / "twcs_sample" / "twcs_first5000.csv").read_text(encoding="utf-8").replace("\r", " ")
-    for row in csv.DictReader(io.StringIO(raw)):
-        if row["inbound"] == "True":
-            texts[("twcs", row["tweet_id"])] = row["text"]
-    with (data / "airline" / "Tweets.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            texts.setdefault(("airline", row["tweet_id"]), row["text"])
-    for sentence in ET.parse(data / "semeval2014_restaurants" / "Restaurants_Train_v2.xml").getroot():
-        text = sentence.findtext("text")
-        if text:
-            texts[("restaurants", sentence.get("id", ""))] = text
-    with (data / "cfpb_complaints_sample" / "complaints_sample.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["Consumer complaint narrative"].strip():
-                texts[("cfpb", row["Complaint ID"])] = row["Consumer complaint narrative"]
-    with (data / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=1):
-            texts[("banking77", str(number))] = row["text"]
-    return texts
-
-
-def load_real_examples(data: Path, labels: Path = REAL_EXAMPLES) -> list[tuple[str, str, str]]:
-    """(text, stage, source) for every labelled example."""
-    texts = load_real_texts(data)
-    examples = []
-    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        key = (row["source"], str(row["id"]))
-        if key not in texts:
-            raise ConfigError(f"{labels}:{number}: no text for {key} in {data}", hint="check the data folder")
-        examples.append((texts[key], row["stage"], row["source"]))
-    return examples
+def load_real_examples(
+    data: Path, labels: tuple[Path, ...] = (REAL_EXAMPLES, TWO_PASS_LABELS)
+) -> list[tuple[str, str, str]]:
+    """(text, stage, source) for every labelled example; stage may be "unclear"."""
+    texts = load_real_texts(data, sources=READERS)
+    staged: dict[tuple[str, str], str] = {}
+    for path in labels:  # later files win
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            key = (row["source"], str(row["id"]))
+            if key not in texts:
+                raise ConfigError(f"{path}:{number}: no text for {key} in {data}", hint="check the data folder")
+            staged[key] = row["stage"]
+    return [(texts[key], stage, key[0]) for key, stage in staged.items()]
