@@ -179,17 +179,26 @@ class Evidence(_Record):
     context: str  # the segment (sentence) they occur in
 
 
+Detector = Literal["rule", "model"]
+
+
 class Flag(_Record):
-    """An operational signal raised on a conversation, with its reason and evidence."""
+    """An operational signal raised on a conversation, with its reason and evidence: the rule's
+    matched words and/or the segments that drove the learned head (``vocmine.analysis.signals``)."""
 
     signal: str
     severity: int = Field(ge=1, le=5)
     reason: str
     evidence: list[Evidence] = Field(min_length=1)
     model_version: str
+    probability: float | None = Field(default=None, ge=0, le=1)  # the learned head's, when it scored
+    detected_by: list[Detector] = Field(default_factory=lambda: list[Detector](["rule"]))
 
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
+# The stage of a conversation in a language the models do not read (vocmine.analysis.pipeline): it has
+# no sentiment, segments or learned flags, and is counted apart instead of given numbers.
+UNSUPPORTED_LANGUAGE = "unsupported_language"
 Trajectory = Literal["improved", "worsened", "steady"]
 
 
@@ -226,7 +235,7 @@ class ConversationAnalysis(_Record):
     conversation_id: str
     content_hash: str
     sentiment: ConversationSentiment | None
-    stage: str
+    stage: str  # a journey stage, "unknown", or UNSUPPORTED_LANGUAGE
     stage_confidence: float = Field(ge=0, le=1)
     stage_probabilities: dict[str, float] = Field(default_factory=dict)
     flags: list[Flag] = Field(default_factory=list)

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     )
     journey_head: str = Field(default="shipped", description='"shipped" or the path of a journey_head.json')
     signal_rules: str = Field(default="shipped", description='"shipped" or the path of a signal rules TOML file')
+    signal_heads: str = Field(
+        default="shipped", description='"shipped", "none" (rules only) or the path of a signal_heads.json'
+    )
+    model_languages: StrList = Field(
+        default_factory=lambda: ["en"],
+        description="languages the sentiment, journey and signal models read (ISO 639-1); conversations in "
+        "other languages get unsupported_language instead of numbers. Widen it only with a multilingual "
+        "encoder and heads retrained on it",
+    )
     embedding_cache: str | None = Field(
         default=None, description="SQLite file caching embeddings; default: embeddings.sqlite beside the store"
     )

@@ -30,10 +30,13 @@ def ready(request: Request, store: StoreDep, settings: SettingsDep) -> Readiness
         from pathlib import Path
 
         from vocmine.analysis.journey.model import DEFAULT_HEAD, JourneyHead
-        from vocmine.analysis.signals.rules import DEFAULT_RULES, SignalDetector
+        from vocmine.analysis.signals.heads import DEFAULT_HEADS, SignalHeads
+        from vocmine.analysis.signals.rules import DEFAULT_RULES, SignalRules
 
         JourneyHead.load(DEFAULT_HEAD if settings.journey_head == "shipped" else Path(settings.journey_head))
-        SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
+        SignalRules.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
+        if settings.signal_heads != "none":
+            SignalHeads.load(DEFAULT_HEADS if settings.signal_heads == "shipped" else Path(settings.signal_heads))
         if settings.api_load_models and request.app.state.analyzer is None:
             raise RuntimeError("analysis models not loaded")
         checks["models"] = "ok"

@@ -12,7 +12,7 @@ from vocmine.insights.emerging import EmergingTheme, Window
 from vocmine.insights.priorities import Priority
 from vocmine.insights.trends import TrendPoint
 from vocmine.services.insights import drivers, emerging, priority_table, trends
-from vocmine.store.query import Breakdown, Interval
+from vocmine.store.query import AnalysisStats, Breakdown, Interval
 from vocmine_api.deps import FilterDep, Level, StoreDep, WindowDep, require
 from vocmine_api.routes.themes import NOT_FOUND
 from vocmine_api.schemas import WindowView
@@ -39,6 +39,14 @@ class Priorities(BaseModel):
 
 def _window(w: Window) -> WindowView:
     return WindowView(baseline_start=w.baseline_start, recent_start=w.recent_start, end=w.end)
+
+
+@router.get("/stats", response_model=AnalysisStats, responses=NOT_FOUND)
+def stats(store: StoreDep, filter: FilterDep) -> AnalysisStats:
+    """What analysis found in the conversations matching the filters: counts by sentiment, stage,
+    trajectory and signal, the models that made them, and ``unsupported_language``: conversations
+    in a language the models do not read, left out of every sentiment and stage figure."""
+    return store.analysis_stats(filter)
 
 
 @router.get("/themes/trends", response_model=Trends, responses=NOT_FOUND)

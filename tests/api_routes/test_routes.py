@@ -186,3 +186,12 @@ def test_any_worker_answers_for_an_upload_job(api_store, settings, tokens):
         assert job == first.get(f"/v1/jobs/{job_id}", headers=headers).json()
         missing = second.get("/v1/jobs/nope", headers=headers)
         assert missing.status_code == 404 and "POST /v1/ingest/files" in missing.json()["error"]["hint"]
+
+
+def test_stats_count_what_analysis_found_and_what_it_could_not_read(client, tokens):
+    body = client.get("/v1/stats", headers=auth(tokens["read"])).json()
+    assert body["analysed"] == 4 and body["unsupported_language"] == 0
+    assert body["by_signal"] == {"churn_risk": 1, "escalation": 1}
+    chats = client.get("/v1/stats", params={"channel": "chat"}, headers=auth(tokens["read"])).json()
+    assert chats["conversations"] == 2
+    assert client.get("/v1/stats").status_code == 401

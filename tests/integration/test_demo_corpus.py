@@ -51,7 +51,8 @@ def test_ingested_corpus_accounts_for_every_record(tmp_path):
     store = SQLiteStore(str(tmp_path / "demo.sqlite"))
     report = ingest_paths([str(tmp_path / "corpus")], settings, store, report_dir=tmp_path / "reports")
     assert report.accounted()
-    assert report.conversations["new"] == 401  # 400 planned + the one good row of the short-row CSV
+    # 400 planned + 18 chats in other languages + the one good row of the short-row CSV
+    assert report.conversations["new"] == 419
     assert report.records_rejected == 8  # the deliberately malformed inputs
     stats = store.stats()
     assert set(stats.by_channel) == {"email", "chat", "social", "call"}
@@ -71,6 +72,7 @@ def test_ingested_corpus_accounts_for_every_record(tmp_path):
         "srt",
     } <= set(stats.by_source)
     assert 0.25 < stats.with_survey / stats.conversations < 0.42
+    assert {"fr", "es", "de"} <= set(stats.by_language)  # what analysis will count as unsupported
     assert sum(report.pii_redacted.values()) > 50
     for conversation in store.iter_conversations():
         assert "@example.com" not in conversation.model_dump_json()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vocmine.errors import ConfigError
+from vocmine.schema import UNSUPPORTED_LANGUAGE
 
 TASKS = ("sentiment", "journey", "signals")
 BATCH = 256
@@ -87,10 +88,11 @@ def _jsonl(handle: TextIO, field: str) -> Iterator[Record]:
 
 
 class Classifier:
-    def __init__(self, task: str) -> None:
+    def __init__(self, task: str, languages: frozenset[str] = frozenset({"en"})) -> None:
         if task not in TASKS:
             raise ConfigError(f"unknown task {task!r}", hint=f"choose from {', '.join(TASKS)}")
         self.task = task
+        self.languages = languages  # what the models read; other texts get unsupported_language
         if task == "sentiment":
             from vocmine.analysis.sentiment.model import SentimentModel
 
@@ -101,18 +103,32 @@ class Classifier:
 
             self.encoder, self.head = Encoder(), JourneyHead.load()
         else:
-            from vocmine.analysis.signals.rules import SignalDetector
+            from vocmine.analysis.encoder import Encoder
+            from vocmine.analysis.signals.detector import SignalDetector
 
-            self.detector = SignalDetector.load()
+            self.encoder, self.detector = Encoder(), SignalDetector.load()
 
     def score(self, texts: list[str]) -> list[dict[str, Any]]:
-        if self.task == "sentiment":
-            version = self.sentiment.version
-            return [
-                {"label": p.label, "score": p.score, "probabilities": p.probabilities, "model_version": version}
-                for p in self.sentiment.predict(texts)
-            ]
-        return self._journey(texts) if self.task == "journey" else [self._signals(t) for t in texts]
+        """One result per text, each with its detected ``language``. A text in a language the models
+        do not read gets the label ``unsupported_language`` (signals: the rules' flags only)."""
+        from vocmine.language import UNDETERMINED, detect_language
+
+        languages = [detect_language(text) for text in texts]
+        readable = [language == UNDETERMINED or language in self.languages for language in languages]
+        if self.task == "signals":
+            results = self._signals(texts, readable)
+        else:
+            read = [text for text, ok in zip(texts, readable, strict=True) if ok]
+            scored = iter((self._sentiment if self.task == "sentiment" else self._journey)(read) if read else [])
+            results = [next(scored) if ok else {"label": UNSUPPORTED_LANGUAGE} for ok in readable]
+        return [{**result, "language": language} for result, language in zip(results, languages, strict=True)]
+
+    def _sentiment(self, texts: list[str]) -> list[dict[str, Any]]:
+        version = self.sentiment.version
+        return [
+            {"label": p.label, "score": p.score, "probabilities": p.probabilities, "model_version": version}
+            for p in self.sentiment.predict(texts)
+        ]
 
     def _journey(self, texts: list[str]) -> list[dict[str, Any]]:
         from vocmine.analysis.segmenter import split_text
@@ -133,25 +149,38 @@ class Classifier:
             )
         return results
 
-    def _signals(self, text: str) -> dict[str, Any]:
+    def _signals(self, texts: list[str], readable: list[bool]) -> list[dict[str, Any]]:
+        from vocmine.analysis import segmenter
         from vocmine.schema import Conversation, Turn
 
-        conversation = Conversation(
-            id="text", channel="chat", source="classify", turns=[Turn(role="customer", text=text)]
-        )
-        flags = self.detector.detect(conversation)
-        return {
-            "flags": [
+        conversations = [
+            Conversation(id="text", channel="chat", source="classify", turns=[Turn(role="customer", text=text)])
+            for text in texts
+        ]
+        pieces = [segmenter.segment_conversation(c) for c in conversations]
+        vectors = self.encoder.encode([p.text for segments in pieces for p in segments])
+        results, offset = [], 0
+        for conversation, segments, ok in zip(conversations, pieces, readable, strict=True):
+            span = vectors[offset : offset + len(segments)]
+            offset += len(segments)
+            flags = self.detector.detect(conversation, segments, span if len(segments) else None, learned=ok)
+            results.append(
                 {
-                    "signal": f.signal,
-                    "severity": f.severity,
-                    "reason": f.reason,
-                    "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in f.evidence],
+                    "flags": [
+                        {
+                            "signal": f.signal,
+                            "severity": f.severity,
+                            "reason": f.reason,
+                            "probability": f.probability,
+                            "detected_by": f.detected_by,
+                            "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in f.evidence],
+                        }
+                        for f in flags
+                    ],
+                    "model_version": self.detector.version,
                 }
-                for f in flags
-            ],
-            "model_version": self.detector.version,
-        }
+            )
+        return results
 
 
 def classify_file(

@@ -7,9 +7,17 @@ For each batch of conversations:
    forward pass – with the shipped sentiment model that single pass of the base encoder gives both
    (``SentimentModel.analyse``); a Hugging Face sentiment model needs its own pass beside the
    encoder's, since it shares no layers with it;
-3. the journey head reads the embeddings (per segment and per conversation), the signal rules read
-   the turns, and sentiment is aggregated per conversation with its trajectory;
+3. the journey head reads the embeddings (per segment and per conversation), the signal heads read
+   the embeddings and the signal rules the turns, and sentiment is aggregated per conversation with
+   its trajectory;
 4. the result records the version of every model that made it.
+
+The models read the languages they were trained on (``languages``; English for the shipped ones).
+A conversation in another language is not segmented or encoded: its analysis says
+``unsupported_language`` as its stage, has no sentiment and no segments (so no theme), and carries
+only the rules' flags. A number from a model that cannot read the text would look like a finding;
+this way those conversations are counted apart and left out of every aggregate. Texts too short to
+tell ("und") and conversations without a detected language are read.
 
 The cache is keyed by (model version, text), so re-analysing after a journey-head or signal-rule
 change re-encodes nothing, and repeated texts ("Thanks!", templated openings) are encoded once.
@@ -27,12 +35,20 @@ import numpy as np
 
 from vocmine.analysis import segmenter
 from vocmine.analysis.encoder import EmbeddingCache, Encoder
-from vocmine.analysis.journey.model import JourneyHead
+from vocmine.analysis.journey.model import JourneyHead, StagePrediction
 from vocmine.analysis.sentiment.data import LABELS
 from vocmine.analysis.sentiment.model import SentimentPrediction, conversation_sentiment, prediction_from_probabilities
-from vocmine.analysis.signals.rules import SignalDetector
+from vocmine.analysis.signals.detector import SignalDetector
 from vocmine.errors import ConfigError
-from vocmine.schema import AnalysedSegment, Conversation, ConversationAnalysis, stable_hash, utcnow
+from vocmine.language import UNDETERMINED
+from vocmine.schema import (
+    UNSUPPORTED_LANGUAGE,
+    AnalysedSegment,
+    Conversation,
+    ConversationAnalysis,
+    stable_hash,
+    utcnow,
+)
 
 
 class SentimentBackend(Protocol):
@@ -65,6 +81,7 @@ class Analyzer:
         encoder: Encoder | None = None,
         cache: EmbeddingCache | None = None,
         themes: Callable[[list[str], np.ndarray], list[str | None]] | None = None,
+        languages: frozenset[str] = frozenset({"en"}),
     ) -> None:
         if not sentiment.shares_encoder and encoder is None:
             raise ConfigError(
@@ -80,8 +97,9 @@ class Analyzer:
         # vector, None for filler or before the first fit. It is not in model_versions: a re-fit
         # reassigns every stored segment itself, so it must not make every analysis stale.
         self.themes = themes
+        self.languages = languages
         self.counters = PipelineCounters()
-        self._check_journey_encoder()
+        self._check_head_encoders()
 
     @property
     def encoder_version(self) -> str:
@@ -89,13 +107,18 @@ class Analyzer:
             return self.encoder.version
         return self.sentiment.encoder_version  # type: ignore[attr-defined]  # every backend that shares has one
 
-    def _check_journey_encoder(self) -> None:
-        if self.journey.encoder and self.journey.encoder != self.encoder_version:
-            raise ConfigError(
-                f"the journey head was trained on {self.journey.encoder} vectors, but the encoder is "
-                f"{self.encoder_version}",
-                hint="retrain it for this encoder: `vocmine train journey --data ../shared/data`",
-            )
+    def _check_head_encoders(self) -> None:
+        for task, trained_on in (("journey", self.journey.encoder), ("signals", self.signals.encoder)):
+            if trained_on and trained_on != self.encoder_version:
+                raise ConfigError(
+                    f"the {task} head was trained on {trained_on} vectors, but the encoder is {self.encoder_version}",
+                    hint=f"retrain it for this encoder: `vocmine train {task} --data ../shared/data`",
+                )
+
+    def reads(self, conversation: Conversation) -> bool:
+        """Whether the models read this conversation's language (see the module's docstring)."""
+        language = conversation.language
+        return language is None or language == UNDETERMINED or language in self.languages
 
     @property
     def model_versions(self) -> dict[str, str]:
@@ -111,7 +134,10 @@ class Analyzer:
         """One analysis and one (segments × dim) embedding matrix per conversation, in order."""
         versions = self.model_versions
         clock = time.perf_counter()
-        segments = [segmenter.segment_conversation(c) for c in conversations]
+        readable = [self.reads(c) for c in conversations]
+        segments = [
+            segmenter.segment_conversation(c) if ok else [] for c, ok in zip(conversations, readable, strict=True)
+        ]
         texts = [s.text for group in segments for s in group]
         clock = self._lap("segmenting", clock)
         vectors, sentiments = self.segment_outputs(texts)
@@ -120,7 +146,7 @@ class Analyzer:
         theme_rows = self.themes(texts, vectors) if self.themes is not None and len(texts) else [None] * len(texts)
         results, offset = [], 0
         now = utcnow()
-        for conversation, group in zip(conversations, segments, strict=True):
+        for conversation, group, ok in zip(conversations, segments, readable, strict=True):
             span = slice(offset, offset + len(group))
             offset += len(group)
             analysed = [
@@ -136,7 +162,11 @@ class Analyzer:
                     group, sentiments[span], stage_rows[span], theme_rows[span], strict=True
                 )
             ]
-            stage = self.journey.conversation_stage(vectors[span])
+            if ok:
+                stage = self.journey.conversation_stage(vectors[span])
+            else:
+                stage = StagePrediction(UNSUPPORTED_LANGUAGE, 0.0, {})
+            flags = self.signals.detect(conversation, group, vectors[span] if len(group) else None, learned=ok)
             results.append(
                 (
                     ConversationAnalysis(
@@ -146,7 +176,7 @@ class Analyzer:
                         stage=stage.stage,
                         stage_confidence=stage.confidence,
                         stage_probabilities=stage.probabilities,
-                        flags=self.signals.detect(conversation),
+                        flags=flags,
                         segments=analysed,
                         model_versions=versions,
                         analysed_at=now,

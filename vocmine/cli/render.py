@@ -94,6 +94,7 @@ def print_analysis_stats(result: AnalysisStats) -> None:
     table.add_row("analysed (current)", f"{result.analysed} of {result.conversations}")
     table.add_row("stale (changed since)", str(result.stale))
     table.add_row("segments", str(result.segments))
+    table.add_row("in a language the models do not read", str(result.unsupported_language))
     for title, counts in (
         ("sentiment", result.by_sentiment),
         ("trajectory", result.by_trajectory),

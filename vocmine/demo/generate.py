@@ -166,6 +166,60 @@ def _fill(template: str, rng: random.Random, plan: Plan) -> str:
     )
 
 
+# (language, (first and last customer message), agent reply): real-sounding complaints in languages
+# the shipped models do not read.
+OTHER_LANGUAGE_CHATS = [
+    (
+        "fr",
+        (
+            "Bonjour, cela fait trois semaines que ma carte SIM eSIM ne s'active pas et personne ne répond.",
+            "C'est inadmissible, je vais résilier mon abonnement si ce n'est pas réglé demain.",
+        ),
+        "Je suis désolé, je transmets votre dossier au service technique.",
+    ),
+    (
+        "fr",
+        (
+            "J'ai été prélevé deux fois ce mois-ci, je veux un remboursement immédiat.",
+            "Merci, j'attends la confirmation par e-mail.",
+        ),
+        "Je vérifie votre facture et je lance le remboursement.",
+    ),
+    (
+        "es",
+        (
+            "Hola, mi conexión a internet se corta cada hora desde el lunes y ya llamé cuatro veces.",
+            "Es la peor atención que he recibido, quiero hablar con un supervisor.",
+        ),
+        "Lo siento mucho, le paso con mi responsable ahora mismo.",
+    ),
+    (
+        "es",
+        (
+            "Buenas tardes, quiero cambiar mi tarifa a una con más datos para el verano.",
+            "Perfecto, muchas gracias por la ayuda, muy amables.",
+        ),
+        "Claro, le he cambiado a la tarifa con cincuenta gigas desde hoy.",
+    ),
+    (
+        "de",
+        (
+            "Guten Tag, meine Rechnung ist viel zu hoch und niemand erklärt mir warum.",
+            "Das ist eine Frechheit, ich werde mich bei der Verbraucherzentrale beschweren.",
+        ),
+        "Das tut mir leid, ich prüfe die Rechnung sofort.",
+    ),
+    (
+        "de",
+        (
+            "Hallo, wann kommt das neue Handy, das ich letzte Woche bestellt habe?",
+            "Super, vielen Dank für die schnelle Antwort!",
+        ),
+        "Die Lieferung ist für Donnerstag geplant, Sie bekommen eine Sendungsnummer.",
+    ),
+]
+
+
 def _customer_message(rng: random.Random, plan: Plan, short: bool) -> str:
     t = plan.theme
     parts = [_fill(rng.choice(t.cores), rng, plan)]
@@ -608,6 +662,33 @@ class CorpusWriter:
                     writer.writerow([p["id"], p["author"], p["text"], p["created_at"].isoformat(), p["parent"] or ""])
                 self.path("social", "csv", f"{stem}.csv").write_text(buffer.getvalue(), encoding="utf-8", newline="")
 
+    def other_languages(self, rng: random.Random) -> None:
+        """A few chats in French, Spanish and German: the shipped models read English only, so these
+        must come out of analysis as unsupported_language, counted, not scored."""
+        records = []
+        for number, (language, customer, agent) in enumerate(
+            [entry for entry in OTHER_LANGUAGE_CHATS for _ in range(3)], start=1
+        ):
+            started = START + timedelta(days=rng.randrange(80), minutes=rng.randrange(600))
+            records.append(
+                {
+                    "id": f"chat-{language}-{number:03d}",
+                    "channel": "chat",
+                    "brand": BRAND,
+                    "turns": [
+                        {"role": "customer", "text": customer[0], "timestamp": started.isoformat()},
+                        {"role": "agent", "text": agent, "timestamp": (started + timedelta(minutes=2)).isoformat()},
+                        {
+                            "role": "customer",
+                            "text": customer[1],
+                            "timestamp": (started + timedelta(minutes=5)).isoformat(),
+                        },
+                    ],
+                }
+            )
+        _write_jsonl(self.path("chat", "jsonl", "other-languages.jsonl"), records)
+        self.counts["chat (other languages)"] += len(records)
+
     def malformed(self) -> None:
         """Deliberately broken inputs: each must come out of ingestion as a rejection with a reason."""
         self.path("email", "eml", "zz-binary-junk.eml").write_bytes(bytes(self.rng.randrange(256) for _ in range(600)))
@@ -698,5 +779,6 @@ def write_corpus(out_dir: Path, *, conversations: int = 3200, seed: int = 7) -> 
         plan = _plan(rng, number)
         getattr(writer, plan.channel)(plan)
     writer.flush()
+    writer.other_languages(random.Random(seed + 1))  # its own generator: the English corpus stays as it was
     writer.malformed()
     return dict(writer.counts)

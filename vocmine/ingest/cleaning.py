@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from typing import Any
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode category Cc, but newline and tab
@@ -40,28 +38,6 @@ def clean_text(text: str) -> str:
     if looks_like_html(text):
         text = html_to_text(text)
     return normalize_text(text)
-
-
-# Language identification is unreliable on very short text; below these we say "und" (ISO 639-2
-# for undetermined) instead of guessing.
-MIN_CHARS_FOR_LANGUAGE = 12
-MIN_LANGUAGE_CONFIDENCE = 0.6
-
-
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-
-
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the text's language, or "und" when it is too short or unclear."""
-    sample = re.sub(r"https?://\S+|@\w+|#|\[[A-Z_]+\]", " ", text)
-    if len(sample.strip()) < MIN_CHARS_FOR_LANGUAGE:
-        return "und"
-    code, confidence = _identifier().classify(sample[:2000])
-    return code if confidence >= MIN_LANGUAGE_CONFIDENCE else "und"
 
 
 def decode_guessing(data: bytes) -> str:

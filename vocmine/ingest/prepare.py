@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vocmine.ingest.cleaning import detect_language
 from vocmine.ingest.redact import Redactor
+from vocmine.language import detect_language
 from vocmine.schema import Conversation, Turn
 from vocmine.settings import Settings
 

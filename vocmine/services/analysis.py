@@ -33,10 +33,15 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
     new segments also get themes from the current theme model (if one was fitted)."""
     from vocmine.analysis.encoder import DEFAULT_MODEL, EmbeddingCache, Encoder
     from vocmine.analysis.journey.model import DEFAULT_HEAD, JourneyHead
-    from vocmine.analysis.signals.rules import DEFAULT_RULES, SignalDetector
+    from vocmine.analysis.signals.detector import SignalDetector
+    from vocmine.analysis.signals.heads import DEFAULT_HEADS
+    from vocmine.analysis.signals.rules import DEFAULT_RULES
 
     journey = JourneyHead.load(DEFAULT_HEAD if settings.journey_head == "shipped" else Path(settings.journey_head))
-    signals = SignalDetector.load(DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules))
+    heads = {"shipped": DEFAULT_HEADS, "none": None}.get(settings.signal_heads, Path(settings.signal_heads))
+    signals = SignalDetector.load(
+        DEFAULT_RULES if settings.signal_rules == "shipped" else Path(settings.signal_rules), heads
+    )
     embedding_cache = EmbeddingCache(default_cache_path(settings)) if cache else None
     encoder = None
     sentiment: SentimentBackend
@@ -58,7 +63,15 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
         from vocmine.services.themes import LiveThemes
 
         themes = LiveThemes(settings, store)
-    return Analyzer(sentiment, journey, signals, encoder=encoder, cache=embedding_cache, themes=themes)
+    return Analyzer(
+        sentiment,
+        journey,
+        signals,
+        encoder=encoder,
+        cache=embedding_cache,
+        themes=themes,
+        languages=frozenset(settings.model_languages),
+    )
 
 
 @dataclass

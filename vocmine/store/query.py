@@ -16,9 +16,10 @@ from enum import StrEnum
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from vocmine.schema import (
+    UNSUPPORTED_LANGUAGE,
     Channel,
     Conversation,
     ReviewState,
@@ -121,6 +122,13 @@ class AnalysisStats(BaseModel):
     by_trajectory: dict[str, int]
     by_signal: dict[str, int]
     model_versions: dict[str, list[str]]  # every version of every model found in the results
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unsupported_language(self) -> int:
+        """Analysed conversations in a language the models do not read: no sentiment, stage or learned
+        flags for them (``vocmine.analysis.pipeline``), so they are counted here instead."""
+        return self.by_stage.get(UNSUPPORTED_LANGUAGE, 0)
 
 
 Interval = Literal["day", "week", "month"]

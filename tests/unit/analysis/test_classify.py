@@ -90,3 +90,19 @@ def test_sentiment_task(tmp_path):
     rows = _lines(tmp_path / "out.jsonl")
     assert [r["label"] for r in rows] == ["positive", "negative"]
     assert rows[0]["score"] > 0 > rows[1]["score"]
+
+
+def test_a_text_in_a_language_the_models_do_not_read_is_labelled_so(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(
+        "C'est inadmissible, cela fait trois semaines que j'attends mon remboursement.\n"
+        "Terrible, my bag is lost again.\n",
+        encoding="utf-8",
+    )
+    classify_file("sentiment", source, tmp_path / "out.jsonl")
+    french, english = _lines(tmp_path / "out.jsonl")
+    assert french["label"] == "unsupported_language" and french["language"] == "fr" and "score" not in french
+    assert english["label"] == "negative" and english["language"] == "en"
+    classify_file("journey", source, tmp_path / "stages.jsonl")
+    french, english = _lines(tmp_path / "stages.jsonl")
+    assert french["label"] == "unsupported_language" and english["label"] in ("use", "support")

@@ -40,11 +40,13 @@ def test_held_out_sentences_get_their_stage(head_and_vectors):
     confidently_wrong = sum(
         p.stage not in (stage, UNKNOWN) for p, (_, stage) in zip(predictions, HELD_OUT, strict=True)
     )
-    assert correct >= 10 and confidently_wrong <= 1
+    # Purchase is the weak stage (cross-validated F1 0.34 on real messages; see the model card): its two
+    # sentences may go to support, and nothing else may go wrong.
+    assert correct >= 10 and confidently_wrong <= 2
     assert all(abs(sum(p.probabilities.values()) - 1) < 1e-3 for p in predictions)
 
 
-def test_conversation_stage_is_the_mean_over_segments(head_and_vectors):
+def test_a_conversation_is_staged_from_all_its_segments(head_and_vectors):
     head, vectors = head_and_vectors
     support = [i for i, (_, stage) in enumerate(HELD_OUT) if stage == "support"]
     assert head.conversation_stage(vectors[support]).stage == "support"
@@ -54,9 +56,10 @@ def test_conversation_stage_is_the_mean_over_segments(head_and_vectors):
 def test_head_records_its_metrics_and_encoder():
     data = json.loads(DEFAULT_HEAD.read_text(encoding="utf-8"))
     assert data["stages"] == list(STAGES)
-    assert data["metrics"]["cv_macro_f1_seed"] > 0.6 and data["metrics"]["cv_accuracy_real"] > 0.65
-    assert data["metrics"]["real_examples"] >= 150
-    assert data["conversation_threshold"] <= data["threshold"]
+    metrics = data["metrics"]
+    assert metrics["cv_macro_f1_seed_and_bitext"] > 0.6 and metrics["cv_accuracy_real"] > 0.7
+    assert metrics["real_examples"] >= 2000 and metrics["real_examples_unclear"] > 0
+    assert 0 < data["threshold"] < 1
     assert "MiniLM" in data["version"]
 
 

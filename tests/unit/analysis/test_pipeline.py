@@ -12,9 +12,9 @@ from vocmine.analysis.journey.model import JourneyHead
 from vocmine.analysis.pipeline import Analyzer
 from vocmine.analysis.sentiment.hf import HuggingFaceSentiment
 from vocmine.analysis.sentiment.model import SentimentModel
-from vocmine.analysis.signals.rules import SignalDetector
+from vocmine.analysis.signals.detector import SignalDetector
 from vocmine.errors import ConfigError
-from vocmine.schema import Conversation, Turn
+from vocmine.schema import UNSUPPORTED_LANGUAGE, Conversation, Turn
 from vocmine.services.analysis import analyze_store, build_analyzer
 from vocmine.store.query import versions_key
 
@@ -66,6 +66,37 @@ def test_nothing_from_the_customer_means_no_sentiment(analyzer):
     assert analysis.segments == [] and len(vectors) == 0
 
 
+FRENCH = Conversation(
+    id="chat-fr",
+    channel="chat",
+    source="test",
+    language="fr",
+    turns=[
+        Turn(role="customer", text="C'est inadmissible, je vais résilier mon abonnement, je veux parler à un manager."),
+        Turn(role="agent", text="Je suis désolé."),
+    ],
+)
+
+
+def test_a_language_the_models_do_not_read_gets_no_numbers_only_the_rules(analyzer):
+    [(analysis, vectors)] = analyzer.analyse([FRENCH])
+    assert analysis.stage == UNSUPPORTED_LANGUAGE and analysis.stage_confidence == 0
+    assert analysis.sentiment is None and analysis.segments == [] and len(vectors) == 0
+    assert all(flag.detected_by == ["rule"] for flag in analysis.flags)
+    assert analyzer.counters.encoded == 0  # nothing was read by a model
+
+    english = COMPLAINT.model_copy(update={"language": "en"})
+    undetermined = COMPLAINT.model_copy(update={"id": "short", "language": "und"})
+    for analysis, _ in analyzer.analyse([english, undetermined]):
+        assert analysis.stage != UNSUPPORTED_LANGUAGE and analysis.sentiment is not None
+
+
+def test_a_multilingual_setup_widens_the_languages(sentiment, tmp_path):
+    analyzer = Analyzer(sentiment, JourneyHead.load(), SignalDetector.load(), languages=frozenset({"en", "fr"}))
+    [(analysis, _)] = analyzer.analyse([FRENCH])
+    assert analysis.stage != UNSUPPORTED_LANGUAGE and analysis.segments
+
+
 def test_the_cache_serves_a_reanalysis_without_running_the_model(analyzer):
     first = analyzer.analyse([COMPLAINT, AGENT_ONLY])
     encoded = analyzer.counters.encoded
@@ -108,6 +139,12 @@ def test_a_journey_head_for_another_encoder_is_refused(sentiment):
 def test_settings_choose_the_models(settings, tmp_path):
     default = build_analyzer(settings, cache=False)
     assert default.sentiment.shares_encoder and default.encoder is None
+    assert default.signals.heads is not None and default.languages == {"en"}
+    rules_only = build_analyzer(
+        settings.model_copy(update={"signal_heads": "none", "model_languages": ["en", "fr"]}), cache=False
+    )
+    assert rules_only.signals.heads is None and rules_only.languages == {"en", "fr"}
+    assert rules_only.model_versions["signals"].startswith("rules-")
     path = tiny_model(tmp_path / "hf", ["NEG", "POS"], favoured=0)
     other = build_analyzer(settings.model_copy(update={"sentiment_model": str(path)}), cache=False)
     assert isinstance(other.sentiment, HuggingFaceSentiment) and other.encoder is not None

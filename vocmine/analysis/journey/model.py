@@ -3,9 +3,10 @@
 Stages (definitions in models/journey/MODEL_CARD.md): awareness, consideration, purchase, use,
 support, advocacy, and "unknown" when the head's top probability is below its threshold.
 
-A conversation's stage is the stage with the highest mean probability over its customer segments
-(each segment votes with its whole distribution, so one confident segment outweighs several
-hesitant ones, and the result is "unknown" when even the mean is unsure).
+A conversation's stage is read from all its customer segments at once: the head applied to the
+unit-length mean of their vectors (``conversation_vector``), which is also how it was trained, so
+the context of the whole conversation counts. It is "unknown" when the top probability is below
+the threshold chosen on cross-validation.
 
 The head is stored as JSON (weights, bias, threshold, encoder version, metrics): no pickle.
 """
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from vocmine.analysis.vectors import conversation_vector
 from vocmine.errors import ConfigError
 from vocmine.resources import model_dir
 
 STAGES = ("awareness", "consideration", "purchase", "use", "support", "advocacy")
 UNKNOWN = "unknown"
+UNCLEAR = "unclear"  # the labelling guide's "cannot tell": such examples are not trained on
 DEFAULT_HEAD = model_dir("journey") / "journey_head.json"
 
 
@@ -98,7 +101,8 @@ class JourneyHead:
     def conversation_stage(self, segment_vectors: np.ndarray) -> StagePrediction:
         if len(segment_vectors) == 0:
             return StagePrediction(UNKNOWN, 0.0, {})
-        return self._decide(self.probabilities(segment_vectors).mean(axis=0), self.conversation_threshold)
+        vector = conversation_vector(segment_vectors)[None, :]
+        return self._decide(self.probabilities(vector)[0], self.conversation_threshold)
 
     def _decide(self, row: np.ndarray, threshold: float | None = None) -> StagePrediction:
         best = int(row.argmax())

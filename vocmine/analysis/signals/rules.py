@@ -1,9 +1,12 @@
-"""Operational signals – churn risk, escalation, repeat contact, high effort, extreme negative
-experience, strong praise – from editable rules (``signal_rules.toml``, format described there).
+"""The editable half of the operational signals – churn risk, escalation, repeat contact, high
+effort, extreme negative experience, strong praise – as rules (``signal_rules.toml``, format
+described there). The learned half is ``heads``; ``detector`` combines them.
 
-Every flag says why (the rule's description) and where (evidence spans in the customer's words,
-each with the sentence around it). Rules are checked when loaded: an unknown key, a bad severity or
-a regular expression that does not compile is a ConfigError naming the signal and the pattern.
+A rule's flag says why (the rule's description) and where (evidence spans in the customer's words,
+each with the sentence around it). A rule file also declares every signal's name, severity and
+description, and may switch a signal's learned head off (``model = false``) or keep it off chosen
+segments (``suppress``). Rules are checked when loaded: an unknown key, a bad severity or a regular
+expression that does not compile is a ConfigError naming the signal and the pattern.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from vocmine.resources import signal_rules
 from vocmine.schema import Conversation, Evidence, Flag, stable_hash
 
 DEFAULT_RULES = signal_rules()
-_KEYS = {"name", "severity", "description", "patterns", "unless"}
+_KEYS = {"name", "severity", "description", "patterns", "unless", "suppress", "model"}
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,21 @@ class SignalRule:
     description: str
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
+    suppress: tuple[re.Pattern[str], ...] = ()  # segments matching one never raise the learned flag
+    model: bool = True  # whether the learned head may raise this signal at all
+
+    def suppresses(self, segment_text: str) -> bool:
+        return any(p.search(segment_text) for p in self.suppress)
 
 
-class SignalDetector:
+class SignalRules:
     def __init__(self, rules: list[SignalRule], version: str) -> None:
         self.rules = rules
         self.version = version
+        self.by_name = {rule.name: rule for rule in rules}
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_RULES) -> SignalDetector:
+    def load(cls, path: Path = DEFAULT_RULES) -> SignalRules:
         try:
             raw = Path(path).read_bytes()
             document = tomllib.loads(raw.decode("utf-8"))
@@ -104,12 +113,17 @@ def _rule(entry: object, index: int, path: Path) -> SignalRule:
     description = entry.get("description")
     if not isinstance(description, str) or not description.strip():
         raise ConfigError(f"signal {name!r} needs a 'description'", hint="it becomes the flag's reason")
+    model = entry.get("model", True)
+    if not isinstance(model, bool):
+        raise ConfigError(f"signal {name!r}: 'model' must be true or false", hint="e.g. model = false")
     return SignalRule(
         name,
         severity,
         description.strip(),
-        _patterns(entry.get("patterns"), name, "patterns", True),
+        _patterns(entry.get("patterns", []), name, "patterns", False),
         _patterns(entry.get("unless", []), name, "unless", False),
+        _patterns(entry.get("suppress", []), name, "suppress", False),
+        model,
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from vocmine.errors import StoreError
 from vocmine.schema import (
+    UNSUPPORTED_LANGUAGE,
     Turn,
 )
 from vocmine.store.query import ConversationFilter, SearchQuery, versions_key
@@ -106,6 +107,21 @@ class AnalysisContract:
         assert stats.by_sentiment == {"negative": 1, "positive": 1}
         assert stats.by_signal == {"churn_risk": 1, "escalation": 1}
         assert stats.model_versions["journey"] == ["j1", "j2"]
+
+    def test_a_language_the_models_do_not_read_is_counted_apart(self, store):
+        english, french = conversation("en", "my bill is wrong"), conversation("fr", "ma facture est fausse")
+        store.upsert_conversations([english, french])
+        unread = analysis(french).model_copy(
+            update={"sentiment": None, "segments": [], "stage": UNSUPPORTED_LANGUAGE, "stage_confidence": 0.0}
+        )
+        store.write_analyses([analysis(english), unread], [vectors(1), None])
+        assert store.get_analyses(["fr"])["fr"] == unread
+        stats = store.analysis_stats()
+        assert stats.analysed == 2 and stats.unsupported_language == 1
+        # No numbers for it: its sentiment counts as none, like a conversation with no customer words.
+        assert stats.by_sentiment.get("negative") == 1 and sum(stats.by_sentiment.values()) == 2
+        assert stats.segments == 1
+        assert stats.model_dump()["unsupported_language"] == 1  # served by the API as a field
 
     def test_bad_writes_are_refused_whole(self, store):
         a = conversation("a", "one")
