@@ -7,14 +7,13 @@
 Measured now:
 
 * journey stage – 5-fold cross-validated macro-F1 of the head's recipe on seed + hand-labelled real
-  texts, reported for the real part and the seed part, and the head on Bitext, a source it was not
-  trained on (``vocmine/analysis/journey/train.py``);
-* signals – precision and recall of the shipped rules on two samples of customer tweets from the
-  TWCS and airline sets, labelled by hand (texts are read from ../shared/data by id, never copied):
-  ``labelled_dev_sample.jsonl`` (149 tweets: 60 random, 89 with complaint/praise words) was used to
-  revise the rules, so its figures are optimistic; ``labelled_test_sample.jsonl`` (100 tweets: 40
-  random, 15 with escalation words, 45 with complaint/praise words, none from the dev sample) was
-  labelled after the revision and is the honest figure.
+  messages, reported for the real part (``vocmine/analysis/journey/train.py``);
+* signals – 5-fold cross-validated precision, recall and F1 per signal and macro-F1 on the 2,400
+  hand-labelled real messages of ``models/signals/labels.jsonl`` (texts read from ../shared/data by
+  id), for the learned heads, the shipped rules, both combined as the analysis combines them, and
+  the rules as they were before the heads (``--old-rules REV``, read from git) on the same messages
+  (``vocmine/analysis/signals/train.py``); and the shipped detector on the older 100-tweet test
+  sample (``labelled_test_sample.jsonl``, one labeller, none of its tweets in the training set);
 
 * themes – discovery (``vocmine/analysis/themes/discovery.py``, shipped settings, not told the number of
   intents) on the 10,003 queries of banking77's train split, embedded with the default encoder:
@@ -23,8 +22,9 @@ Measured now:
   min-cluster-size rule at half and double its share, in the same run.
 
 * sentiment – the shipped model (``models/sentiment/``) and VADER, in the same run, on the TweetEval
-  validation split (macro-averaged recall, the leaderboard's metric, and macro-F1); macro-F1 on
-  held-out airline folds, from ``bench/sentiment_airline_folds.py`` (one training run per fold);
+  validation split (macro-averaged recall, the leaderboard's metric, and macro-F1), and the share of
+  ``bench/data/escalation_phrasings.txt`` (threats and demands we wrote, never trained on) scored
+  negative; macro-F1 on held-out airline folds, from ``bench/sentiment_airline_folds.py`` (one training run per fold);
   ``bench/sentiment_probe.py`` measures the other candidate approaches.
 """
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import sys
@@ -42,53 +41,75 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vocmine.analysis.signals.rules import SignalDetector  # noqa: E402
-from vocmine.schema import Conversation, Turn  # noqa: E402
-
 FOLDS = ROOT / "bench" / "results" / "sentiment_airline_folds.json"
-SIGNAL_SAMPLES = {
-    "dev": ROOT / "models" / "signals" / "labelled_dev_sample.jsonl",
-    "test": ROOT / "models" / "signals" / "labelled_test_sample.jsonl",
-}
+OLD_TEST_SAMPLE = ROOT / "models" / "signals" / "labelled_test_sample.jsonl"
+ESCALATION_PHRASINGS = ROOT / "bench" / "data" / "escalation_phrasings.txt"
 
 
-def _texts(data: Path) -> dict[tuple[str, str], str]:
-    texts: dict[tuple[str, str], str] = {}
-    raw = (data / "twcs_sample" / "twcs_first5000.csv").read_text(encoding="utf-8").replace("\r", " ")
-    for row in csv.DictReader(io.StringIO(raw)):
-        texts[("twcs", row["tweet_id"])] = row["text"]
-    with (data / "airline" / "Tweets.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            texts.setdefault(("airline", row["tweet_id"]), row["text"])
-    return texts
+def signal_quality(data: Path, old_rules: str) -> dict[str, object]:
+    import subprocess
+    import tempfile
 
+    import numpy as np
 
-def signal_quality(data: Path, labels: Path, texts: dict[tuple[str, str], str]) -> dict[str, object]:
-    detector = SignalDetector.load()
-    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line]
-    predictions = []
-    for row in rows:
-        text = texts[(row["source"], row["id"])]
-        conversation = Conversation(
-            id=row["id"], channel="social", source=row["source"], turns=[Turn(role="customer", text=text)]
-        )
-        predictions.append({f.signal for f in detector.detect(conversation)})
-    results: dict[str, object] = {"examples": len(rows), "rules_version": detector.version}
-    for subset in ("all", "random"):
-        chosen = [i for i, r in enumerate(rows) if subset == "all" or r["sample"] == "random"]
-        per_signal = {}
-        for rule in detector.rules:
-            truth = [rule.name in rows[i]["signals"] for i in chosen]
-            guess = [rule.name in predictions[i] for i in chosen]
-            tp = sum(t and g for t, g in zip(truth, guess, strict=True))
-            per_signal[rule.name] = {
-                "labelled": sum(truth),
-                "flagged": sum(guess),
-                "precision": round(tp / sum(guess), 3) if sum(guess) else None,
-                "recall": round(tp / sum(truth), 3) if sum(truth) else None,
-            }
-        results[subset] = per_signal
+    from vocmine.analysis.encoder import Encoder
+    from vocmine.analysis.signals.heads import SIGNALS
+    from vocmine.analysis.signals.train import build_set, cross_validate, precision_recall_f1, rule_flags
+
+    encoder = Encoder()
+    labelled = build_set(data, encoder)
+    results: dict[str, object] = {"messages": len(labelled.keys), "cv": cross_validate(labelled)}
+    before = subprocess.run(
+        ["git", "show", f"{old_rules}:vocmine/analysis/signals/signal_rules.toml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", encoding="utf-8") as handle:
+        handle.write(before)
+        handle.flush()
+        flags = rule_flags(labelled.texts, Path(handle.name)).astype(bool)
+    truth = labelled.labels.astype(bool)
+    per_signal = {s: precision_recall_f1(truth[:, j], flags[:, j]) for j, s in enumerate(SIGNALS)}
+    results["rules_before"] = {
+        "rev": old_rules,
+        "per_signal": per_signal,
+        "macro_f1": round(float(np.mean([v["f1"] for v in per_signal.values()])), 3),
+    }
+    results["old_test_sample"] = _old_test_sample(data, encoder)
     return results
+
+
+def _old_test_sample(data: Path, encoder: object) -> dict[str, object]:
+    """The shipped detector (rules + heads) on the 100 tweets labelled before the heads existed."""
+    from vocmine.analysis import segmenter
+    from vocmine.analysis.real_texts import load_real_texts
+    from vocmine.analysis.signals.detector import SignalDetector
+    from vocmine.analysis.signals.train import precision_recall_f1
+    from vocmine.schema import Conversation, Turn
+
+    texts = load_real_texts(data, sources=("twcs", "airline"))
+    rows = [json.loads(line) for line in OLD_TEST_SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+    detector = SignalDetector.load()
+    found = []
+    for row in rows:
+        conversation = Conversation(
+            id=row["id"],
+            channel="social",
+            source="t",
+            turns=[Turn(role="customer", text=texts[(row["source"], row["id"])])],
+        )
+        segments = segmenter.segment_conversation(conversation)
+        vectors = encoder.encode([s.text for s in segments])  # type: ignore[attr-defined]
+        found.append({f.signal for f in detector.detect(conversation, segments, vectors)})
+    import numpy as np
+
+    names = sorted({s for r in rows for s in r["signals"]} | {s for f in found for s in f})
+    return {
+        name: precision_recall_f1(np.array([name in r["signals"] for r in rows]), np.array([name in f for f in found]))
+        for name in names
+    }
 
 
 def sentiment_quality(data: Path) -> dict[str, object]:
@@ -110,16 +131,70 @@ def sentiment_quality(data: Path) -> dict[str, object]:
     for name, predicted in (("model", ours), ("model_float32", float32), ("vader", baseline)):
         results[name + "_macro_recall"] = round(float(recall_score(truth, predicted, average="macro")), 4)
         results[name + "_macro_f1"] = round(float(f1_score(truth, predicted, average="macro")), 4)
+    phrasings = [
+        line.strip()
+        for line in ESCALATION_PHRASINGS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    negative = [p.label == "negative" for p in model.predict(phrasings)]
+    results["escalation_phrasings"] = len(phrasings)
+    results["escalation_phrasings_negative_share"] = round(sum(negative) / len(phrasings), 4)
+    results["escalation_phrasings_vader_negative_share"] = round(
+        sum(label == LABELS.index("negative") for label in vader(phrasings)) / len(phrasings), 4
+    )
     return results
 
 
-def journey_quality(data: Path) -> dict[str, object]:
+def journey_quality(data: Path, old: str) -> dict[str, object]:
     import tempfile
 
     from vocmine.analysis.journey.train import train
 
     with tempfile.TemporaryDirectory() as tmp:  # measure the recipe; leave the shipped head alone
-        return train(data, Path(tmp) / "head.json")
+        results = train(data, Path(tmp) / "head.json")
+    results["head_before"] = _journey_head_before(data, old)
+    return results
+
+
+def _journey_head_before(data: Path, old: str) -> dict[str, object]:
+    """The head shipped at ``old`` (trained on 199 real texts), staging the real messages of
+    models/signals/labels.jsonl as it staged conversations: the mean of its segments' probabilities."""
+    import subprocess
+
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from vocmine.analysis.encoder import Encoder
+    from vocmine.analysis.journey.model import STAGES
+    from vocmine.analysis.real_texts import READERS, load_real_texts
+    from vocmine.analysis.segmenter import split_text
+
+    head = json.loads(
+        subprocess.run(
+            ["git", "show", f"{old}:models/journey/journey_head.json"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+    )
+    weights, bias = np.array(head["weights"]), np.array(head["bias"])
+    texts = load_real_texts(data, sources=READERS)
+    rows = [json.loads(line) for line in (ROOT / "models" / "signals" / "labels.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["stage"] in STAGES and r["source"] != "bitext"]  # real, staged
+    pieces = [[t[a:b] for a, b in split_text(t)] or [t] for t in (texts[(r["source"], r["id"])] for r in rows)]
+    flat = Encoder().encode([p for group in pieces for p in group])
+    bounds = np.cumsum([0] + [len(group) for group in pieces])
+    predicted = []
+    for i in range(len(rows)):
+        logits = flat[bounds[i] : bounds[i + 1]] @ weights.T + bias
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        predicted.append(int((probabilities / probabilities.sum(axis=1, keepdims=True)).mean(axis=0).argmax()))
+    truth = [STAGES.index(r["stage"]) for r in rows]
+    present = sorted(set(truth))
+    return {
+        "rev": old,
+        "messages": len(rows),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro", labels=present)), 4),
+        "stages": [STAGES[i] for i in present],
+        "accuracy": round(float(np.mean(np.array(truth) == np.array(predicted))), 4),
+    }
 
 
 def theme_quality(data: Path) -> dict[str, object]:
@@ -171,6 +246,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument(
+        "--old-rules", default="ff56b6e", help="the git revision whose signal rules and journey head are the baseline"
+    )
     args = parser.parse_args()
 
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
@@ -179,10 +257,9 @@ def main() -> None:
     # One training run per fold (~22 min each): produced by bench/sentiment_airline_folds.py, read here.
     results["sentiment_airline_folds"] = json.loads(FOLDS.read_text(encoding="utf-8")) if FOLDS.exists() else {}
     if "journey" in args.only:
-        results["journey"] = journey_quality(args.data)
+        results["journey"] = journey_quality(args.data, args.old_rules)
     if "signals" in args.only:
-        texts = _texts(args.data)
-        results["signals"] = {name: signal_quality(args.data, path, texts) for name, path in SIGNAL_SAMPLES.items()}
+        results["signals"] = signal_quality(args.data, args.old_rules)
     if "themes" in args.only:
         results["themes"] = theme_quality(args.data)
     print_table(results)
@@ -217,20 +294,26 @@ def print_table(results: dict) -> None:  # type: ignore[type-arg]
         ()
         if not journey
         else (
-            "cv_macro_f1",
             "cv_macro_f1_real",
+            "cv_macro_f1_real_stages_with_20_examples",
             "cv_accuracy_real",
-            "cv_macro_f1_real_as_conversations",
-            "cv_macro_f1_seed",
-            "macro_f1_on_bitext",
-            "cv_macro_f1_real_if_bitext_trained_on",
+            "cv_macro_f1_seed_and_bitext",
+            "share_unknown_cv_real_staged",
         )
     ):
         print(f"{'journey':10} {key:52} {journey[key]:>8}")  # type: ignore[index]
-    for sample in ("test", "dev") if "signals" in results else ():
-        for name, m in results["signals"][sample]["all"].items():  # type: ignore[index,union-attr]
-            label = f"{name} ({sample}: {m['labelled']} labelled, {m['flagged']} flagged)"
-            print(f"{'signals':10} {label:52} P={m['precision']!s:>5} R={m['recall']!s:>5}")
+    if "head_before" in journey:
+        before = journey["head_before"]
+        label = f"head at {before['rev']} on {before['messages']} labelled messages"
+        print(f"{'journey':10} {label:52} {before['macro_f1']:>8}")
+    signals = results.get("signals", {})
+    if "cv" in signals:
+        for name in ("rules_before", *signals["cv"]):  # type: ignore[union-attr]
+            part = signals[name] if name == "rules_before" else signals["cv"][name]  # type: ignore[index]
+            print(f"{'signals':10} {name + ' macro-F1 (5-fold CV)':52} {part['macro_f1']:>8}")
+            for signal, m in part["per_signal"].items():
+                label = f"  {name} {signal} ({m['labelled']} labelled)"
+                print(f"{'signals':10} {label:52} P={m['precision']:.2f} R={m['recall']:.2f} F1={m['f1']:.2f}")
     themes = results.get("themes", {})
     for name in ("shipped", "share_half", "share_double", "bertopic_defaults"):
         if name in themes:

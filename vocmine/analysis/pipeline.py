@@ -128,6 +128,8 @@ class Analyzer:
             "sentiment": self.sentiment.version,
             "journey": self.journey.version,
             "signals": self.signals.version,
+            # Widening the languages must redo the conversations that were left unread.
+            "languages": ",".join(sorted(self.languages)),
         }
 
     def analyse(self, conversations: Sequence[Conversation]) -> list[tuple[ConversationAnalysis, np.ndarray]]:

@@ -56,7 +56,7 @@ def test_a_conversation_gets_segments_sentiment_trajectory_stage_and_flags(analy
     assert analysis.sentiment is not None and analysis.sentiment.trajectory == "improved"
     assert "repeat_contact" in {f.signal for f in analysis.flags}
     assert analysis.stage in {"support", "unknown"} and 0 <= analysis.stage_confidence <= 1
-    assert set(analysis.model_versions) == {"segmenter", "encoder", "sentiment", "journey", "signals"}
+    assert set(analysis.model_versions) == {"segmenter", "encoder", "sentiment", "journey", "signals", "languages"}
     assert analysis.content_hash == COMPLAINT.content_hash()
 
 
@@ -95,6 +95,7 @@ def test_a_multilingual_setup_widens_the_languages(sentiment, tmp_path):
     analyzer = Analyzer(sentiment, JourneyHead.load(), SignalDetector.load(), languages=frozenset({"en", "fr"}))
     [(analysis, _)] = analyzer.analyse([FRENCH])
     assert analysis.stage != UNSUPPORTED_LANGUAGE and analysis.segments
+    assert analysis.model_versions["languages"] == "en,fr"  # so widening them redoes the unread ones
 
 
 def test_the_cache_serves_a_reanalysis_without_running_the_model(analyzer):

@@ -79,7 +79,7 @@ def test_analyze_then_show_search_and_stats_use_the_results(tmp_path):
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
     assert summary["conversations"] > 0 and sum(summary["sentiment"].values()) == summary["conversations"]
-    assert set(summary["model_versions"]) == {"segmenter", "encoder", "sentiment", "journey", "signals"}
+    assert set(summary["model_versions"]) == {"segmenter", "encoder", "sentiment", "journey", "signals", "languages"}
     assert json.loads(runner.invoke(app, ["analyze", "--store", store, "--json"]).output)["conversations"] == 0
 
     stats = json.loads(runner.invoke(app, ["stats", "--store", store, "--json"]).output)
