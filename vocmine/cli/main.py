@@ -394,6 +394,10 @@ def train_sentiment(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     out: Annotated[Path | None, typer.Option(help="where the layers go (default: models/sentiment/)")] = None,
     epochs: Annotated[int, typer.Option(min=1, max=10, help="passes over the pool (shipped: 3)")] = 3,
+    threat_repeat: Annotated[
+        int,
+        typer.Option(min=0, max=20, help="add our labelled threats as negatives, this many times each (shipped: 0)"),
+    ] = 0,
 ) -> None:
     """Fine-tune the top encoder layers for sentiment (about 30 minutes on 2 CPU cores)."""
     from vocmine.analysis.sentiment.train import DEFAULT_DIR, train
@@ -402,7 +406,7 @@ def train_sentiment(
     missing = [str(p) for p in needed if not p.is_dir()]
     if missing:
         raise InputPathError(f"missing data folders: {', '.join(missing)}", hint="pass --data ../shared/data")
-    card = train(data, out or DEFAULT_DIR, epochs=epochs, log=lambda m: err.print(m))
+    card = train(data, out or DEFAULT_DIR, epochs=epochs, threat_repeat=threat_repeat, log=lambda m: err.print(m))
     console.print_json(json.dumps({k: card[k] for k in ("version", "train_size", "history", "train_minutes")}))
 
 

@@ -85,6 +85,7 @@ def train(
     epochs: int = EPOCHS,
     top_layers: int = TOP_LAYERS,
     holdout: Callable[[Example], bool] | None = None,
+    threat_repeat: int = 0,
     log: Callable[[str], None] = print,
 ) -> dict[str, object]:
     """Train and save the layers; returns the card. Examples for which ``holdout`` is true are left
@@ -96,7 +97,7 @@ def train(
 
     torch.manual_seed(0)
     started = time.perf_counter()
-    pool, dropped = training_pool(data)
+    pool, dropped = training_pool(data, threat_repeat)
     held = [e for e in pool if holdout(e)] if holdout else []
     pool = [e for e in pool if not (holdout and holdout(e))]
     val = load_tweeteval_val(data / "tweeteval_sentiment")
@@ -161,6 +162,7 @@ def train(
         "max_tokens": MAX_TOKENS,
         "epochs": epochs,
         "train_size": len(pool),
+        "threat_repeat": threat_repeat,
         "heldout_size": len(held),
         "dropped": dropped,
         "history": history,
