@@ -286,6 +286,9 @@ def print_table(results: dict) -> None:  # type: ignore[type-arg]
         )
     ):
         print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
+    for key in ("escalation_phrasings_negative_share", "escalation_phrasings_vader_negative_share"):
+        if key in sentiment:
+            print(f"{'sentiment':10} {key:52} {sentiment[key]:>8}")  # type: ignore[index]
     folds = results["sentiment_airline_folds"]
     for k, row in sorted(folds.get("folds", {}).items()):  # type: ignore[union-attr]
         label = f"airline held-out fold {k} macro-F1 (VADER {row['vader']['macro_f1']})"

@@ -8,8 +8,10 @@ vocmine's own reader. Its customer segments are what both sides process:
 * **encoder** – sentence-transformers ``encode`` of every distinct segment text (all-MiniLM-L6-v2,
   batch 64, no cache): the cost any analysis has to pay to embed the segments;
 * **analysis** – ``analyze_store`` over the same store with an empty embedding cache: segmentation,
-  the shared pass (embedding + sentiment layers), journey head, signal rules, conversation
-  aggregates, and writing results and vectors to the store.
+  the shared pass (embedding + sentiment layers), journey head, signal heads and rules, conversation
+  aggregates, and writing results and vectors to the store;
+* **analysis without signal heads** – the same with ``signal_heads="none"`` (rules only), so that
+  what the learned signal heads cost is a ratio within the run.
 
 Each side runs in its own fresh process (so each pays its own model load, which is timed apart and
 left out, and has its own peak memory), in the order encoder, analysis, encoder, analysis; the
@@ -74,12 +76,12 @@ def phase_encoder(store_path: Path) -> dict[str, float]:
     }
 
 
-def phase_analysis(store_path: Path, cache: Path) -> dict[str, float]:
+def phase_analysis(store_path: Path, cache: Path, signal_heads: str = "shipped") -> dict[str, float]:
     from vocmine.services.analysis import analyze_store, build_analyzer
     from vocmine.settings import Settings
     from vocmine.store.sqlite.store import SQLiteStore
 
-    settings = Settings(store=f"sqlite:///{store_path}", embedding_cache=str(cache))
+    settings = Settings(store=f"sqlite:///{store_path}", embedding_cache=str(cache), signal_heads=signal_heads)
     analyzer = build_analyzer(settings)
     started = time.perf_counter()
     analyzer.sentiment.analyse(["warm up"])  # type: ignore[attr-defined]  # load the models (timed apart)
@@ -95,6 +97,9 @@ def phase_analysis(store_path: Path, cache: Path) -> dict[str, float]:
         "conversations": report.conversations,
         "seconds_by_step": report.seconds_by_step,  # type: ignore[dict-item]
     }
+
+
+PHASES = ("encoder", "analysis", "rules_only")
 
 
 def run_phase(name: str, store_path: Path, folder: Path, run: int) -> dict[str, float]:
@@ -114,13 +119,16 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--phase", choices=["encoder", "analysis"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase:
-        result = phase_encoder(args.store) if args.phase == "encoder" else phase_analysis(args.store, args.cache)
+        if args.phase == "encoder":
+            result = phase_encoder(args.store)
+        else:
+            result = phase_analysis(args.store, args.cache, "none" if args.phase == "rules_only" else "shipped")
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -128,9 +136,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         store_path = build_store(args.data, folder)
-        runs: dict[str, list[dict[str, float]]] = {"encoder": [], "analysis": []}
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in PHASES}
         for run in range(args.repeats):
-            for name in ("encoder", "analysis"):
+            for name in PHASES:
                 runs[name].append(run_phase(name, store_path, folder, run))
                 print(f"run {run + 1} {name}: {runs[name][-1]}", flush=True)
 
@@ -139,6 +147,8 @@ def main() -> None:
     encoder_cpu = statistics.median(r["cpu_seconds"] for r in runs["encoder"])
     analysis_cpu = statistics.median(r["cpu_seconds"] for r in runs["analysis"])
     pairs = [a["seconds"] / e["seconds"] - 1 for e, a in zip(runs["encoder"], runs["analysis"], strict=True)]
+    rules_only_s = statistics.median(r["seconds"] for r in runs["rules_only"])
+    heads_pairs = [a["seconds"] / r["seconds"] - 1 for r, a in zip(runs["rules_only"], runs["analysis"], strict=True)]
     segments = runs["analysis"][0]["segments"]
     results = {
         "corpus": "TWCS sample (first 5,000 rows), customer segments",
@@ -151,6 +161,9 @@ def main() -> None:
         "analysis_segments_per_s": round(segments / analysis_s, 1),
         "overhead": round(analysis_s / encoder_s - 1, 3),
         "overhead_per_pair": [round(p, 3) for p in pairs],
+        "rules_only_seconds": round(rules_only_s, 2),
+        "signal_heads_cost": round(analysis_s / rules_only_s - 1, 3),
+        "signal_heads_cost_per_pair": [round(p, 3) for p in heads_pairs],
         # CPU time of the process (both cores): other tenants' load on this shared machine moves
         # wall time by ±7% between identical runs, CPU time much less.
         "cpu_overhead": round(analysis_cpu / encoder_cpu - 1, 3),
@@ -172,6 +185,10 @@ def main() -> None:
         f"overhead of the analysis beyond the encoder: {results['overhead']:+.1%} wall (medians; pairs "
         + ", ".join(f"{p:+.1%}" for p in pairs)
         + f"), {results['cpu_overhead']:+.1%} CPU time"
+    )
+    print(
+        f"what the signal heads cost (analysis / analysis without them): {results['signal_heads_cost']:+.1%} "
+        "(pairs " + ", ".join(f"{p:+.1%}" for p in heads_pairs) + ")"
     )
     print(
         "analysis time by step (last run): "
