@@ -36,7 +36,10 @@ _PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whats
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 # A run of digits with the separators phone numbers are written with; at least 7 digits is checked after.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+£$€.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){6,14}(?![\w,]|\.\d)"
+    # Not part of a longer number: no word character, currency or "+" just before, and no "3," or
+    # "3." before or ",4" or ".4" after (thousands and decimals: "1,234,567", "12.5"). A comma or full
+    # stop that ends the sentence ("Call (415) 555-0199, thanks") does not protect the number.
+    r"(?<![\w+£$€])(?<!\d[.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){6,14}(?!\w|[.,]\d)"
 )
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"

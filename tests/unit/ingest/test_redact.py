@@ -21,6 +21,12 @@ from vocmine.ingest.redact import Redactor
         ("NI number AB 12 34 56 C", "NI number [NATIONAL_ID]"),
         ("send it to 221B Baker Street, London", "send it to [ADDRESS], London"),
         ("@john_smith says hi to @AcmeHelp", "@[USER] says hi to @AcmeHelp"),
+        # A comma or full stop after a number ends the sentence; it used to protect the number.
+        ("Call (415) 555-0199, thanks", "Call [PHONE], thanks"),
+        ("ring +44 20 7946 0958, ok", "ring [PHONE], ok"),
+        ("mobile 07911 123456, cheers", "mobile [PHONE], cheers"),
+        ("415 555 2671, ok", "[PHONE], ok"),
+        ("my number is 415 555 2671.", "my number is [PHONE]."),
     ],
 )
 def test_each_type_is_replaced(text, expected):
@@ -36,6 +42,8 @@ def test_each_type_is_replaced(text, expected):
         "card ending 4111 1111 1111 1112",  # fails the Luhn check
         "ticket 12-345 and room 4.12",
         "version 5.2.1",
+        "it cost 1,234,567 dollars",  # thousands separators: one amount, not a phone number
+        "a total of 3,000,000.50 and 12.5",
     ],
 )
 def test_look_alikes_are_kept(text):
