@@ -1,16 +1,30 @@
-"""The last step before storage: PII redaction of every text field, and language identification.
+"""The last step before storage: PII redaction of every field that can hold personal data, and
+language identification.
 
-Runs on every conversation, whatever its channel, so no reader can forget it.
+Runs on every conversation, whatever its channel or path (CLI, API batch, API upload), so no reader
+can forget it:
+
+* texts (turns, subject, metadata values) are redacted in place;
+* the customer's identifiers (``customer_id``, the customer turns' ``speaker``) become stable
+  pseudonyms (``cust-…``), so they still group a customer's conversations without naming them;
+* other identifiers (the conversation id, turn keys, agent, account and team ids, source id) and the
+  agents' speaker labels are kept when they hold no personal data, as ids from a help desk do;
+  one that does ("chat-jane.doe@example.org") becomes a stable pseudonym of its own kind.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from vocmine.ingest.redact import Redactor
+from vocmine.ingest.redact import Redactor, pseudonymise
 from vocmine.language import detect_language
-from vocmine.schema import Conversation, Turn
+from vocmine.schema import Conversation, Turn, stable_hash
 from vocmine.settings import Settings
+
+_PSEUDONYM = re.compile(r"^cust-[0-9a-f]{16}$")  # what pseudonymise() makes: not pseudonymised twice
+# Labels speech-to-text tools give a voice ("SPEAKER_01", "spk_1", "Speaker 2"): no one's name.
+_VOICE_LABEL = re.compile(r"^(speaker|spk|channel|ch)[ _-]?\d{1,2}$", re.IGNORECASE)
 
 
 class Preparer:
@@ -21,6 +35,7 @@ class Preparer:
             phone_regions=settings.phone_regions,
             keep_handles=settings.brand_accounts,
         )
+        self._role_labels = {label.lower() for label in (*settings.call_customer_labels, *settings.call_agent_labels)}
         # Rejection reasons may quote input; they are redacted too, without counting as data.
         self._reason_redactor = Redactor(
             types=self.redactor.types, phone_regions=settings.phone_regions, keep_handles=settings.brand_accounts
@@ -38,8 +53,16 @@ class Preparer:
     def turn(self, turn: Turn) -> Turn:
         if not self.settings.redact_pii:
             return turn
+        speaker = turn.speaker
+        if speaker is not None:
+            speaker = self._customer(speaker) if turn.role == "customer" else self.redactor.redact(speaker)
         return turn.model_copy(
-            update={"text": self.redactor.redact(turn.text), "raw_text": self.redactor.redact(turn.raw_text)}
+            update={
+                "text": self.redactor.redact(turn.text),
+                "raw_text": self.redactor.redact(turn.raw_text),
+                "speaker": speaker,
+                "key": self._identifier(turn.key, "turn"),
+            }
         )
 
     def conversation(self, conversation: Conversation, *, turns_prepared: bool = False) -> Conversation:
@@ -49,11 +72,33 @@ class Preparer:
                 update["turns"] = [self.turn(t) for t in conversation.turns]
             update["subject"] = self.redactor.redact(conversation.subject)
             update["metadata"] = self._redact_value(conversation.metadata)
+            update["id"] = self._identifier(conversation.id, "conv")
+            update["customer_id"] = self._customer(conversation.customer_id)
+            for field, kind in (("agent_id", "agent"), ("account_id", "account"), ("team_id", "team")):
+                update[field] = self._identifier(getattr(conversation, field), kind)
+            update["source_id"] = self._identifier(conversation.source_id, "source")
         prepared = conversation.model_copy(update=update)
         if self.settings.detect_language and not prepared.language:
             text = prepared.customer_text() or "\n".join(t.text for t in prepared.turns)
             prepared = prepared.model_copy(update={"language": detect_language(text)})
         return prepared
+
+    def _customer(self, value: str | None) -> str | None:
+        """A pseudonym for a customer's id or name; role and voice labels ("Customer", "SPEAKER_01")
+        name no one and stay readable."""
+        if not value or _PSEUDONYM.match(value) or _VOICE_LABEL.match(value.strip()):
+            return value
+        if value.strip().lower() in self._role_labels:
+            return value
+        return pseudonymise(value)
+
+    def _identifier(self, value: str | None, kind: str) -> str | None:
+        """The identifier itself when it holds no personal data, else a stable pseudonym (the same
+        input always maps to the same id, so re-ingesting it updates the same record)."""
+        if not value or self._reason_redactor.redact(value) == value:
+            return value
+        self.redactor.counts["identifier"] += 1
+        return f"{kind}-{stable_hash('vocmine', kind, value, length=16)}"
 
     def reason(self, reason: str) -> str:
         return self._reason_redactor.redact(reason) or reason
