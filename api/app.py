@@ -21,7 +21,7 @@ from vocmine.services.uploads import JobRunner, OnAnalysed
 from vocmine.settings import Settings
 from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
-from vocmine_api import errors
+from vocmine_api import access_log, errors
 from vocmine_api.deps import require
 from vocmine_api.limits import BodySizeLimit
 from vocmine_api.metrics import Metrics
@@ -53,6 +53,7 @@ def _alerting(app: FastAPI) -> OnAnalysed:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     owns_store = store is None
+    access_log.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
