@@ -47,7 +47,11 @@ _STREET_TYPES = (
 )
 _ADDRESS = re.compile(
     rf"\b\d{{1,6}}[A-Za-z]?,?\s+(?:[A-Za-z0-9][\w'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
-    r"(?:,?\s+(?:apt|apartment|suite|unit|flat)\.?\s*#?\w+)?",
+    r"(?:,?\s+(?:apt|apartment|suite|unit|flat)\.?\s*#?\w+)?"
+    # The town, state and postcode or ZIP that follow a street are part of the address: a postcode
+    # narrows it to a few houses. Only taken when a postcode or ZIP ends it ("221B Baker Street,
+    # London" keeps its town).
+    r"(?:,?\s+(?:[A-Za-z][\w'.-]*,?\s+){0,3}(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{5}(?:-\d{4})?)\b)?",
     re.IGNORECASE,
 )
 _HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")

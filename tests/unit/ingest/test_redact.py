@@ -20,6 +20,10 @@ from vocmine.ingest.redact import Redactor
         ("SSN 123-45-6789", "SSN [NATIONAL_ID]"),
         ("NI number AB 12 34 56 C", "NI number [NATIONAL_ID]"),
         ("send it to 221B Baker Street, London", "send it to [ADDRESS], London"),
+        # A postcode or ZIP after the street belongs to the address.
+        ("send it to 221B Baker Street, London NW1 6XE please", "send it to [ADDRESS] please"),
+        ("ship to 742 Evergreen Terrace, Springfield, IL 62704.", "ship to [ADDRESS]."),
+        ("at 10 Downing St SW1A 2AA", "at [ADDRESS]"),
         ("@john_smith says hi to @AcmeHelp", "@[USER] says hi to @AcmeHelp"),
         # A comma or full stop after a number ends the sentence; it used to protect the number.
         ("Call (415) 555-0199, thanks", "Call [PHONE], thanks"),
