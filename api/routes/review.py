@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from vocmine.schema import ApiKey, LabelCorrection, ReviewState, ReviewStatus
+from vocmine.services import review
 from vocmine.services.review import correct_label
 from vocmine.store.query import ReviewPage, ReviewQuery
 from vocmine_api.deps import (
@@ -109,8 +110,11 @@ def set_status(conversation_id: str, body: StatusRequest, key: Reviewer, store: 
 
 
 @router.post("/{conversation_id}/notes", response_model=ReviewState, responses=RESPONSES)
-def add_note(conversation_id: str, body: NoteRequest, key: Reviewer, store: StoreDep) -> ReviewState:
-    return store.add_review_note(conversation_id, _actor(key), body.text)
+def add_note(
+    conversation_id: str, body: NoteRequest, key: Reviewer, store: StoreDep, settings: SettingsDep
+) -> ReviewState:
+    """A note on the review; personal data in it is redacted like the conversation's."""
+    return review.add_note(store, settings, conversation_id, _actor(key), body.text)
 
 
 @router.post("/{conversation_id}/loop-closed", response_model=ReviewState, responses=RESPONSES)

@@ -79,3 +79,10 @@ def test_corrections_are_checked_and_kept_as_feedback(client, tokens, api_store)
     assert foreign.status_code == 400 and "not part of a" in foreign.json()["error"]["message"]
     feedback = api_store.iter_label_feedback()
     assert [(cid, c.field, c.value) for cid, c in feedback] == [("a", "sentiment", "neutral"), ("a", "theme", "t1")]
+
+
+def test_a_note_is_redacted_like_the_conversation(client, tokens):
+    headers = auth(tokens["review"])
+    note = "Customer asked us to call 415 555 2671, or write to jane.doe.piitest@example.org."
+    body = client.post("/v1/review/a/notes", json={"text": note}, headers=headers).json()
+    assert body["notes"][-1]["text"] == "Customer asked us to call [PHONE], or write to [EMAIL]."

@@ -1,11 +1,13 @@
 """Review actions that need more than the store: a label correction is checked against what the
-models can say and against the conversation's own analysis before it is kept as feedback."""
+models can say and against the conversation's own analysis before it is kept as feedback; a note is
+redacted like the conversation it is about (reviewers paste what the customer wrote)."""
 
 from __future__ import annotations
 
 from vocmine.analysis.journey.model import STAGES, UNKNOWN
 from vocmine.errors import ConfigError, NotFoundError
 from vocmine.schema import LabelCorrection, ReviewState
+from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -43,3 +45,14 @@ def _allowed(store: Store, field: str) -> set[str]:
     if field == "stage":
         return {*STAGES, UNKNOWN}
     return {t.id for t in store.list_themes() if t.status == "active"}
+
+
+def add_note(store: Store, settings: Settings, conversation_id: str, actor: str, text: str) -> ReviewState:
+    if settings.redact_pii:
+        from vocmine.ingest.redact import Redactor
+
+        redactor = Redactor(
+            types=settings.redact_types, phone_regions=settings.phone_regions, keep_handles=settings.brand_accounts
+        )
+        text = redactor.redact(text) or text
+    return store.add_review_note(conversation_id, actor, text)
