@@ -141,7 +141,10 @@ def print_analysis(conversation: Conversation, analysis: ConversationAnalysis | 
         console.print(line)
     console.print(f"journey stage: {analysis.stage} (confidence {analysis.stage_confidence:.2f})")
     for flag in sorted(analysis.flags, key=lambda f: -f.severity):
-        console.print(f"[yellow]flag {flag.signal}[/yellow] severity {flag.severity}: {escape(flag.reason)}")
+        found = " and ".join(flag.detected_by)
+        if flag.probability is not None:
+            found += f", model probability {flag.probability:.2f}"
+        console.print(f"[yellow]flag {flag.signal}[/yellow] severity {flag.severity} ({found}): {escape(flag.reason)}")
         for evidence in flag.evidence[:3]:
             context = evidence.context.replace(evidence.text, f"<mark>{evidence.text}</mark>", 1)
             console.print(f"   turn {evidence.turn_index}: " + highlight(context))
