@@ -136,6 +136,17 @@ def test_the_shipped_detector_catches_what_a_reviewer_expects(shipped, text, sig
     assert all(f.evidence for f in flags.values())
 
 
+def test_a_contact_announced_for_the_future_is_not_a_repeat_contact(shipped):
+    from vocmine.analysis import segmenter
+
+    detector, encoder = shipped
+    text = "I have been charged twice for my plan. I will be contacting my lawyer. Thanks."
+    conversation = Conversation(id="c", channel="chat", source="t", turns=[Turn(role="customer", text=text)])
+    segments = segmenter.segment_conversation(conversation)
+    flags = {f.signal for f in detector.detect(conversation, segments, encoder.encode([s.text for s in segments]))}
+    assert "escalation" in flags and "repeat_contact" not in flags  # the shipped rules' suppress pattern
+
+
 def test_the_shipped_heads_stay_quiet_on_a_plain_question(shipped):
     from vocmine.analysis import segmenter
 
