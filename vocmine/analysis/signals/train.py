@@ -34,7 +34,7 @@ from vocmine.analysis.vectors import conversation_vector
 from vocmine.errors import ConfigError
 
 LABELS = DEFAULT_HEADS.parent / "labels.jsonl"
-C = 1.0  # inverse regularisation of each head (1, 4 and 16 compared in cross-validation: see the model card)
+C = 1.0  # inverse regularisation of each head (0.25, 1 and 4 compared in cross-validation: see the model card)
 MIL_ROUNDS = 3
 FOLDS = 5
 # Precision the threshold must reach on the training folds' out-of-fold scores: higher for severe
@@ -50,8 +50,8 @@ class LabelledSet:
     keys: list[tuple[str, str]]
     labels: np.ndarray  # (messages, signals) of 0/1
     samples: list[str]  # "random" or "cued": how each message was drawn
-    vectors: np.ndarray  # (segments, dim)
-    owner: np.ndarray  # (segments,) index of the message each segment belongs to
+    vectors: np.ndarray  # (instances, dim): every segment, then the whole side of each longer message
+    owner: np.ndarray  # (instances,) index of the message each instance belongs to
     texts: list[str]
 
 
