@@ -3,7 +3,6 @@ onto speaker roles, and keep customer identifiers out of the store when redactio
 
 from __future__ import annotations
 
-from vocmine.ingest.redact import pseudonymise
 from vocmine.schema import SPEAKER_ROLES, SpeakerRole
 from vocmine.settings import Settings
 
@@ -52,11 +51,3 @@ class SpeakerRoles:
                 role = "customer" if self.first_unknown == "agent" else "agent"
         self.assigned[key] = role
         return role
-
-
-def customer_identifier(value: str | None, settings: Settings) -> str | None:
-    """Customer ids that may be personal (addresses, handles, names) are pseudonymised when PII
-    redaction is on, so they can still group a customer's conversations without exposing them."""
-    if not value:
-        return None
-    return pseudonymise(value) if settings.redact_pii else value

@@ -28,7 +28,7 @@ from vocmine.ingest.cleaning import clean_text, decode_guessing
 from vocmine.ingest.inputs.jsonstream import iter_json_records
 from vocmine.ingest.readers.native import native_conversation
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, parse_timestamp, read_whole
-from vocmine.ingest.roles import SpeakerRoles, customer_identifier
+from vocmine.ingest.roles import SpeakerRoles
 from vocmine.schema import Conversation, SurveyScores, Turn, conversation_id_from_content
 
 # ---------------------------------------------------------------- JSON
@@ -88,7 +88,7 @@ def _intercom(value: dict[str, Any], location: Location, ctx: ReadContext) -> It
             channel="chat",
             source="intercom",
             source_id=str(value.get("id")) if value.get("id") else None,
-            customer_id=customer_identifier(str(customer) if customer else None, ctx.settings),
+            customer_id=str(customer) if customer else None,
             agent_id=str(value["admin_assignee_id"]) if value.get("admin_assignee_id") else None,
             team_id=str(value["team_assignee_id"]) if value.get("team_assignee_id") else None,
             subject=(value.get("title") or source.get("subject")) or None,
@@ -120,9 +120,7 @@ def _abcd(value: dict[str, Any], location: Location, ctx: ReadContext) -> Item:
             channel="chat",
             source="abcd",
             source_id=str(value["convo_id"]),
-            customer_id=customer_identifier(
-                personal.get("username") or personal.get("email") or personal.get("customer_name"), ctx.settings
-            ),
+            customer_id=personal.get("username") or personal.get("email") or personal.get("customer_name"),
             metadata={"flow": scenario.get("flow"), "subflow": scenario.get("subflow")},
             turns=turns,
         )

@@ -30,7 +30,6 @@ from vocmine.ingest.cleaning import decode_guessing, html_to_text, normalize_tex
 from vocmine.ingest.inputs.jsonstream import JsonRecord, iter_json_records
 from vocmine.ingest.readers.mail_quotes import strip_quotes_and_signature
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp, read_whole
-from vocmine.ingest.roles import customer_identifier
 from vocmine.schema import SurveyScores, Turn, stable_hash
 from vocmine.settings import Settings
 
@@ -295,12 +294,8 @@ def _thread_message(
 ) -> ThreadMessage:
     sender = headers["from"]
     is_agent = is_company_address(sender, settings)
-    customer_address = None
-    if is_agent:
-        customer_address = next((a for a in headers["to"] if not is_company_address(a, settings)), None)
-    else:
-        customer_address = sender
-    customer_id = customer_identifier(customer_address, settings)
+    # The customer's address: ingest/prepare.py makes it a pseudonym, with every other identifier.
+    customer_id = next((a for a in headers["to"] if not is_company_address(a, settings)), None) if is_agent else sender
     # Message-IDs often embed an address or host name, so only their hashes are kept.
     key = (
         _id_key(headers["message_id"])

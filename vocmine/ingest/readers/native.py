@@ -25,7 +25,7 @@ from vocmine.ingest.cleaning import clean_text
 from vocmine.ingest.inputs.jsonstream import iter_json_records
 from vocmine.ingest.readers.calls import call_metrics
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, parse_timestamp
-from vocmine.ingest.roles import SpeakerRoles, customer_identifier
+from vocmine.ingest.roles import SpeakerRoles
 from vocmine.schema import CHANNELS, Conversation, SurveyScores, Turn, conversation_id_from_content, stable_hash
 
 _SAFE_ID = re.compile(r"^[\w.:@-]{1,128}$")
@@ -65,7 +65,7 @@ def native_conversation(value: Any, location: Location, ctx: ReadContext) -> Ite
             source_id=source_id,
             started_at=parse_timestamp(value.get("started_at")),
             ended_at=parse_timestamp(value.get("ended_at")),
-            customer_id=customer_identifier(_text_or_none(value.get("customer_id")), ctx.settings),
+            customer_id=_text_or_none(value.get("customer_id")),
             survey=survey if survey and not survey.is_empty() else None,
             metadata=value.get("metadata") if isinstance(value.get("metadata"), dict) else {},
             turns=turns,

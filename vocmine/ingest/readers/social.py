@@ -20,7 +20,6 @@ from typing import Any, BinaryIO
 from vocmine.ingest.cleaning import clean_text
 from vocmine.ingest.inputs.jsonstream import iter_json_records
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp
-from vocmine.ingest.roles import customer_identifier
 from vocmine.schema import Turn
 from vocmine.settings import Settings
 
@@ -52,7 +51,7 @@ def _post(
         return Rejection(location, str(exc))
     settings = ctx.settings
     brand_account = is_brand if is_brand is not None else _is_brand(author, settings)
-    customer_id = None if brand_account else customer_identifier(author, settings)
+    customer_id = None if brand_account else author
     parents = [p for p in (root, parent) if p and p != post_id]
     return ThreadMessage(
         channel="social",
