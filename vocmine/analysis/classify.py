@@ -163,7 +163,7 @@ class Classifier:
         for conversation, segments, ok in zip(conversations, pieces, readable, strict=True):
             span = vectors[offset : offset + len(segments)]
             offset += len(segments)
-            flags = self.detector.detect(conversation, segments, span if len(segments) else None, learned=ok)
+            flags = self.detector.detect(conversation, segments, span, learned=ok)
             results.append(
                 {
                     "flags": [

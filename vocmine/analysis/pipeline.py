@@ -168,7 +168,7 @@ class Analyzer:
                 stage = self.journey.conversation_stage(vectors[span])
             else:
                 stage = StagePrediction(UNSUPPORTED_LANGUAGE, 0.0, {})
-            flags = self.signals.detect(conversation, group, vectors[span] if len(group) else None, learned=ok)
+            flags = self.signals.detect(conversation, group, vectors[span], learned=ok)
             results.append(
                 (
                     ConversationAnalysis(

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+from vocmine.errors import ConfigError
 
 Texts = dict[tuple[str, str], str]
 
@@ -78,3 +82,16 @@ def load_real_texts(data: Path, sources: Iterable[str] = DEFAULT_SOURCES) -> Tex
     for source in sources:
         READERS[source](data, texts)
     return texts
+
+
+def labelled_rows(labels: Path, texts: Texts) -> Iterator[tuple[str, tuple[str, str], dict[str, Any], str]]:
+    """Each row of a label file (JSON lines with source and id) with its place ("file:line"), its key
+    and its text; a row whose text is not in ``texts`` is a ConfigError naming the line."""
+    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        key = (row["source"], str(row["id"]))
+        if key not in texts:
+            raise ConfigError(f"{labels}:{number}: no text for {key}", hint="check the data folder (--data)")
+        yield f"{labels}:{number}", key, row, texts[key]

@@ -312,6 +312,13 @@ app.command("reindex")(reindex_command)
 app.command("serve")(serve)
 
 
+def _require_data(data: Path, needed: list[str]) -> None:
+    """The training data folders a command reads, checked before any model loads."""
+    missing = [name for name in needed if not (data / name).is_dir()]
+    if missing:
+        raise InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data")
+
+
 @train_app.command("journey")
 def train_journey(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
@@ -323,9 +330,7 @@ def train_journey(
     from vocmine.analysis.journey.train import train
 
     needed = ["bitext_cs", "twcs_sample", "airline", "semeval2014_restaurants", "cfpb_complaints_sample", "banking77"]
-    missing = [name for name in needed if not (data / name).is_dir()]
-    if missing:
-        raise InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data")
+    _require_data(data, needed)
     from vocmine.analysis.encoder import Encoder
 
     # Trained on the configured encoder's vectors: a head only makes sense for the encoder it saw.
@@ -347,9 +352,7 @@ def train_signals(
     from vocmine.analysis.signals.train import train
 
     needed = ["bitext_cs", "twcs_sample", "airline", "cfpb_complaints_sample", "banking77"]
-    missing = [name for name in needed if not (data / name).is_dir()]
-    if missing:
-        raise InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data")
+    _require_data(data, needed)
     from vocmine.analysis.encoder import Encoder
 
     metrics = train(data, out or DEFAULT_HEADS, encoder=Encoder(_settings().encoder))
@@ -377,9 +380,7 @@ def train_content(
     from vocmine.analysis.encoder import Encoder
 
     needed = ["twcs_sample", "airline", "cfpb_complaints_sample"]
-    missing = [name for name in needed if not (data / name).is_dir()]
-    if missing:
-        raise InputPathError(f"no {', '.join(missing)} under {data}", hint="pass --data ../shared/data")
+    _require_data(data, needed)
     metrics = train_content_head(data, Encoder(_settings().encoder), out or DEFAULT_HEAD)
     table = Table("measured (5-fold CV)", "filler precision", "filler recall", "content kept", title="Content filter")
     for name in ("rule", "head", "rule_or_head"):

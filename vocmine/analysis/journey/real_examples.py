@@ -8,11 +8,9 @@ of ``models/signals/labels.jsonl`` (2,400 messages, two passes and adjudication 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from vocmine.analysis.real_texts import READERS, load_real_texts
-from vocmine.errors import ConfigError
+from vocmine.analysis.real_texts import READERS, labelled_rows, load_real_texts
 from vocmine.resources import model_dir
 
 REAL_EXAMPLES = model_dir("journey") / "real_examples.jsonl"
@@ -26,12 +24,6 @@ def load_real_examples(
     texts = load_real_texts(data, sources=READERS)
     staged: dict[tuple[str, str], str] = {}
     for path in labels:  # later files win
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            key = (row["source"], str(row["id"]))
-            if key not in texts:
-                raise ConfigError(f"{path}:{number}: no text for {key} in {data}", hint="check the data folder")
+        for _, key, row, _ in labelled_rows(path, texts):
             staged[key] = row["stage"]
     return [(texts[key], stage, key[0]) for key, stage in staged.items()]

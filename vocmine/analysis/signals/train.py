@@ -20,7 +20,6 @@ alone and rules + heads are measured on the same folds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,24 +55,17 @@ class LabelledSet:
 
 
 def load_labels(data: Path, labels: Path = LABELS) -> tuple[list[tuple[str, str]], np.ndarray, list[str], list[str]]:
-    from vocmine.analysis.real_texts import READERS, load_real_texts
+    from vocmine.analysis.real_texts import READERS, labelled_rows, load_real_texts
 
-    texts = load_real_texts(data, sources=READERS)
     keys, rows, samples, found = [], [], [], []
-    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        key = (row["source"], str(row["id"]))
-        if key not in texts:
-            raise ConfigError(f"{labels}:{number}: no text for {key} in {data}", hint="check the data folder")
+    for place, key, row, text in labelled_rows(labels, load_real_texts(data, sources=READERS)):
         unknown = set(row["signals"]) - set(SIGNALS)
         if unknown:
-            raise ConfigError(f"{labels}:{number}: unknown signals {sorted(unknown)}", hint=f"use {SIGNALS}")
+            raise ConfigError(f"{place}: unknown signals {sorted(unknown)}", hint=f"use {SIGNALS}")
         keys.append(key)
         rows.append([int(s in row["signals"]) for s in SIGNALS])
         samples.append(row.get("sample", "random"))
-        found.append(texts[key])
+        found.append(text)
     return keys, np.array(rows, dtype=int), samples, found
 
 
