@@ -1,0 +1,134 @@
+"""Draw the second, stage-only sample of real customer messages (models/journey/stage_labels.jsonl;
+guide: the "Journey stage" section of models/signals/LABELLING_GUIDE.md) and write it as batches
+for the labellers. Texts stay outside the repository: the batches go to --out, the labels keep only
+source and id.
+
+Why a second sample: the first one (models/signals/labels.jsonl) was drawn for signals, so its
+stages are what random traffic to a brand carries: support and use. Purchase (51 real messages)
+and advocacy (58) were too few to learn, and they were the weak stages (cross-validated F1 0.34 and
+0.42). Here, per source, part is drawn at random (the natural mix) and part from messages with a
+cue of the rarer stages (book, order, sign up, price, recommend, love …; for Banking77 the intents
+about getting a card, a top-up or what is supported). Messages labelled before are never drawn
+again, and each text once.
+
+    python bench/journey_stage_label_sample.py --data ../shared/data --seed 11 --out var/journey_batches
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vocmine.analysis.real_texts import load_real_texts
+
+# source: (random, cued, messages per batch)
+PLAN = {
+    "airline": (80, 220, 150),
+    "twcs": (80, 220, 150),
+    "restaurants": (50, 100, 150),
+    "banking77": (30, 120, 150),
+    "cfpb": (20, 30, 50),
+}
+CUES = re.compile(
+    r"\bbook(ed|ing)?\b|reserv|\bbought\b|\bbuy(ing)?\b|purchas|\border(ed|ing)?\b|checkout|check out|"
+    r"\bpaid\b|\bpay(ing|ment)?\b|sign(ed)? up|subscri|upgrad|ticket|\bfare|price|cost|how much|"
+    r"\bdeal\b|promo|discount|offer|\bplan\b|thinking (of|about)|looking (for|to)|considering|"
+    r"\bcompare|\bvs\.?\b|do you (have|sell|ship|offer|fly)|can i (get|buy|use)|first time|new customer|"
+    r"recommend|\blove\b|\bbest\b|favou?rite|always fly|loyal|fan\b|\bwill be back|go back|"
+    r"highly|must try|worth",
+    re.IGNORECASE,
+)
+# Banking77 intents about acquiring something or asking what is offered, before or while signing up.
+BANKING77_CUED_INTENTS = {
+    "order_physical_card",
+    "getting_virtual_card",
+    "getting_spare_card",
+    "get_physical_card",
+    "supported_cards_and_currencies",
+    "fiat_currency_support",
+    "country_support",
+    "age_limit",
+    "visa_or_mastercard",
+    "exchange_rate",
+    "top_up_limits",
+    "topping_up_by_card",
+    "disposable_card_limits",
+    "exchange_charge",
+    "receiving_money",
+    "apple_pay_or_google_pay",
+    "verify_my_identity",
+}
+LABELLED_BEFORE = (
+    Path("models/signals/labels.jsonl"),
+    Path("models/signals/labelled_dev_sample.jsonl"),
+    Path("models/signals/labelled_test_sample.jsonl"),
+    Path("models/journey/real_examples.jsonl"),
+)
+
+
+def banking77_intents(data: Path) -> dict[str, str]:
+    with (data / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
+        return {str(n): row["category"] for n, row in enumerate(csv.DictReader(handle), start=1)}
+
+
+def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
+    rng = random.Random(seed)
+    texts = load_real_texts(data, sources=PLAN)
+    root = Path(__file__).resolve().parents[1]
+    seen_keys = {
+        (row["source"], str(row["id"]))
+        for path in LABELLED_BEFORE
+        for row in map(json.loads, (root / path).read_text(encoding="utf-8").splitlines())
+    }
+    seen_texts = {" ".join(texts[key].lower().split()) for key in seen_keys if key in texts}
+    intents = banking77_intents(data)
+    sample: dict[str, list[tuple[str, str]]] = {}
+    for source, (n_random, n_cued, _) in PLAN.items():
+        keys = []
+        for key in sorted(k for k in texts if k[0] == source):
+            norm = " ".join(texts[key].lower().split())
+            if key in seen_keys or norm in seen_texts or len(norm) < 3:
+                continue
+            seen_texts.add(norm)
+            keys.append(key)
+        rng.shuffle(keys)
+        chosen, rest = keys[:n_random], keys[n_random:]
+        if source == "banking77":
+            cued = [k for k in rest if intents[k[1]] in BANKING77_CUED_INTENTS]
+        else:
+            cued = [k for k in rest if CUES.search(texts[k])]
+        chosen += cued[:n_cued]
+        sample[source] = [(key[1], "random" if i < n_random else "cued") for i, key in enumerate(chosen)]
+    return sample
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    texts = load_real_texts(args.data, sources=PLAN)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / "manifest.jsonl").open("w", encoding="utf-8") as manifest:  # how each was drawn
+        for source, rows in draw(args.data, args.seed).items():
+            random.Random(f"{args.seed}-{source}").shuffle(rows)  # labellers cannot tell random from cued
+            size = PLAN[source][2]
+            for number, start in enumerate(range(0, len(rows), size), start=1):
+                path = args.out / f"{source}_{number}.jsonl"
+                with path.open("w", encoding="utf-8") as handle:
+                    for ident, how in rows[start : start + size]:
+                        handle.write(json.dumps({"source": source, "id": ident, "text": texts[(source, ident)]}) + "\n")
+                        manifest.write(json.dumps({"source": source, "id": ident, "sample": how}) + "\n")
+                print(path, len(rows[start : start + size]))
+
+
+if __name__ == "__main__":
+    main()
