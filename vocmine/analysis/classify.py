@@ -137,7 +137,7 @@ class Classifier:
         vectors = self.encoder.encode([p for segments in pieces for p in segments])
         results, offset = [], 0
         for segments in pieces:
-            prediction = self.head.conversation_stage(vectors[offset : offset + len(segments)])
+            prediction = self.head.conversation_stage(vectors[offset : offset + len(segments)], segments)
             offset += len(segments)
             results.append(
                 {

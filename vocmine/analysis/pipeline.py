@@ -144,7 +144,7 @@ class Analyzer:
         clock = self._lap("segmenting", clock)
         vectors, sentiments = self.segment_outputs(texts)
         clock = self._lap("embedding and sentiment", clock)
-        stage_rows = self.journey.predict(vectors) if len(texts) else []
+        stage_rows = self.journey.predict(vectors, texts) if len(texts) else []
         theme_rows = self.themes(texts, vectors) if self.themes is not None and len(texts) else [None] * len(texts)
         results, offset = [], 0
         now = utcnow()
@@ -165,7 +165,7 @@ class Analyzer:
                 )
             ]
             if ok:
-                stage = self.journey.conversation_stage(vectors[span])
+                stage = self.journey.conversation_stage(vectors[span], texts[span])
             else:
                 stage = StagePrediction(UNSUPPORTED_LANGUAGE, 0.0, {})
             flags = self.signals.detect(conversation, group, vectors[span], learned=ok)

@@ -35,7 +35,7 @@ def head_and_vectors():
 
 def test_held_out_sentences_get_their_stage(head_and_vectors):
     head, vectors = head_and_vectors
-    predictions = head.predict(vectors)
+    predictions = head.predict(vectors, [text for text, _ in HELD_OUT])
     correct = sum(p.stage == stage for p, (_, stage) in zip(predictions, HELD_OUT, strict=True))
     confidently_wrong = sum(
         p.stage not in (stage, UNKNOWN) for p, (_, stage) in zip(predictions, HELD_OUT, strict=True)
@@ -49,8 +49,8 @@ def test_held_out_sentences_get_their_stage(head_and_vectors):
 def test_a_conversation_is_staged_from_all_its_segments(head_and_vectors):
     head, vectors = head_and_vectors
     support = [i for i, (_, stage) in enumerate(HELD_OUT) if stage == "support"]
-    assert head.conversation_stage(vectors[support]).stage == "support"
-    assert head.conversation_stage(np.zeros((0, vectors.shape[1]))).stage == UNKNOWN
+    assert head.conversation_stage(vectors[support], [HELD_OUT[i][0] for i in support]).stage == "support"
+    assert head.conversation_stage(np.zeros((0, vectors.shape[1])), []).stage == UNKNOWN
 
 
 def test_head_records_its_metrics_and_encoder():
@@ -68,3 +68,20 @@ def test_broken_head_file_is_a_clear_error(tmp_path):
     bad.write_text("{}", encoding="utf-8")
     with pytest.raises(ConfigError, match="train one"):
         JourneyHead.load(bad)
+
+
+def test_head_reads_the_words_beside_the_vector_and_keeps_them_when_saved(tmp_path):
+    head = JourneyHead.load()
+    assert head.lexicon is not None and len(head.lexicon.terms) > 1000
+    vector = Encoder().encode(["I have a question"])
+    # The same vector with different words: the words move the probabilities.
+    booking, praise = head.probabilities(np.repeat(vector, 2, axis=0), ["just booked my tickets", "highly recommend"])
+    assert booking.argmax() != praise.argmax()
+    copy = tmp_path / "head.json"
+    head.save(copy, {})
+    texts = ["how much is the premium plan", "my order never arrived"]
+    vectors = Encoder().encode(texts)
+    reloaded = JourneyHead.load(copy)
+    assert np.allclose(reloaded.probabilities(vectors, texts), head.probabilities(vectors, texts), atol=1e-4)
+    with pytest.raises(ValueError, match="texts"):
+        head.probabilities(vectors, texts[:1])
