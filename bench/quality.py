@@ -21,8 +21,9 @@ Measured now:
   number of themes, unassigned share; BERTopic with default settings on the same vectors, and the
   min-cluster-size rule at half and double its share, in the same run.
 
-* sentiment – the shipped model (``models/sentiment/``) and VADER, in the same run, on the TweetEval
-  validation split (macro-averaged recall, the leaderboard's metric, and macro-F1), and the share of
+* sentiment – the shipped model (``models/sentiment/``), the model shipped at ``--old-sentiment REV``
+  (read from git) and VADER, in the same run, on the TweetEval validation split (macro-averaged
+  recall, the leaderboard's metric, and macro-F1), and the share of
   ``bench/data/escalation_phrasings.txt`` (threats and demands we wrote, never trained on) scored
   negative; macro-F1 on held-out airline folds, from ``bench/sentiment_airline_folds.py`` (one training run per fold);
   ``bench/sentiment_probe.py`` measures the other candidate approaches.
@@ -112,7 +113,10 @@ def _old_test_sample(data: Path, encoder: object) -> dict[str, object]:
     }
 
 
-def sentiment_quality(data: Path) -> dict[str, object]:
+def sentiment_quality(data: Path, old: str) -> dict[str, object]:
+    import subprocess
+    import tempfile
+
     from sklearn.metrics import f1_score, recall_score
 
     from vocmine.analysis.sentiment.data import LABELS, load_tweeteval_val
@@ -126,19 +130,27 @@ def sentiment_quality(data: Path) -> dict[str, object]:
     model = SentimentModel()  # as shipped: tuned layers in int8
     ours = [LABELS.index(p.label) for p in model.predict(texts)]
     float32 = [LABELS.index(p.label) for p in SentimentModel(int8=False).predict(texts)]
+    with tempfile.TemporaryDirectory() as tmp:  # the layers and head as shipped at ``old``
+        for name in ("sentiment_layers.safetensors", "sentiment_layers.json"):
+            shown = subprocess.run(
+                ["git", "show", f"{old}:models/sentiment/{name}"], cwd=ROOT, capture_output=True, check=True
+            )
+            (Path(tmp) / name).write_bytes(shown.stdout)
+        before_model = SentimentModel(Path(tmp))
+        before = [LABELS.index(p.label) for p in before_model.predict(texts)]
+        before_phrasings = before_model.predict(_phrasings())
     baseline = vader(texts)
-    results: dict[str, object] = {"model": model.version, "examples": len(val)}
-    for name, predicted in (("model", ours), ("model_float32", float32), ("vader", baseline)):
+    results: dict[str, object] = {"model": model.version, "examples": len(val), "before_rev": old}
+    for name, predicted in (("model", ours), ("model_float32", float32), ("before", before), ("vader", baseline)):
         results[name + "_macro_recall"] = round(float(recall_score(truth, predicted, average="macro")), 4)
         results[name + "_macro_f1"] = round(float(f1_score(truth, predicted, average="macro")), 4)
-    phrasings = [
-        line.strip()
-        for line in ESCALATION_PHRASINGS.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    phrasings = _phrasings()
     negative = [p.label == "negative" for p in model.predict(phrasings)]
     results["escalation_phrasings"] = len(phrasings)
     results["escalation_phrasings_negative_share"] = round(sum(negative) / len(phrasings), 4)
+    results["escalation_phrasings_before_negative_share"] = round(
+        sum(p.label == "negative" for p in before_phrasings) / len(phrasings), 4
+    )
     results["escalation_phrasings_vader_negative_share"] = round(
         sum(label == LABELS.index("negative") for label in vader(phrasings)) / len(phrasings), 4
     )
@@ -157,8 +169,9 @@ def journey_quality(data: Path, old: str) -> dict[str, object]:
 
 
 def _journey_head_before(data: Path, old: str) -> dict[str, object]:
-    """The head shipped at ``old`` (trained on 199 real texts), staging the real messages of
-    models/signals/labels.jsonl as it staged conversations: the mean of its segments' probabilities."""
+    """The head shipped at ``old`` (trained on 199 real texts), staging the real messages of the two
+    two-pass label files (models/signals/labels.jsonl, models/journey/stage_labels.jsonl), none of
+    which it saw, as it staged conversations: the mean of its segments' probabilities."""
     import subprocess
 
     import numpy as np
@@ -176,7 +189,11 @@ def _journey_head_before(data: Path, old: str) -> dict[str, object]:
     )
     weights, bias = np.array(head["weights"]), np.array(head["bias"])
     texts = load_real_texts(data, sources=READERS)
-    rows = [json.loads(line) for line in (ROOT / "models" / "signals" / "labels.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line)
+        for labels in (ROOT / "models" / "signals" / "labels.jsonl", ROOT / "models" / "journey" / "stage_labels.jsonl")
+        for line in labels.read_text().splitlines()
+    ]
     rows = [r for r in rows if r["stage"] in STAGES and r["source"] != "bitext"]  # real, staged
     pieces = [[t[a:b] for a, b in split_text(t)] or [t] for t in (texts[(r["source"], r["id"])] for r in rows)]
     flat = Encoder().encode([p for group in pieces for p in group])
@@ -249,11 +266,14 @@ def main() -> None:
     parser.add_argument(
         "--old-rules", default="ff56b6e", help="the git revision whose signal rules and journey head are the baseline"
     )
+    parser.add_argument(
+        "--old-sentiment", default="dcc2e5d", help="the git revision whose sentiment layers are the baseline"
+    )
     args = parser.parse_args()
 
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     if "sentiment" in args.only:
-        results["sentiment"] = sentiment_quality(args.data)
+        results["sentiment"] = sentiment_quality(args.data, args.old_sentiment)
     # One training run per fold (~22 min each): produced by bench/sentiment_airline_folds.py, read here.
     results["sentiment_airline_folds"] = json.loads(FOLDS.read_text(encoding="utf-8")) if FOLDS.exists() else {}
     if "journey" in args.only:
@@ -262,10 +282,18 @@ def main() -> None:
         results["signals"] = signal_quality(args.data, args.old_rules)
     if "themes" in args.only:
         results["themes"] = theme_quality(args.data)
-    print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print_table(results)
     print(f"\nwritten: {args.out}")
+
+
+def _phrasings() -> list[str]:
+    return [
+        line.strip()
+        for line in ESCALATION_PHRASINGS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def print_table(results: dict) -> None:  # type: ignore[type-arg]
@@ -279,14 +307,21 @@ def print_table(results: dict) -> None:  # type: ignore[type-arg]
         else (
             "model_macro_recall",
             "model_float32_macro_recall",
+            "before_macro_recall",
             "vader_macro_recall",
             "model_macro_f1",
             "model_float32_macro_f1",
+            "before_macro_f1",
             "vader_macro_f1",
         )
     ):
-        print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
-    for key in ("escalation_phrasings_negative_share", "escalation_phrasings_vader_negative_share"):
+        if key in sentiment:  # a section measured before a figure was added lacks it
+            print(f"{'sentiment':10} {'TweetEval val ' + key:52} {sentiment[key]:>8}")  # type: ignore[index]
+    for key in (
+        "escalation_phrasings_negative_share",
+        "escalation_phrasings_before_negative_share",
+        "escalation_phrasings_vader_negative_share",
+    ):
         if key in sentiment:
             print(f"{'sentiment':10} {key:52} {sentiment[key]:>8}")  # type: ignore[index]
     folds = results["sentiment_airline_folds"]

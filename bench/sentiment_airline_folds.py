@@ -5,8 +5,9 @@
 The deduplicated airline tweets of the training pool are split into ``--folds`` folds by a hash of
 their folded text (stable across runs and machines). For each fold named by ``--run`` the sentiment
 layers are trained exactly as ``vocmine train sentiment`` does, on the pool without that fold, into
-a temporary folder (the shipped model is not touched), and the fold is scored: macro-F1 and
-macro-recall, VADER on the same fold in the same run. One fold costs one training run (≈ 22 min on
+a temporary folder (the shipped model is not touched; the head refit on the written escalation
+examples leaves the fold out too), and the fold is scored: macro-F1 and macro-recall, VADER on the
+same fold in the same run. One fold costs one training run (≈ 22 min on
 2 cores), so folds can be run in separate invocations; results are merged into
 ``bench/results/sentiment_airline_folds.json`` by fold number.
 """
@@ -69,12 +70,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             card = train(args.data, Path(tmp), holdout=holdout)
         last = card["history"][-1]  # type: ignore[index]
+        refit = card["head_refit"]  # type: ignore[index]
         results["folds"][str(k)] = {
             "examples": len(held),
             "labels": {label: sum(e.label == i for e in held) for i, label in enumerate(LABELS)},
-            "model": {"macro_f1": last["heldout_macro_f1"], "macro_recall": last["heldout_macro_recall"]},
+            "model": refit["heldout_after"],
+            "model_before_head_refit": {
+                "macro_f1": last["heldout_macro_f1"],
+                "macro_recall": last["heldout_macro_recall"],
+            },
             "vader": vader_scores(held),
-            "tweeteval_val_macro_recall": last["tweeteval_val_macro_recall"],
+            "tweeteval_val_macro_recall": refit["tweeteval_val_after"]["macro_recall"],
             "train_minutes": card["train_minutes"],
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -395,20 +395,34 @@ def train_sentiment(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     out: Annotated[Path | None, typer.Option(help="where the layers go (default: models/sentiment/)")] = None,
     epochs: Annotated[int, typer.Option(min=1, max=10, help="passes over the pool (shipped: 3)")] = 3,
-    threat_repeat: Annotated[
-        int,
-        typer.Option(min=0, max=20, help="add our labelled threats as negatives, this many times each (shipped: 0)"),
-    ] = 0,
+    head_only: Annotated[
+        bool,
+        typer.Option(
+            "--head-only",
+            help="keep the tuned layer in --out and only refit its head on the tweets and our written "
+            "escalation examples (about 15 minutes)",
+        ),
+    ] = False,
 ) -> None:
-    """Fine-tune the top encoder layers for sentiment (about 30 minutes on 2 CPU cores)."""
+    """Fine-tune the top encoder layer for sentiment, then refit its head (about 45 minutes on 2 CPU cores)."""
     from vocmine.analysis.sentiment.train import DEFAULT_DIR, train
 
     needed = [data / "semeval_twitter_sentiment", data / "airline", data / "tweeteval_sentiment"]
     missing = [str(p) for p in needed if not p.is_dir()]
     if missing:
         raise InputPathError(f"missing data folders: {', '.join(missing)}", hint="pass --data ../shared/data")
-    card = train(data, out or DEFAULT_DIR, epochs=epochs, threat_repeat=threat_repeat, log=lambda m: err.print(m))
-    console.print_json(json.dumps({k: card[k] for k in ("version", "train_size", "history", "train_minutes")}))
+    directory = out or DEFAULT_DIR
+    if head_only:
+        from vocmine.analysis.sentiment.head_refit import refit_head
+
+        if not (directory / "sentiment_layers.safetensors").is_file():
+            raise InputPathError(
+                f"no sentiment layers in {directory} to refit", hint="train them first without --head-only"
+            )
+        card = refit_head(data, directory, log=lambda m: err.print(m))
+    else:
+        card = train(data, directory, epochs=epochs, log=lambda m: err.print(m))
+    console.print_json(json.dumps({k: card[k] for k in ("version", "train_size", "history", "head_refit")}))
 
 
 @app.command()

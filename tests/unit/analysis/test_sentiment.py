@@ -34,6 +34,17 @@ def test_clear_cases(model):
     assert predictions[0].score > 0.5 and predictions[3].score < -0.5
 
 
+def test_threats_and_demands_without_a_negative_word_read_as_negative(model):
+    # The examples: the fine-tuned head scored them +0.02 and -0.12 (neutral); the refitted
+    # head (models/sentiment/escalation_examples.jsonl, which holds neither) must put them in the
+    # negative band a conversation's label uses (<= -0.25), and leave routine routing neutral.
+    demand, lawyer, routing = model.predict(
+        ["I want to speak to a manager NOW.", "I will be contacting my lawyer.", "Please transfer me to billing."]
+    )
+    assert demand.score <= -0.25 and lawyer.score <= -0.25
+    assert routing.label == "neutral"
+
+
 def test_one_pass_gives_the_encoder_embedding_too(model):
     texts = [text for text, _ in CLEAR[:3]]
     vectors, predictions = model.analyse(texts)
@@ -102,6 +113,9 @@ def test_model_card_records_how_it_was_made(model):
     assert card["train_size"] > 50_000 and card["dropped"]["in_tweeteval_val"] > 0
     assert card["history"][-1]["tweeteval_val_macro_recall"] >= 0.70
     assert model.version.startswith("sentiment-top")
+    refit = card["head_refit"]
+    assert refit["tweeteval_val_after"]["macro_recall"] >= 0.714 and refit["written_examples"] >= 400
+    assert "+escalation-" in model.version  # a refitted head is a new version: cached sentiment is not reused
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

@@ -97,11 +97,15 @@ class TopLayers(nn.Module):
 
     def forward(self, hidden: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
         """Logits, one row per text, from the frozen trunk's output and the attention mask."""
+        return self.head(self.pooled(hidden, attend))
+
+    def pooled(self, hidden: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+        """What the head reads: the tuned layers' output, mean-pooled over real tokens."""
         hidden = hidden.float()
         for layer in self.layers:
             hidden = layer(hidden, attend)
         weights = attend.unsqueeze(-1).float()
-        return self.head((hidden * weights).sum(1) / weights.sum(1))
+        return (hidden * weights).sum(1) / weights.sum(1)
 
     def load_layer(self, index: int, weights: dict[str, torch.Tensor]) -> None:
         """Load one layer from weights named as in a Hugging Face ``BertLayer`` state dict."""

@@ -60,50 +60,14 @@ def load_tweeteval_val(folder: Path) -> list[Example]:
     return [Example(normalise_tweet(t), int(label), "tweeteval-val") for t, label in zip(texts, labels, strict=False)]
 
 
-# Threats, ultimatums and demands for a manager are negative even when no word in them is
-# ("I will be contacting my lawyer"), and tweet corpora have few of them. ``threat_repeat`` > 0 adds
-# the real messages our labellers marked escalation, churn risk or extreme negative
-# (models/signals/labels.jsonl) to the pool as negative examples, each that many times, so that ~100
-# texts weigh against ~50,000: only sources without sentiment labels of their own (the airline
-# tweets have theirs), only texts a tweet long (the model reads 64 tokens; the threat in a long
-# narrative may be beyond them), and not Bitext's generated, politely worded requests. Measured with
-# 4 and not shipped (models/sentiment/MODEL_CARD.md): it lowered TweetEval validation recall.
-THREAT_SIGNALS = {"escalation", "churn_risk", "extreme_negative"}
-THREAT_SOURCES = ("twcs", "banking77", "cfpb")
-THREAT_MAX_CHARS = 280
-
-
-def load_threats(data: Path) -> list[Example]:
-    import json
-
-    from vocmine.analysis.real_texts import load_real_texts
-    from vocmine.resources import model_dir
-
-    texts = load_real_texts(data, sources=THREAT_SOURCES)
-    examples = []
-    for line in (model_dir("signals") / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        text = texts.get((row["source"], str(row["id"])))
-        if text and THREAT_SIGNALS & set(row["signals"]) and len(text) <= THREAT_MAX_CHARS:
-            examples.append(Example(normalise_tweet(text), LABELS.index("negative"), "labelled-threat"))
-    return examples
-
-
-def training_pool(data: Path, threat_repeat: int = 0) -> tuple[list[Example], dict[str, int]]:
-    """SemEval + airline (+ our labelled threats, ``threat_repeat`` times each), deduplicated by
-    folded text, without any TweetEval validation tweet. Returns the examples and counts of what was
-    dropped, for the model card."""
+def training_pool(data: Path) -> tuple[list[Example], dict[str, int]]:
+    """SemEval + airline, deduplicated by folded text, without any TweetEval validation tweet.
+    Returns the examples and counts of what was dropped, for the model card."""
     held_out = {fold(e.text) for e in load_tweeteval_val(data / "tweeteval_sentiment")}
     seen: set[str] = set()
     kept: list[Example] = []
     dropped = {"duplicate": 0, "in_tweeteval_val": 0}
-    threats = load_threats(data) if threat_repeat > 0 else []
-    for example in threats:
-        if fold(example.text) not in held_out:
-            kept += [example] * (threat_repeat - 1)  # the loop below adds the last copy
-    for example in (
-        load_semeval(data / "semeval_twitter_sentiment") + load_airline(data / "airline" / "Tweets.csv") + threats
-    ):
+    for example in load_semeval(data / "semeval_twitter_sentiment") + load_airline(data / "airline" / "Tweets.csv"):
         key = fold(example.text)
         if key in held_out:
             dropped["in_tweeteval_val"] += 1

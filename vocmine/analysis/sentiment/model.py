@@ -12,6 +12,7 @@ Per segment: a label (negative / neutral / positive), the three probabilities, a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,30 +99,53 @@ class SentimentModel:
         """Unit-length embeddings and sentiment for each text, from one pass of the base model."""
         import torch
 
-        tokenizer, bert, top, first, max_tokens = self._load()
+        _, bert, top, first, _ = self._load()
         embeddings, predictions = [], []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.no_grad():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                batch = tokenizer(
-                    [texts[i] for i in idx], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
-                )
-                out = bert(**batch, output_hidden_states=True)
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
-                embeddings.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
-                logits = top(out.hidden_states[first], batch["attention_mask"])
-                predictions.append(torch.softmax(logits, dim=-1).numpy())
+        for out, attention in self._passes(texts):
+            mask = attention.unsqueeze(-1).float()
+            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
+            embeddings.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
+            predictions.append(torch.softmax(top(out.hidden_states[first], attention), dim=-1).numpy())
         if not texts:
             return np.zeros((0, bert.config.hidden_size), dtype=np.float32), []
-        restore = np.argsort(order)
+        restore = np.argsort(_length_order(texts))
         vectors = np.concatenate(embeddings)[restore].astype(np.float32)
         probabilities = np.concatenate(predictions)[restore]
         return vectors, [prediction_from_probabilities(row) for row in probabilities]
 
+    def head_inputs(self, texts: list[str]) -> np.ndarray:
+        """What the sentiment head reads for each text, computed as served (int8 or not): the tuned
+        layers' mean-pooled output. The head refit (``head_refit``) is trained on these."""
+        _, bert, top, first, _ = self._load()
+        rows = [top.pooled(out.hidden_states[first], attention).numpy() for out, attention in self._passes(texts)]
+        if not rows:
+            return np.zeros((0, bert.config.hidden_size), dtype=np.float32)
+        return np.concatenate(rows)[np.argsort(_length_order(texts))]
+
+    def _passes(self, texts: list[str]) -> Iterator[tuple[Any, Any]]:
+        """The base model's output (with hidden states) and attention mask, batch by batch, over the
+        texts in length order (``_length_order``), so padding stays short."""
+        import torch
+
+        tokenizer, bert, _, _, max_tokens = self._load()
+        order = _length_order(texts)
+        with torch.no_grad():
+            for start in range(0, len(order), self.batch_size):
+                batch = tokenizer(
+                    [texts[i] for i in order[start : start + self.batch_size]],
+                    padding=True,
+                    truncation=True,
+                    max_length=max_tokens,
+                    return_tensors="pt",
+                )
+                yield bert(**batch, output_hidden_states=True), batch["attention_mask"]
+
     def predict(self, texts: list[str]) -> list[SentimentPrediction]:
         return self.analyse(texts)[1]
+
+
+def _length_order(texts: list[str]) -> list[int]:
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
 def _quantized(layers: Any) -> Any:

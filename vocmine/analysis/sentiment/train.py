@@ -85,11 +85,13 @@ def train(
     epochs: int = EPOCHS,
     top_layers: int = TOP_LAYERS,
     holdout: Callable[[Example], bool] | None = None,
-    threat_repeat: int = 0,
+    refit: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, object]:
-    """Train and save the layers; returns the card. Examples for which ``holdout`` is true are left
-    out of training and scored after every epoch instead (the held-out airline folds use this)."""
+    """Train and save the layers, then refit their head on the tweets and our written escalation
+    examples (``head_refit``; ``refit=False`` keeps the fine-tuned head); returns the card. Examples
+    for which ``holdout`` is true are left out of training and scored after every epoch instead (the
+    held-out airline folds use this)."""
     import torch
     from safetensors.torch import save_file
     from sklearn.metrics import f1_score, recall_score
@@ -97,7 +99,7 @@ def train(
 
     torch.manual_seed(0)
     started = time.perf_counter()
-    pool, dropped = training_pool(data, threat_repeat)
+    pool, dropped = training_pool(data)
     held = [e for e in pool if holdout(e)] if holdout else []
     pool = [e for e in pool if not (holdout and holdout(e))]
     val = load_tweeteval_val(data / "tweeteval_sentiment")
@@ -162,11 +164,14 @@ def train(
         "max_tokens": MAX_TOKENS,
         "epochs": epochs,
         "train_size": len(pool),
-        "threat_repeat": threat_repeat,
         "heldout_size": len(held),
         "dropped": dropped,
         "history": history,
         "train_minutes": round((time.perf_counter() - started) / 60, 1),
     }
     (out_dir / "sentiment_layers.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    if refit:
+        from vocmine.analysis.sentiment.head_refit import refit_head
+
+        card = refit_head(data, out_dir, holdout=holdout, log=log)
     return card
