@@ -405,7 +405,8 @@ def train_sentiment(
     ] = False,
 ) -> None:
     """Fine-tune the top encoder layer for sentiment, then refit its head (about 45 minutes on 2 CPU cores)."""
-    from vocmine.analysis.sentiment.train import DEFAULT_DIR, train
+    from vocmine.analysis.sentiment.model import DEFAULT_DIR
+    from vocmine.analysis.sentiment.train import train
 
     needed = [data / "semeval_twitter_sentiment", data / "airline", data / "tweeteval_sentiment"]
     missing = [str(p) for p in needed if not p.is_dir()]

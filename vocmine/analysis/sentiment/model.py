@@ -21,9 +21,11 @@ import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.sentiment.data import LABELS
-from vocmine.analysis.sentiment.train import DEFAULT_DIR
 from vocmine.errors import ConfigError
+from vocmine.resources import model_dir
 from vocmine.schema import ConversationSentiment
+
+DEFAULT_DIR = model_dir("sentiment")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.sentiment.data import LABELS, Example, load_tweeteval_val, training_pool
-from vocmine.resources import model_dir
+from vocmine.analysis.sentiment.model import DEFAULT_DIR
 
 if TYPE_CHECKING:
     from vocmine.analysis.sentiment.bert_top import TopLayers
@@ -35,7 +35,6 @@ TOP_LAYERS = 1
 EPOCHS = 3
 BATCH = 32
 MAX_TOKENS = 64
-DEFAULT_DIR = model_dir("sentiment")
 
 
 def _base() -> Any:
