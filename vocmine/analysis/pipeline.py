@@ -146,11 +146,18 @@ class Analyzer:
         clock = self._lap("embedding and sentiment", clock)
         stage_rows = self.journey.predict(vectors, texts) if len(texts) else []
         theme_rows = self.themes(texts, vectors) if self.themes is not None and len(texts) else [None] * len(texts)
-        results, offset = [], 0
-        now = utcnow()
-        for conversation, group, ok in zip(conversations, segments, readable, strict=True):
-            span = slice(offset, offset + len(group))
+        spans, offset = [], 0
+        for group in segments:
+            spans.append(slice(offset, offset + len(group)))
             offset += len(group)
+        stages = iter(
+            self.journey.conversation_stages(
+                [(vectors[span], texts[span]) for span, ok in zip(spans, readable, strict=True) if ok]
+            )
+        )
+        results = []
+        now = utcnow()
+        for conversation, group, ok, span in zip(conversations, segments, readable, spans, strict=True):
             analysed = [
                 AnalysedSegment(
                     **segment.model_dump(),
@@ -164,10 +171,7 @@ class Analyzer:
                     group, sentiments[span], stage_rows[span], theme_rows[span], strict=True
                 )
             ]
-            if ok:
-                stage = self.journey.conversation_stage(vectors[span], texts[span])
-            else:
-                stage = StagePrediction(UNSUPPORTED_LANGUAGE, 0.0, {})
+            stage = next(stages) if ok else StagePrediction(UNSUPPORTED_LANGUAGE, 0.0, {})
             flags = self.signals.detect(conversation, group, vectors[span], learned=ok)
             results.append(
                 (

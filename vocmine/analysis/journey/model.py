@@ -124,10 +124,18 @@ class JourneyHead:
 
     def conversation_stage(self, segment_vectors: np.ndarray, segment_texts: Sequence[str]) -> StagePrediction:
         """The stage of a conversation from all its customer segments (vectors and their texts)."""
-        if len(segment_vectors) == 0:
-            return StagePrediction(UNKNOWN, 0.0, {})
-        vector = conversation_vector(segment_vectors)[None, :]
-        return self._decide(self.probabilities(vector, [" ".join(segment_texts)])[0], self.conversation_threshold)
+        return self.conversation_stages([(segment_vectors, segment_texts)])[0]
+
+    def conversation_stages(self, conversations: Sequence[tuple[np.ndarray, Sequence[str]]]) -> list[StagePrediction]:
+        """``conversation_stage`` of many conversations in one pass (one TF-IDF transform, not one each)."""
+        staged = [i for i, (vectors, _) in enumerate(conversations) if len(vectors)]
+        results = [StagePrediction(UNKNOWN, 0.0, {})] * len(conversations)
+        if staged:
+            vectors = np.stack([conversation_vector(conversations[i][0]) for i in staged])
+            rows = self.probabilities(vectors, [" ".join(conversations[i][1]) for i in staged])
+            for i, row in zip(staged, rows, strict=True):
+                results[i] = self._decide(row, self.conversation_threshold)
+        return results
 
     def _decide(self, row: np.ndarray, threshold: float | None = None) -> StagePrediction:
         best = int(row.argmax())
