@@ -18,6 +18,7 @@ from vocmine.analysis.pipeline import Analyzer
 from vocmine.schema import Conversation, ConversationAnalysis
 from vocmine.services.alerts import Notifier, alert_conversations
 from vocmine.services.uploads import JobRunner, OnAnalysed
+from vocmine.services.webhook_targets import WebhookPolicy
 from vocmine.settings import Settings
 from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
@@ -62,11 +63,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if settings.api_memory_aggregates:
             app.state.store.prepare_serving()
         app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
-        app.state.notifier = Notifier(app.state.store)
+        app.state.notifier = Notifier(app.state.store, policy=app.state.webhook_policy)
         if app.state.analyzer is not None and app.state.embed is None:
             analyzer = app.state.analyzer
             app.state.embed = lambda texts: analyzer.segment_outputs(list(texts))[0]
         yield
+        if app.state.notifier is not None:
+            app.state.notifier.close()  # deliveries already matched are sent, not dropped
         if owns_store and app.state.store is not None:
             app.state.store.close()
 
@@ -83,7 +86,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store
     app.state.analyzer = None
     app.state.embed = None  # text → vectors for semantic search; set from the analyzer at start-up
-    app.state.notifier = Notifier(store) if store is not None else None
+    app.state.webhook_policy = WebhookPolicy(settings.webhook_allowed_hosts, settings.webhook_allow_private)
+    app.state.notifier = Notifier(store, policy=app.state.webhook_policy) if store is not None else None
     app.state.on_analysed = _alerting(app)  # what runs on every conversation the API analyses
     app.state.jobs = JobRunner(
         settings, lambda: app.state.store, lambda: app.state.analyzer, lambda: app.state.on_analysed

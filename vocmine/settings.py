@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         default_factory=list, description="origins allowed to call the API from a browser"
     )
     api_max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="larger request bodies get a 413")
+    # Alert webhooks (vocmine/services/webhook_targets.py): where they may go.
+    webhook_allowed_hosts: StrList = Field(
+        default_factory=list,
+        description="if set, the only hosts alert webhooks may call (a.example.com, or *.example.com)",
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks call loopback, private and link-local addresses (a receiver inside)"
+    )
     api_max_page_size: int = Field(default=200, ge=1, le=1000)
     api_max_batch: int = Field(default=1000, ge=1, le=100_000, description="conversations per ingest request")
     api_load_models: bool = Field(

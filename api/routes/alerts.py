@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from vocmine.schema import AlertRule, utcnow
-from vocmine.services.alerts import alert_conversations, alert_theme_spikes
+from vocmine.services.alerts import alert_conversations, alert_theme_spikes, check_webhook
 from vocmine.store.query import ConversationFilter
 from vocmine_api.deps import StoreDep, require
 from vocmine_api.routes.themes import NOT_FOUND
@@ -33,8 +33,10 @@ def _view(rule: AlertRule) -> RuleView:
 
 
 @router.post("/rules", response_model=RuleView, status_code=201, responses=NOT_FOUND)
-def create_rule(rule: AlertRule, store: StoreDep) -> RuleView:
-    """Create a rule; ``id`` and ``created_at`` are set by the server."""
+def create_rule(rule: AlertRule, request: Request, store: StoreDep) -> RuleView:
+    """Create a rule; ``id`` and ``created_at`` are set by the server. A webhook needs a secret and a
+    target the server may call (public addresses only, unless the operator configured otherwise)."""
+    check_webhook(rule, request.app.state.webhook_policy)
     saved = rule.model_copy(update={"id": "rule-" + secrets.token_hex(4), "created_at": utcnow()})
     store.save_alert_rule(saved)
     return _view(saved)

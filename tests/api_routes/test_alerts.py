@@ -1,4 +1,5 @@
-"""Alert rules put conversations in the review queue and POST signed webhooks with retries."""
+"""Alert rules put conversations in the review queue and POST signed webhooks with retries, only to
+targets the server may call."""
 
 from __future__ import annotations
 
@@ -7,13 +8,42 @@ import hmac
 import json
 
 import httpx
+import pytest
 
 from tests.api_routes.conftest import auth
 from vocmine.schema import AlertRule
 from vocmine.services.alerts import Notifier, rule_matches
+from vocmine.services.webhook_targets import WebhookPolicy, WebhookTargetError
 from vocmine.testing.factories import analysis, conversation
 
 SECRET = "s3cret-s3cret-s3cret"
+# No DNS here: names resolve through this table (hooks.example.com to a public address).
+ADDRESSES = {
+    "hooks.example.com": ["93.184.216.34"],
+    "rebound.example.com": ["93.184.216.34", "10.0.0.7"],
+    "down.example.com": ["93.184.216.35"],
+    "localhost": ["127.0.0.1", "::1"],
+}
+
+
+def fake_resolver(host: str, port: int) -> list[str]:
+    if host in ADDRESSES:
+        return ADDRESSES[host]
+    try:  # an address literal resolves to itself
+        import ipaddress
+
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        raise OSError(f"unknown host {host}") from None
+
+
+POLICY = WebhookPolicy(resolver=fake_resolver)
+
+
+@pytest.fixture
+def webhook_policy(client):
+    client.app.state.webhook_policy = POLICY
+    return POLICY
 
 
 def test_rule_conditions_all_have_to_hold():
@@ -30,7 +60,9 @@ def test_rule_conditions_all_have_to_hold():
     assert not rule_matches(AlertRule(name="churn", signals=["churn_risk"]), c, a)
 
 
-def test_a_matching_conversation_is_queued_and_a_signed_webhook_retried_until_delivered(client, tokens, api_store):
+def test_a_matching_conversation_is_queued_and_a_signed_webhook_retried_until_delivered(
+    client, tokens, api_store, webhook_policy
+):
     calls: list[httpx.Request] = []
 
     def receiver(request: httpx.Request) -> httpx.Response:
@@ -40,7 +72,12 @@ def test_a_matching_conversation_is_queued_and_a_signed_webhook_retried_until_de
         tries = sum(json.loads(c.content)["conversation_id"] == conversation_id for c in calls)
         return httpx.Response(200 if conversation_id == "a" and tries >= 3 else 503)
 
-    notifier = Notifier(api_store, client=httpx.Client(transport=httpx.MockTransport(receiver)), sleep=lambda _: None)
+    notifier = Notifier(
+        api_store,
+        client=httpx.Client(transport=httpx.MockTransport(receiver)),
+        sleep=lambda _: None,
+        policy=webhook_policy,
+    )
     client.app.state.notifier = notifier
     admin = auth(tokens["admin"])
     rule = {
@@ -60,10 +97,21 @@ def test_a_matching_conversation_is_queued_and_a_signed_webhook_retried_until_de
     outcomes = {d["conversation_id"]: d for d in api_store.list_deliveries()}
     assert outcomes["a"]["status"] == "delivered" and outcomes["a"]["attempts"] == 3  # 503, 503, then 200
     assert outcomes["c"]["status"] == "failed" and outcomes["c"]["attempts"] == 4 and "503" in outcomes["c"]["error"]
-    body = calls[0].content
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert calls[0].headers["X-Vocmine-Signature"] == expected
-    assert json.loads(body)["rule"] == "sentiment dive on chat"
+    # Signed over the timestamp, the delivery id and the body; one delivery id across its retries.
+    for call in calls:
+        timestamp, delivery = call.headers["X-Vocmine-Timestamp"], call.headers["X-Vocmine-Delivery"]
+        signed = f"{timestamp}.{delivery}.".encode() + call.content
+        assert (
+            call.headers["X-Vocmine-Signature"]
+            == "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        )
+    by_conversation: dict[str, set[str]] = {}
+    for call in calls:
+        by_conversation.setdefault(json.loads(call.content)["conversation_id"], set()).add(
+            call.headers["X-Vocmine-Delivery"]
+        )
+    assert all(len(ids) == 1 for ids in by_conversation.values()) and len(set.union(*by_conversation.values())) == 2
+    assert json.loads(calls[0].content)["rule"] == "sentiment dive on chat"
     audit = client.get("/v1/review/c/audit", headers=auth(tokens["review"])).json()
     assert audit[0]["action"] == "alert" and audit[0]["actor"].startswith("alert:rule-")
     # Evaluating again queues nothing new and sends no second webhook.
@@ -72,7 +120,7 @@ def test_a_matching_conversation_is_queued_and_a_signed_webhook_retried_until_de
     assert len(api_store.list_deliveries()) == 2
 
 
-def test_rules_are_listed_and_deleted(client, tokens):
+def test_rules_are_listed_and_deleted(client, tokens, webhook_policy):
     admin = auth(tokens["admin"])
     rule_id = client.post("/v1/alerts/rules", json={"name": "x", "signals": ["escalation"]}, headers=admin).json()
     listed = client.get("/v1/alerts/rules", headers=admin).json()
@@ -81,3 +129,76 @@ def test_rules_are_listed_and_deleted(client, tokens):
     assert client.delete(f"/v1/alerts/rules/{rule_id['rule']['id']}", headers=admin).status_code == 404
     bad = client.post("/v1/alerts/rules", json={"name": "y", "webhook_url": "ftp://x"}, headers=admin)
     assert bad.status_code == 400 and "webhook_url" in bad.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+        "http://[::1]:1/",
+        "http://localhost:22/",
+        "http://10.1.2.3/hook",
+        "http://[::ffff:127.0.0.1]/hook",  # loopback written as IPv6
+        "http://0.0.0.0:8000/",
+        "https://rebound.example.com/hook",  # one public and one private address
+        "https://no-such-host.invalid/hook",
+    ],
+)
+def test_webhooks_to_the_servers_own_network_are_refused(client, tokens, webhook_policy, url):
+    admin = auth(tokens["admin"])
+    rule = {"name": "probe", "webhook_url": url, "webhook_secret": SECRET}
+    refused = client.post("/v1/alerts/rules", json=rule, headers=admin)
+    assert refused.status_code == 400, refused.text
+    assert "webhook" in refused.json()["error"]["message"]
+    assert client.get("/v1/alerts/rules", headers=admin).json() == []
+
+
+def test_an_allow_list_and_the_private_switch_are_the_operators_to_set():
+    allowed = WebhookPolicy(allowed_hosts=["hooks.example.com", "*.corp.example"], resolver=fake_resolver)
+    allowed.check("https://hooks.example.com/x")
+    with pytest.raises(WebhookTargetError, match="allow-list"):
+        allowed.check("https://other.example.com/x")
+    inside = WebhookPolicy(allowed_hosts=["*.corp.example"], allow_private=True, resolver=fake_resolver)
+    inside.check("http://alerts.corp.example:8080/hook")  # no resolution needed: private is allowed
+    with pytest.raises(WebhookTargetError, match="http"):
+        POLICY.check("ftp://hooks.example.com/x")
+
+
+def test_a_webhook_needs_a_secret(client, tokens, webhook_policy):
+    admin = auth(tokens["admin"])
+    unsigned = client.post(
+        "/v1/alerts/rules", json={"name": "u", "webhook_url": "https://hooks.example.com/x"}, headers=admin
+    )
+    assert unsigned.status_code == 400 and "webhook_secret" in unsigned.json()["error"]["message"]
+
+
+def test_deliveries_check_the_target_again_do_not_follow_redirects_and_hide_network_errors(api_store):
+    calls: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if request.url.host == "hooks.example.com":
+            return httpx.Response(302, headers={"Location": "http://169.254.169.254/"})
+        raise httpx.ConnectError("connection refused by 93.184.216.35:5432 (postgres)", request=request)
+
+    notifier = Notifier(
+        api_store,
+        client=httpx.Client(transport=httpx.MockTransport(receiver)),
+        sleep=lambda _: None,
+        policy=POLICY,
+    )
+    # Rules stored before the policy existed (not through the API): checked again at delivery.
+    inward = AlertRule(id="rule-in", name="in", webhook_url="http://127.0.0.1:6379/", webhook_secret=SECRET)
+    unsigned = AlertRule(id="rule-un", name="un", webhook_url="https://hooks.example.com/x")
+    redirected = inward.model_copy(update={"id": "rule-re", "webhook_url": "https://hooks.example.com/x"})
+    refused = inward.model_copy(update={"id": "rule-down", "webhook_url": "https://down.example.com/x"})
+    for rule in (inward, unsigned, redirected, refused):
+        notifier.send(rule, "a", "test", wait=True)
+    outcomes = {d["rule_id"]: d for d in api_store.list_deliveries()}
+    assert outcomes["rule-in"]["status"] == "not sent" and "not public" in outcomes["rule-in"]["error"]
+    assert outcomes["rule-un"]["status"] == "not sent" and "secret" in outcomes["rule-un"]["error"]
+    assert outcomes["rule-re"]["status"] == "refused 302"  # the redirect is the answer, not followed
+    assert outcomes["rule-down"]["status"] == "failed" and outcomes["rule-down"]["error"] == "ConnectError"
+    assert [c.url.host for c in calls].count("169.254.169.254") == 0
+    assert [c.url.host for c in calls].count("hooks.example.com") == 1
+    notifier.close()

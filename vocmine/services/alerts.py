@@ -2,10 +2,23 @@
 
 Conversation rules are checked on every conversation the API ingests and analyses (and on demand
 over a filter); theme-spike rules when evaluated on demand (``POST /v1/alerts/evaluate``, e.g.
-from a scheduler). A webhook body is JSON ``{"rule", "rule_id", "conversation_id", "reason",
-"sent_at"}`` with header ``X-Vocmine-Signature: sha256=<hex HMAC-SHA256 of the body with the
-rule's secret>`` (receivers recompute it to trust the call); failures and 5xx answers are retried
-with backoff (0.5 s, 1 s, 2 s) and every delivery's outcome is recorded.
+from a scheduler). A webhook needs a secret, and its target must pass ``WebhookPolicy`` (public
+addresses only unless configured otherwise; ``webhook_targets.py``) when the rule is made and before
+every delivery. A delivery is a POST of JSON ``{"rule", "rule_id", "conversation_id", "reason",
+"sent_at"}`` with the headers
+
+* ``X-Vocmine-Delivery``: an id, the same on every retry of one delivery (so a receiver can drop
+  duplicates);
+* ``X-Vocmine-Timestamp``: Unix seconds when this attempt was sent (a receiver rejects old ones, to
+  stop replays);
+* ``X-Vocmine-Signature``: ``sha256=<hex HMAC-SHA256, with the rule's secret, of
+  "<timestamp>.<delivery id>." followed by the raw body>``: a receiver recomputes it over the
+  headers it got and the body, compares in constant time, and so trusts all three.
+
+Failures and 5xx answers are retried with backoff (0.5 s, 1 s, 2 s); redirects are not followed;
+every delivery's outcome is recorded (for a failure, the kind of error, not the text a receiver or
+network returned). Deliveries run on a small bounded pool, and the API waits for pending ones when
+it shuts down.
 """
 
 from __future__ import annotations
@@ -13,18 +26,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 
 import httpx
 
 from vocmine.schema import AlertRule, Conversation, ConversationAnalysis, utcnow
+from vocmine.services.webhook_targets import WebhookPolicy, WebhookTargetError
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
 
 RETRY_DELAYS = (0.5, 1.0, 2.0)
+DELIVERY_WORKERS = 4  # deliveries in flight at once; more matches wait in the pool's queue
 
 
 def rule_matches(rule: AlertRule, conversation: Conversation, analysis: ConversationAnalysis) -> bool:
@@ -45,35 +61,68 @@ def rule_matches(rule: AlertRule, conversation: Conversation, analysis: Conversa
     return all(checks)
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, delivery_id: str, body: bytes) -> str:
+    """The ``X-Vocmine-Signature`` value: HMAC-SHA256 of "<timestamp>.<delivery id>." + body."""
+    signed = f"{timestamp}.{delivery_id}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+
+
+def check_webhook(rule: AlertRule, policy: WebhookPolicy) -> None:
+    """Raise ``WebhookTargetError`` unless the rule's webhook (if any) can be sent: a secret and an
+    allowed target."""
+    if rule.webhook_url is None:
+        return
+    if not rule.webhook_secret:
+        raise WebhookTargetError(
+            "a webhook needs a webhook_secret (16 characters or more)",
+            hint="receivers check the X-Vocmine-Signature header with it; unsigned webhooks are not sent",
+        )
+    policy.check(rule.webhook_url)
 
 
 class Notifier:
-    """Delivers webhooks on a background thread so ingestion never waits on a receiver."""
+    """Delivers webhooks on a small thread pool so ingestion never waits on a receiver."""
 
     def __init__(
-        self, store: Store, client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep
+        self,
+        store: Store,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: WebhookPolicy | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.client = client or httpx.Client(timeout=5.0)
+        self.client = client or httpx.Client(timeout=5.0, follow_redirects=False)
         self.sleep = sleep
-        self._threads: list[threading.Thread] = []
+        self.policy = policy or WebhookPolicy()
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=DELIVERY_WORKERS, thread_name_prefix="vocmine-webhook")
+        self._pending: set[Future[None]] = set()
 
     def send(self, rule: AlertRule, conversation_id: str, reason: str, *, wait: bool = False) -> None:
-        thread = threading.Thread(target=self._deliver, args=(rule, conversation_id, reason), daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        future = self._pool.submit(self._deliver, rule, conversation_id, reason)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
         if wait:
-            thread.join()
+            future.result()
 
     def drain(self, timeout: float = 30.0) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads = [t for t in self._threads if t.is_alive()]
+        """Wait (up to ``timeout`` seconds) for the deliveries sent so far."""
+        wait(list(self._pending), timeout=timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish pending deliveries (up to ``timeout``), then stop the pool."""
+        self.drain(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _deliver(self, rule: AlertRule, conversation_id: str, reason: str) -> None:
         assert rule.webhook_url is not None
+        try:  # again at delivery: the rule may predate the policy, or its host resolve elsewhere now
+            check_webhook(rule, self.policy)
+        except WebhookTargetError as exc:
+            self.store.record_delivery(rule.id, conversation_id, "not sent", 0, exc.message)
+            return
+        assert rule.webhook_secret is not None
         body = json.dumps(
             {
                 "rule": rule.name,
@@ -83,11 +132,16 @@ class Notifier:
                 "sent_at": utcnow().isoformat(),
             }
         ).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if rule.webhook_secret:
-            headers["X-Vocmine-Signature"] = sign(rule.webhook_secret, body)
+        delivery_id = uuid.uuid4().hex
         error: str | None = None
         for attempt in range(1, len(RETRY_DELAYS) + 2):
+            timestamp = str(int(self.clock()))
+            headers = {
+                "Content-Type": "application/json",
+                "X-Vocmine-Delivery": delivery_id,
+                "X-Vocmine-Timestamp": timestamp,
+                "X-Vocmine-Signature": sign(rule.webhook_secret, timestamp, delivery_id, body),
+            }
             try:
                 response = self.client.post(rule.webhook_url, content=body, headers=headers)
                 if response.status_code < 500:
@@ -96,7 +150,9 @@ class Notifier:
                     return
                 error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                # The kind of failure only: a connection error's text would tell the rule's author
+                # what listens where on the receiver's network.
+                error = type(exc).__name__
             if attempt <= len(RETRY_DELAYS):
                 self.sleep(RETRY_DELAYS[attempt - 1])
         self.store.record_delivery(rule.id, conversation_id, "failed", len(RETRY_DELAYS) + 1, error)
