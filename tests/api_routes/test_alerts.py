@@ -202,3 +202,68 @@ def test_deliveries_check_the_target_again_do_not_follow_redirects_and_hide_netw
     assert [c.url.host for c in calls].count("169.254.169.254") == 0
     assert [c.url.host for c in calls].count("hooks.example.com") == 1
     notifier.close()
+
+
+def _recording_notifier(api_store) -> tuple[Notifier, list[httpx.Request]]:
+    calls: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(204)
+
+    client = httpx.Client(transport=httpx.MockTransport(receiver))
+    return Notifier(api_store, client=client, sleep=lambda _: None, policy=POLICY), calls
+
+
+def test_each_rule_that_matches_a_conversation_sends_its_own_webhook_once(client, tokens, api_store, webhook_policy):
+    notifier, calls = _recording_notifier(api_store)
+    client.app.state.notifier = notifier
+    admin = auth(tokens["admin"])
+    hook = {"webhook_url": "https://hooks.example.com/x", "webhook_secret": SECRET}
+    for name in ("negative chats", "any chat"):
+        rule = {"name": name, "channels": ["chat"], **hook}
+        if name == "negative chats":
+            rule["max_sentiment_score"] = -0.5
+        assert client.post("/v1/alerts/rules", json=rule, headers=admin).status_code == 201
+    for _ in range(2):  # the second evaluation finds nothing new
+        client.post("/v1/alerts/evaluate", params={"since_days": 3650}, headers=admin)
+        notifier.drain()
+    sent = sorted((json.loads(c.content)["rule"], json.loads(c.content)["conversation_id"]) for c in calls)
+    # "a" and "c" are negative chats, both rules match them; before, only the first rule's webhook went.
+    assert [p for p in sent if p[1] in ("a", "c")] == [
+        ("any chat", "a"),
+        ("any chat", "c"),
+        ("negative chats", "a"),
+        ("negative chats", "c"),
+    ]
+    notifier.close()
+
+
+def test_a_theme_spike_sends_one_digest_not_one_webhook_per_conversation(api_store, monkeypatch):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from vocmine.services import alerts, insights
+
+    spike = SimpleNamespace(theme_id="t7", emerging=True, rate_ratio=4.0, q_value=1e-5)
+    window = SimpleNamespace(recent_start=date(2026, 11, 1), end=date(2026, 11, 30))
+    monkeypatch.setattr(insights, "emerging", lambda *args, **kwargs: (window, [spike]))
+    hits = [SimpleNamespace(conversation=SimpleNamespace(id=i)) for i in ("a", "b", "c")]
+    monkeypatch.setattr(api_store, "search", lambda query: SimpleNamespace(hits=hits))
+    rule = AlertRule(
+        id="rule-spike",
+        name="spikes",
+        kind="theme_spike",
+        webhook_url="https://hooks.example.com/x",
+        webhook_secret=SECRET,
+    )
+    api_store.save_alert_rule(rule)
+    notifier, calls = _recording_notifier(api_store)
+    assert len(alerts.alert_theme_spikes(api_store, notifier)) == 3  # all three enter the queue
+    notifier.drain()
+    assert len(calls) == 1
+    digest = json.loads(calls[0].content)
+    assert digest["theme_id"] == "t7" and digest["conversation_ids"] == ["a", "b", "c"]
+    alerts.alert_theme_spikes(api_store, notifier)  # the same spike again: nothing new to tell
+    notifier.close()
+    assert len(calls) == 1

@@ -4,8 +4,11 @@ Conversation rules are checked on every conversation the API ingests and analyse
 over a filter); theme-spike rules when evaluated on demand (``POST /v1/alerts/evaluate``, e.g.
 from a scheduler). A webhook needs a secret, and its target must pass ``WebhookPolicy`` (public
 addresses only unless configured otherwise; ``webhook_targets.py``) when the rule is made and before
-every delivery. A delivery is a POST of JSON ``{"rule", "rule_id", "conversation_id", "reason",
-"sent_at"}`` with the headers
+every delivery. Each rule sends one webhook per conversation it matches (however many other rules
+match it too, and however often it is re-analysed); a theme-spike rule sends one digest per spike.
+A delivery is a POST of JSON ``{"rule", "rule_id", "conversation_id", "reason", "sent_at"}`` (a
+digest: ``conversation_id`` is ``theme:<id>``, plus ``theme_id`` and ``conversation_ids``) with the
+headers
 
 * ``X-Vocmine-Delivery``: an id, the same on every retry of one delivery (so a receiver can drop
   duplicates);
@@ -99,8 +102,18 @@ class Notifier:
         self._pool = ThreadPoolExecutor(max_workers=DELIVERY_WORKERS, thread_name_prefix="vocmine-webhook")
         self._pending: set[Future[None]] = set()
 
-    def send(self, rule: AlertRule, conversation_id: str, reason: str, *, wait: bool = False) -> None:
-        future = self._pool.submit(self._deliver, rule, conversation_id, reason)
+    def send(
+        self,
+        rule: AlertRule,
+        conversation_id: str,
+        reason: str,
+        *,
+        extra: dict[str, object] | None = None,
+        wait: bool = False,
+    ) -> None:
+        """Deliver one webhook about ``conversation_id`` (for a theme spike, ``theme:<id>``, with the
+        conversations in ``extra``)."""
+        future = self._pool.submit(self._deliver, rule, conversation_id, reason, extra or {})
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         if wait:
@@ -115,7 +128,7 @@ class Notifier:
         self.drain(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _deliver(self, rule: AlertRule, conversation_id: str, reason: str) -> None:
+    def _deliver(self, rule: AlertRule, conversation_id: str, reason: str, extra: dict[str, object]) -> None:
         assert rule.webhook_url is not None
         try:  # again at delivery: the rule may predate the policy, or its host resolve elsewhere now
             check_webhook(rule, self.policy)
@@ -129,6 +142,7 @@ class Notifier:
                 "rule_id": rule.id,
                 "conversation_id": conversation_id,
                 "reason": reason,
+                **extra,
                 "sent_at": utcnow().isoformat(),
             }
         ).encode("utf-8")
@@ -178,7 +192,9 @@ def alert_conversations(
 
 
 def alert_theme_spikes(store: Store, notifier: Notifier | None, limit: int = 50) -> list[tuple[str, str]]:
-    """Apply the theme-spike rules: the recent conversations of each spiking theme enter the queue."""
+    """Apply the theme-spike rules: the recent conversations of each spiking theme enter the queue,
+    and the rule's webhook gets one digest per spike (the theme and the conversations newly queued
+    for it), not one call per conversation."""
     from vocmine.services.insights import WindowSpec, emerging
     from vocmine.store.query import SearchQuery
 
@@ -196,17 +212,30 @@ def alert_theme_spikes(store: Store, notifier: Notifier | None, limit: int = 50)
                 since=_midnight(window.recent_start),
                 until=_midnight(window.end),
             )
+            new = []
             for hit in store.search(SearchQuery(filter=recent, limit=limit)).hits:
-                _fire(store, notifier, rule, hit.conversation.id, reason)
+                if _queue(store, rule, hit.conversation.id, reason):
+                    new.append(hit.conversation.id)
                 fired.append((rule.id, hit.conversation.id))
+            if new and rule.webhook_url and notifier is not None:
+                extra: dict[str, object] = {"theme_id": theme.theme_id, "conversation_ids": new}
+                notifier.send(rule, f"theme:{theme.theme_id}", reason, extra=extra)
     return fired
 
 
 def _fire(store: Store, notifier: Notifier | None, rule: AlertRule, conversation_id: str, reason: str) -> None:
-    newly_queued = store.enqueue_review(conversation_id, f"alert:{rule.id}", reason)
-    # One webhook per conversation and queue entry: a re-analysis of a queued conversation is not news.
-    if newly_queued and rule.webhook_url and notifier is not None:
+    if _queue(store, rule, conversation_id, reason) and rule.webhook_url and notifier is not None:
         notifier.send(rule, conversation_id, reason)
+
+
+def _queue(store: Store, rule: AlertRule, conversation_id: str, reason: str) -> bool:
+    """Queue the conversation for review on the rule's behalf; True if this rule had not alerted on it
+    before. Webhooks go out once per rule and conversation: a second rule matching a conversation
+    another rule queued is news to its own receiver, a re-analysis of the same match is not."""
+    actor = f"alert:{rule.id}"
+    before = any(e["actor"] == actor and e["action"] == "alert" for e in store.review_events(conversation_id))
+    store.enqueue_review(conversation_id, actor, reason)
+    return not before
 
 
 def _midnight(day: date) -> datetime:
