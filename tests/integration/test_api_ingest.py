@@ -76,3 +76,22 @@ def test_upload_runs_as_a_job_with_a_report(served):
     assert records["read"] == records["stored"] + records["duplicate"] + records["rejected"]
     assert records["stored"] > 0 and job["analysed"] > 0
     assert store.analysis_stats().analysed == store.stats().conversations
+
+
+def test_an_upload_job_analyses_its_own_conversations_only(tmp_path):
+    from vocmine.testing.factories import conversation
+
+    store = SQLiteStore(str(tmp_path / "store.sqlite"))
+    _, token = create_key(store, "ingest", ["ingest", "read"])
+    # Waiting in the store, unanalysed, before the upload: someone else's work (a CLI ingest that
+    # will analyse later, or one whose analysis is deliberately deferred).
+    store.upsert_conversations([conversation("waiting-1", "My broadband drops every evening.")])
+    settings = Settings(store=f"sqlite:///{tmp_path / 'store.sqlite'}", report_dir=str(tmp_path / "reports"))
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, store=store)) as client:
+        job = finished_job(client, upload(client, Path(DATA) / "chat" / "native.jsonl", headers).json()["id"], headers)
+    assert job["state"] == "done", job
+    uploaded = job["report"]["conversations"]["new"] + job["report"]["conversations"]["updated"]
+    assert uploaded > 0 and job["analysed"] == uploaded
+    assert "waiting-1" not in store.get_analyses(["waiting-1"])
+    assert store.analysis_stats().analysed == uploaded

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -102,6 +102,14 @@ class AnalyzeReport:
         }
 
 
+def _by_id(store: Store, ids: Collection[str], batch_size: int) -> Iterator[Conversation]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), batch_size):
+        chunk = ordered[start : start + batch_size]
+        found = store.get_conversations(chunk)
+        yield from (found[i] for i in chunk if i in found)  # one deleted meanwhile is skipped
+
+
 def analyze_store(
     store: Store,
     analyzer: Analyzer,
@@ -109,16 +117,21 @@ def analyze_store(
     batch_size: int = 128,
     filter: ConversationFilter | None = None,
     redo: bool = False,
+    ids: Collection[str] | None = None,
     on_batch: Callable[[int], None] | None = None,
     on_results: Callable[[list[tuple[Conversation, ConversationAnalysis]]], None] | None = None,
 ) -> AnalyzeReport:
     """Analyse what needs it (or everything with ``redo``) and write the results; ``on_batch`` gets
     the number of conversations each written batch held, ``on_results`` the batch's conversations
-    with their analyses (alerts use it)."""
+    with their analyses (alerts use it). ``ids``: analyse exactly these conversations (an upload
+    job's own), whatever else is pending; ``filter`` and ``redo`` are then not used."""
     started = time.perf_counter()
     report = AnalyzeReport(model_versions=analyzer.model_versions)
     key = versions_key(report.model_versions)
-    source = store.iter_conversations(filter) if redo else store.iter_unanalysed(key, filter)
+    if ids is not None:
+        source = _by_id(store, ids, batch_size)
+    else:
+        source = store.iter_conversations(filter) if redo else store.iter_unanalysed(key, filter)
     before = (analyzer.counters.encoded, analyzer.counters.cached, dict(analyzer.counters.seconds_by_step))
     writing = reading = 0.0
     clock = time.perf_counter()

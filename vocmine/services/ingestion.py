@@ -129,12 +129,14 @@ class IngestRun:
         format_name: str | None = None,
         report_dir: Path | None = None,
         on_progress: Callable[[str, int], None] | None = None,
+        on_changed: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.channel = channel
         self.format_name = format_name
         self.on_progress = on_progress
+        self.on_changed = on_changed  # the id of each conversation stored new or changed
         self.preparer = Preparer(settings)
         self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=utcnow(), inputs=[])
         self._spool = MessageSpool()
@@ -258,6 +260,8 @@ class IngestRun:
         self.report.conversations[outcome.value] += 1
         if outcome is not UpsertOutcome.UNCHANGED:
             self.report.conversations_by_channel[conversation.channel] += 1
+            if self.on_changed:
+                self.on_changed(conversation.id)
 
     def close(self) -> None:
         """Release the report file and the message spool; ``finish`` does this too."""
@@ -315,11 +319,19 @@ def ingest_paths(
     report_dir: Path | None = None,
     on_progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[InputFile], None] | None = None,
+    on_changed: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Ingest every input under ``paths``; raises InputPathError before reading if a path is bad."""
+    """Ingest every input under ``paths``; raises InputPathError before reading if a path is bad.
+    ``on_changed`` gets the id of every conversation the run stored new or changed."""
     files, skipped = expand_inputs(paths)
     run = IngestRun(
-        settings, store, channel=channel, format_name=format_name, report_dir=report_dir, on_progress=on_progress
+        settings,
+        store,
+        channel=channel,
+        format_name=format_name,
+        report_dir=report_dir,
+        on_progress=on_progress,
+        on_changed=on_changed,
     )
     run.report.files_skipped = skipped
     try:

@@ -24,7 +24,7 @@ from vocmine.services.analysis import analyze_store
 from vocmine.services.ingestion import default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
-from vocmine.store.query import ConversationFilter, UpsertOutcome
+from vocmine.store.query import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +139,14 @@ class JobRunner:
                 self._save(job)
                 store = self.store()
                 saved_at = [time.monotonic()]
+                changed: set[str] = set()  # this job's conversations, the only ones it analyses
                 report = ingest_paths(
                     [str(folder)],
                     self.settings,
                     store,
                     report_dir=default_report_dir(self.settings),
                     on_progress=lambda name, n: self._progress(job, name, n, saved_at),
+                    on_changed=changed.add,
                 )
                 job.report = report.to_dict()
                 self._save(job)
@@ -154,7 +156,7 @@ class JobRunner:
                         store,
                         analyzer,
                         batch_size=self.settings.analysis_batch,
-                        filter=ConversationFilter(),
+                        ids=changed,
                         on_results=self.on_analysed(),
                     )
                     job.analysed = result.conversations
