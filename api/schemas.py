@@ -44,9 +44,11 @@ class SearchHitView(BaseModel):
 
 
 class SearchResults(BaseModel):
-    total: int  # every match for text search; the fused list's length for hybrid; -1 (unbounded) for semantic
+    total: int  # every match for text search; the fused list's length for hybrid; for semantic, see total_relation
     # "gte": total is a lower bound. The embedded store counts a common word's matches only as far
     # as it ranked them (the rest are counted as later pages reach them); facets count every match.
+    # Semantic search ranks every analysed conversation, so it knows the hits up to this page and,
+    # when there is a next page, at least one more ("gte"); on its last page the total is exact.
     total_relation: Literal["eq", "gte"] = "eq"
     hits: list[SearchHitView]
     next_cursor: str | None
@@ -74,6 +76,7 @@ class ThemeSummary(BaseModel):
 
 class ThemeList(BaseModel):
     version: str | None
+    total: int  # themes at the level asked for, before ``limit``
     themes: list[ThemeSummary]
 
 

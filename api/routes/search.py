@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from vocmine.errors import ConfigError
 from vocmine.store.cursor import decode_cursor, encode_cursor
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery
@@ -68,17 +69,17 @@ def search(
             503, "semantic search needs the encoder, which this server did not load",
             "start the API with VOCMINE_API_LOAD_MODELS=true",
         )  # fmt: skip
-    offset = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    offset = _offset(cursor) if cursor else 0
     vector = embed([q])[0]
     if mode == "semantic":
         ranked = store.semantic_search(vector, filter, limit=limit + 1, offset=offset)
         scored = [(cid, score, [text]) for cid, score, text in ranked]
-        total = -1
     else:
         fused = _fused(store, q, vector, filter)
-        total, scored = len(fused), fused[offset : offset + limit + 1]
+        scored = fused[offset : offset + limit + 1]
     more = len(scored) > limit
     scored = scored[:limit]
+    total, relation = (len(fused), "eq") if mode == "hybrid" else _semantic_total(offset, len(scored), more)
     found = store.get_conversations([cid for cid, _, _ in scored])
     hits = [
         SearchHitView(conversation=found[cid], score=score, highlights=why)
@@ -86,8 +87,27 @@ def search(
         if cid in found
     ]
     return SearchResults(
-        total=total, hits=hits, next_cursor=encode_cursor([offset + limit]) if more else None, facets=counts
+        total=total,
+        total_relation=relation,
+        hits=hits,
+        next_cursor=encode_cursor([offset + limit]) if more else None,
+        facets=counts,
     )
+
+
+def _semantic_total(offset: int, on_page: int, more: bool) -> tuple[int, Literal["eq", "gte"]]:
+    """Ranking by meaning has no cut-off: every analysed conversation matching the filters is a hit
+    somewhere down the list. Known without ranking them all: the hits up to this page, and at least
+    one more when there is a next page (then the total is a lower bound)."""
+    return offset + on_page + (1 if more else 0), ("gte" if more else "eq")
+
+
+def _offset(cursor: str) -> int:
+    """The position a semantic or hybrid page starts at, from its cursor."""
+    value = decode_cursor(cursor, 1)[0]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
+    return value
 
 
 def _fused(store: Store, q: str, vector: object, filter: ConversationFilter) -> list[tuple[str, float, list[str]]]:

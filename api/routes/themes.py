@@ -45,9 +45,11 @@ def list_themes(
     filter: FilterDep,
     level: Level = "theme",
     include_inactive: Annotated[bool, Query(description="also retired and merged themes")] = False,
+    limit: Annotated[int | None, Query(ge=1, description="the most-mentioned themes only, this many")] = None,
 ) -> ThemeList:
     """Themes of the current model at one level (top-level themes by default, each with its
-    sub-themes' ids) with counts and sentiment over the filtered conversations."""
+    sub-themes' ids) with counts and sentiment over the filtered conversations, most mentioned
+    first; ``total`` counts them all when ``limit`` cuts the list."""
     catalog = store.list_themes()
     mapping = reporting_map(catalog, level)
     counts = {a.theme_id: a for a in store.theme_aggregates(filter, theme_map=mapping)}
@@ -55,7 +57,7 @@ def list_themes(
     themes = [t for t in at_level(catalog, level) if include_inactive or t.status == "active"]
     summaries = [_summary(t, counts.get(t.id), subthemes=children.get(t.id, [])) for t in themes]
     summaries.sort(key=lambda s: (-s.conversations, s.theme.id))
-    return ThemeList(version=store.themes_version(), themes=summaries)
+    return ThemeList(version=store.themes_version(), total=len(summaries), themes=summaries[:limit])
 
 
 def _theme(store: Store, theme_id: str) -> Theme:

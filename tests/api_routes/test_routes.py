@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from fastapi.testclient import TestClient
 
 from tests.api_routes.conftest import auth, finished_job, upload
@@ -160,6 +162,15 @@ def test_semantic_and_hybrid_search_and_facets(client, tokens, api_store):
         "/v1/search", params={"q": "x", "mode": "semantic", "limit": 2, "cursor": body["next_cursor"]}, headers=read
     ).json()
     assert {h["conversation"]["id"] for h in body["hits"] + rest["hits"]} == {"a", "b", "c", "d"}
+    # Honest totals: a lower bound while there are more pages, exact on the last one.
+    assert (body["total"], body["total_relation"]) == (3, "gte")
+    assert (rest["total"], rest["total_relation"], rest["next_cursor"]) == (4, "eq", None)
+    # A crafted cursor is the caller's mistake (400 naming it), never a 500.
+    for crafted in ('["abc"]', "[null]", "[[1]]", "[-5]", "[true]"):
+        cursor = base64.urlsafe_b64encode(crafted.encode()).decode().rstrip("=")
+        for mode in ("semantic", "hybrid"):
+            bad = client.get("/v1/search", params={"q": "x", "mode": mode, "cursor": cursor}, headers=read)
+            assert bad.status_code == 400 and "cursor" in bad.json()["error"]["message"], (crafted, bad.text)
     only_email = client.get("/v1/search", params={"q": "x", "mode": "semantic", "channel": "email"}, headers=read)
     assert [h["conversation"]["id"] for h in only_email.json()["hits"]] == ["b"]
     # Hybrid: "bill" matches a and b by text; c is first by meaning; fusion keeps all three.

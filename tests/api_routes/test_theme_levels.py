@@ -23,6 +23,8 @@ def test_top_level_themes_count_a_conversation_once_and_list_their_subthemes(cli
     ]
     subs = client.get("/v1/themes", params={"level": "subtheme"}, headers=read).json()["themes"]
     assert {t["theme"]["id"]: t["conversations"] for t in subs} == {"t1": 2, "t2": 2, "t3": 0}
+    two = client.get("/v1/themes", params={"level": "subtheme", "limit": 2}, headers=read).json()
+    assert [t["theme"]["id"] for t in two["themes"]] == ["t1", "t2"] and two["total"] == 3
     one = client.get("/v1/themes/g1", headers=read).json()
     assert one["conversations"] == 3 and len(one["verbatims"]) == 4
 
