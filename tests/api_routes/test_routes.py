@@ -206,3 +206,17 @@ def test_stats_count_what_analysis_found_and_what_it_could_not_read(client, toke
     chats = client.get("/v1/stats", params={"channel": "chat"}, headers=auth(tokens["read"])).json()
     assert chats["conversations"] == 2
     assert client.get("/v1/stats").status_code == 401
+
+
+def test_an_upload_with_a_very_long_file_name_runs_and_leaves_no_temporary_files(client, tokens, monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the job's folder is made
+    headers = auth(tokens["ingest"])
+    name = "export-" + "x" * 300 + ".jsonl"  # 300+ characters: more than a file system takes
+    content = (DATA / "chat" / "native.jsonl").read_bytes()
+    started = client.post("/v1/ingest/files", files=[("files", (name, content, "application/json"))], headers=headers)
+    assert started.status_code == 202, started.text
+    job = finished_job(client, started.json()["id"], headers)
+    assert job["state"] == "done" and job["files"] == [name] and job["report"]["records"]["stored"] > 0
+    assert not list(tmp_path.glob("vocmine-upload-*"))

@@ -89,6 +89,20 @@ def ingest_batch(
     return sorted(results, key=lambda r: r.index)
 
 
+MAX_STEM_CHARS = 80  # file systems take 255 bytes a name; the reader needs only the extensions
+
+
+def _disk_name(number: int, name: str) -> str:
+    """The name an uploaded file is kept under while its job runs: numbered, its extensions (which
+    tell the reader the format: ``.csv.gz``) kept whole, the rest cut short."""
+    suffixes = "".join(Path(name).suffixes[-2:])
+    if len(suffixes) > 20:  # not extensions, just dots in a long name
+        suffixes = ""
+    stem = name[: len(name) - len(suffixes)] if suffixes else name
+    encoded = stem.encode("utf-8")[:MAX_STEM_CHARS].decode("utf-8", errors="ignore")
+    return f"{number:03d}-{encoded}{suffixes}"
+
+
 PROGRESS_EVERY_S = 1.0  # how often a running job's progress is written to the store
 
 
@@ -115,12 +129,15 @@ class JobRunner:
         """``uploads``: (file name, binary file object) pairs, copied to disk before returning."""
         folder = Path(tempfile.mkdtemp(prefix="vocmine-upload-"))
         names = []
-        for number, (name, handle) in enumerate(uploads):
-            safe = Path(name or f"upload-{number}").name or f"upload-{number}"
-            target = folder / f"{number:03d}-{safe}"
-            with target.open("wb") as out:
-                shutil.copyfileobj(handle, out)
-            names.append(safe)
+        try:
+            for number, (name, handle) in enumerate(uploads):
+                safe = Path(name or f"upload-{number}").name or f"upload-{number}"
+                with (folder / _disk_name(number, safe)).open("wb") as out:
+                    shutil.copyfileobj(handle, out)
+                names.append(safe)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing of a failed upload stays on disk
+            raise
         job = UploadJob(id=uuid.uuid4().hex[:12], files=names)
         self._save(job)
         threading.Thread(target=self._run, args=(job, folder), daemon=True).start()
