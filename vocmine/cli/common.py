@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -36,8 +37,21 @@ def _settings(**overrides: object) -> Settings:
     values: dict[str, Any] = {k: v for k, v in overrides.items() if v not in (None, [], ())}
     try:
         return Settings(**values)
-    except Exception as exc:  # pydantic's ValidationError names the setting and the problem
-        raise VocmineError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        raise VocmineError(f"invalid settings: {describe_invalid(exc)}") from exc
+
+
+def describe_invalid(exc: ValidationError, names: dict[str, str] | None = None) -> str:
+    """A pydantic error as a person reads it: each bad value with the field (or the option that set
+    it, through ``names``) and what is allowed; no type codes, no links."""
+    problems = []
+    for error in exc.errors()[:5]:
+        field = str(error["loc"][0]) if error["loc"] else "value"
+        where = (names or {}).get(field, field)
+        got = error.get("input")
+        shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+        problems.append(f"{where}: {error['msg']}{shown}")
+    return "; ".join(problems)
 
 
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vocmine.cli.common import CommandGroup, StoreOption, _open, _settings, console, err
+from vocmine.cli.common import CommandGroup, StoreOption, _open, _settings, console, describe_invalid, err
 from vocmine.cli.insights import insights_app
 from vocmine.cli.keys import keys_app, serve
 from vocmine.cli.render import (
@@ -129,6 +130,22 @@ def _run_ingest(
     return report
 
 
+# The option that sets each filter field, to name it in an error.
+FILTER_OPTIONS = {
+    "channels": "--channel",
+    "brands": "--brand",
+    "products": "--product",
+    "agent_ids": "--agent",
+    "team_ids": "--team",
+    "languages": "--language",
+    "sources": "--source",
+    "sentiments": "--sentiment",
+    "stages": "--stage",
+    "signals": "--flag",
+    "trajectories": "--trajectory",
+}
+
+
 @app.command()
 def search(
     text: Annotated[str | None, typer.Argument(help='words, "phrases", OR, -exclude, prefix*')] = None,
@@ -174,8 +191,8 @@ def search(
             ),
         )
         page = _open(settings).search(query)
-    except ValueError as exc:  # pydantic: an unknown channel name
-        raise ConfigError(f"invalid filter: {exc}") from exc
+    except ValidationError as exc:  # an unknown channel, sentiment, stage …
+        raise ConfigError(f"invalid filter: {describe_invalid(exc, FILTER_OPTIONS)}") from exc
     if json_output:
         console.print_json(page.model_dump_json())
         return

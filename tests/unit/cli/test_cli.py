@@ -48,6 +48,10 @@ def test_search_show_and_stats(tmp_path):
     assert stats["conversations"] == 9 and stats["by_channel"] == {"email": 9}
     filtered = runner.invoke(app, ["search", "refund", "--channel", "chat", "--store", store, "--json"])
     assert json.loads(filtered.output)["total"] == 0
+    # A value no filter takes: the option, what it takes and what was given, no pydantic internals.
+    angry = runner.invoke(app, ["search", "refund", "--sentiment", "angry", "--store", store])
+    assert angry.exit_code == 2 and "--sentiment" in angry.output and "'angry'" in angry.output
+    assert "pydantic" not in angry.output and "literal_error" not in angry.output
 
 
 def test_user_errors_are_exit_2_with_a_hint(tmp_path):
