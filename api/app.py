@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             app.state.store.prepare_serving()
         app.state.analyzer = _load_analyzer(settings, app.state.store) if settings.api_load_models else None
         app.state.notifier = Notifier(app.state.store, policy=app.state.webhook_policy)
+        app.state.jobs.recover()  # jobs a stopped process left "running" are failed, not left hanging
         if app.state.analyzer is not None and app.state.embed is None:
             analyzer = app.state.analyzer
             app.state.embed = lambda texts: analyzer.segment_outputs(list(texts))[0]

@@ -390,6 +390,9 @@ class UploadJob(_Record):
     analysed: int = 0
     report: dict[str, Any] | None = None
     error: str | None = None
+    # The process running it ("host:pid:start time"), so a restarted API can tell a job whose
+    # process died from one another worker is still running (services/jobs_recovery.py).
+    worker: str | None = None
 
     def record(self) -> dict[str, Any]:
         """The job as JSON, as the store keeps it and ``GET /v1/jobs/{id}`` shows it."""

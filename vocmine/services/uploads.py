@@ -22,6 +22,7 @@ from vocmine.ingest.prepare import Preparer
 from vocmine.schema import Conversation, ConversationAnalysis, UploadJob, utcnow
 from vocmine.services.analysis import analyze_store
 from vocmine.services.ingestion import default_report_dir, ingest_paths
+from vocmine.services.jobs_recovery import fail_orphaned_jobs, this_worker
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import UpsertOutcome
@@ -138,10 +139,17 @@ class JobRunner:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # nothing of a failed upload stays on disk
             raise
-        job = UploadJob(id=uuid.uuid4().hex[:12], files=names)
+        job = UploadJob(id=uuid.uuid4().hex[:12], files=names, worker=this_worker())
         self._save(job)
         threading.Thread(target=self._run, args=(job, folder), daemon=True).start()
         return job
+
+    def recover(self) -> list[str]:
+        """At start-up: fail the jobs whose process died (``jobs_recovery``); returns their ids."""
+        failed = fail_orphaned_jobs(self.store())
+        for job_id in failed:
+            log.warning("upload job %s was left running by a process that stopped: marked failed", job_id)
+        return failed
 
     def get(self, job_id: str) -> UploadJob | None:
         return self.store().get_upload_job(job_id)

@@ -233,6 +233,10 @@ class JobStore(Protocol):
 
     def get_upload_job(self, job_id: str) -> UploadJob | None: ...
 
+    def unfinished_upload_jobs(self) -> list[UploadJob]:
+        """Jobs still queued or running, oldest first."""
+        ...
+
 
 @runtime_checkable
 class Store(

@@ -265,6 +265,10 @@ class ElasticStateMixin(_Host):
         state = self._get_state(f"job:{job_id}")
         return UploadJob.model_validate(state["_source"]["doc"]) if state else None
 
+    def unfinished_upload_jobs(self) -> list[UploadJob]:
+        jobs = [UploadJob.model_validate(s["doc"]) for s in self._state_docs("upload_job")]
+        return sorted((j for j in jobs if j.state in ("queued", "running")), key=lambda j: j.created_at)
+
     def save_alert_rule(self, rule: AlertRule) -> None:
         self._put_state(f"alert:{rule.id}", "alert_rule", rule.model_dump(mode="json"), rule_id=rule.id)
 

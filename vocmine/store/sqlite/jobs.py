@@ -29,3 +29,11 @@ class SQLiteJobsMixin(_Host):
         with self._reading() as conn:
             row = conn.execute("SELECT doc FROM upload_jobs WHERE id = ?", (job_id,)).fetchone()
         return UploadJob.model_validate(json.loads(row[0])) if row else None
+
+    def unfinished_upload_jobs(self) -> list[UploadJob]:
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM upload_jobs WHERE json_extract(doc, '$.state') IN ('queued', 'running')"
+                " ORDER BY json_extract(doc, '$.created_at')"
+            ).fetchall()
+        return [UploadJob.model_validate(json.loads(row[0])) for row in rows]
