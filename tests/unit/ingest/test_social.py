@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from tests.conftest import DATA, SHARED_DATA
@@ -60,3 +62,34 @@ def test_real_twcs_sample_becomes_customer_brand_threads(ingest, store):
     with_both = [c for c in conversations if {t.role for t in c.turns} == {"customer", "agent"}]
     assert len(with_both) / len(conversations) > 0.9
     assert all(c.brand for c in with_both)
+
+
+def test_a_csv_line_or_field_over_the_record_limit_is_rejected_without_being_held_whole(settings, store, tmp_path):
+    from vocmine.services.ingestion import ingest_paths
+
+    # Language detection off: its model (~100 MB, loaded once) is not what is measured here.
+    limited = settings.model_copy(update={"max_record_bytes": 10_000, "detect_language": False})
+    # One line far over the limit, and a quoted field whose lines are each under it but not together.
+    huge = "x" * 3_000_000
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "id,author,text,created_at,in_reply_to\n"
+        "1,alice,first post,2024-01-01T10:00:00Z,\n"
+        f"2,bob,{huge},2024-01-01T10:01:00Z,\n"
+        "3,carol,after the long line,2024-01-01T10:02:00Z,\n"
+        f'4,dave,"{huge[:6_000]}\n{huge[:6_000]}",2024-01-01T10:03:00Z,\n'
+        "5,erin,last post,2024-01-01T10:04:00Z,\n"
+        f"6,frank,{huge},2024-01-01T10:05:00Z,\n",
+        encoding="utf-8",
+    )
+    tracemalloc.start()
+    report = ingest_paths([str(path)], limited, store, report_dir=tmp_path / "reports")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert report.accounted() and report.records_stored == 3
+    reasons = {r["position"]: r["reason"] for r in report.rejection_samples}
+    assert "10,000-byte limit" in reasons["line 3"] and "10,000-byte limit" in reasons["line 8"]
+    assert any("field larger than field limit" in reason for reason in reasons.values()), reasons
+    texts = sorted(t.text for c in store.iter_conversations() for t in c.turns)
+    assert texts == ["after the long line", "first post", "last post"]
+    assert peak < 2_500_000, peak  # no 3 MB line was ever held whole (before: the line and its copies)

@@ -23,8 +23,6 @@ from vocmine.ingest.records import Item, Location, ReadContext, Rejection, Threa
 from vocmine.schema import Turn
 from vocmine.settings import Settings
 
-csv.field_size_limit(1 << 30)  # our own max_record_bytes check applies instead
-
 
 def _post(
     *,
@@ -78,20 +76,47 @@ def _is_brand(author: str, settings: Settings) -> bool:
 # ---------------------------------------------------------------- CSV
 
 
-def _csv_lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="\n")
-    consumed = 0
-    for line in text:
-        consumed += len(line)
-        if ctx.on_progress:
-            ctx.on_progress(consumed)
-        body = line[:-1] if line.endswith("\n") else line
-        body = body[:-1] if body.endswith("\r") else body
-        yield body.replace("\r", " ") + "\n"
+class _BoundedLines:
+    """The CSV's physical lines, none longer than the record limit: a longer line is read through in
+    pieces and dropped (the csv module then sees a blank line), and its number is kept for the
+    reader to reject, so one huge field never sits in memory whole."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, stream: BinaryIO, ctx: ReadContext) -> None:
+        self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="\n")
+        self.ctx = ctx
+        self.limit = ctx.settings.max_record_bytes
+        self.number = 0
+        self.oversized: list[int] = []  # numbers of dropped lines, taken by the reader
+
+    def __iter__(self) -> Iterator[str]:
+        consumed = 0
+        while True:
+            line = self.text.readline(self.limit + 1)
+            if not line:
+                return
+            self.number += 1
+            consumed += len(line)
+            if len(line) > self.limit and not line.endswith("\n"):
+                while (rest := self.text.readline(self.CHUNK)) and not rest.endswith("\n"):
+                    consumed += len(rest)
+                consumed += len(rest)
+                self.oversized.append(self.number)
+                line = "\n"
+            if self.ctx.on_progress:
+                self.ctx.on_progress(consumed)
+            body = line[:-1] if line.endswith("\n") else line
+            body = body[:-1] if body.endswith("\r") else body
+            yield body.replace("\r", " ") + "\n"
 
 
 def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    reader = csv.reader(_csv_lines(stream, ctx))
+    # The csv module's field limit is process-wide; it is set to the record limit here, where a file
+    # is read under it, so a quoted field spanning lines cannot grow past it either.
+    csv.field_size_limit(ctx.settings.max_record_bytes)
+    lines = _BoundedLines(stream, ctx)
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -111,6 +136,7 @@ def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         try:
             row = next(reader)
         except StopIteration:
+            yield from _oversized(lines, ctx)
             return
         except UnicodeDecodeError as exc:
             yield Rejection(
@@ -123,6 +149,7 @@ def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
             continue
         start_line, line_number = line_number + 1, reader.line_num
         location = Location(ctx.name, f"line {start_line}")
+        yield from _oversized(lines, ctx)
         if not any(cell.strip() for cell in row):
             continue  # blank line: no record
         if len(row) != len(columns):
@@ -133,6 +160,14 @@ def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
             yield Rejection(location, "record larger than the size limit")
             continue
         yield _csv_post(record, text_column, twcs, location, ctx)
+
+
+def _oversized(lines: _BoundedLines, ctx: ReadContext) -> Iterator[Rejection]:
+    while lines.oversized:
+        yield Rejection(
+            Location(ctx.name, f"line {lines.oversized.pop(0)}"),
+            f"record larger than the {ctx.settings.max_record_bytes:,}-byte limit (VOCMINE_MAX_RECORD_BYTES)",
+        )
 
 
 def _csv_post(record: dict[str, str], text_column: str, twcs: bool, location: Location, ctx: ReadContext) -> Item:
