@@ -23,7 +23,7 @@ def print_report(report: IngestReport) -> None:
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("inputs read", str(report.files_read))
-    table.add_row("inputs skipped (hidden)", str(len(report.files_skipped)))
+    table.add_row("inputs skipped", str(len(report.files_skipped)))
     table.add_row("records read", str(report.records_read))
     table.add_row("  stored", str(report.records_stored))
     table.add_row("  duplicate", str(report.records_duplicate))
@@ -35,6 +35,8 @@ def print_report(report: IngestReport) -> None:
     for kind, count in sorted(report.pii_redacted.items()):
         table.add_row(f"PII redacted: {kind}", str(count))
     console.print(table)
+    for skipped in report.files_skipped[:5]:
+        console.print(f"  skipped {escape(skipped.name)}: {escape(skipped.reason)}")
     if report.rejection_samples:
         console.print(f"[yellow]{report.records_rejected} record(s) rejected[/yellow], for example:")
         for sample in report.rejection_samples[:5]:

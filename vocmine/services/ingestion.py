@@ -16,6 +16,8 @@ import functools
 import io
 import json
 import uuid
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,6 +119,12 @@ class _PeekableStream(io.RawIOBase):
         return len(data)
 
 
+# What reading one input can fail with when the input (not vocmine) is broken: the input is rejected
+# with the error and the run goes on with the next one. zlib.error (corrupt deflate data) and
+# BadZipFile are not OSErrors; RecursionError is JSON nested deeper than the parser goes.
+UNREADABLE = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile, RecursionError)
+
+
 class IngestRun:
     """One ingestion run: feed it inputs, then ``finish()`` writes threads and closes the report."""
 
@@ -172,7 +180,7 @@ class IngestRun:
                 )
                 for item in fmt.reader(stream, ctx):
                     self._take(item, fmt.name)
-        except (OSError, EOFError, ValueError) as exc:  # corrupt gzip/zip, truncated stream, I/O errors
+        except UNREADABLE as exc:  # corrupt gzip/zip, truncated stream, I/O errors, JSON nested too deep
             read = self.report.records_read - records_before
             self._reject(
                 Rejection(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,33 @@ def test_format_can_be_forced_and_unknown_format_is_an_error(ingest, store, tmp_
     assert report.records_stored == 1
     with pytest.raises(ConfigError, match="unknown format"):
         ingest(odd, format_name="docx")
+
+
+def test_in_a_folder_broken_links_pipes_and_corrupt_or_deep_files_are_skipped_or_rejected_and_the_rest_read(
+    ingest, store, tmp_path
+):
+    import gzip
+    import json
+    import os
+
+    good = {"id": "c1", "channel": "chat", "source": "t", "turns": [{"role": "customer", "text": "my bill is wrong"}]}
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "a_good.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
+    corrupt = bytearray(gzip.compress((json.dumps(good) + "\n").encode() * 200))
+    corrupt[30:60] = bytes(b ^ 0xFF for b in corrupt[30:60])  # corrupt deflate data: zlib.error
+    (folder / "b_corrupt.jsonl.gz").write_bytes(bytes(corrupt))
+    (folder / "c_deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    os.symlink(tmp_path / "nowhere.jsonl", folder / "d_dangling.jsonl")
+    os.mkfifo(folder / "e_pipe.jsonl")  # reading it would block the run for ever
+    (folder / "z_last.jsonl").write_text(json.dumps({**good, "id": "c2"}) + "\n", encoding="utf-8")
+    report = ingest(folder)
+    assert report.accounted() and report.records_stored == 2  # the files after the bad ones were read
+    assert {c.id for c in store.iter_conversations()} == {"c1", "c2"}
+    rejected = {Path(r["file"]).name: r["reason"] for r in report.rejection_samples}
+    assert "b_corrupt.jsonl.gz" in rejected and "c_deep.json" in rejected
+    skipped = {Path(s.name).name: s.reason for s in report.files_skipped}
+    assert skipped == {
+        "d_dangling.jsonl": "broken link",
+        "e_pipe.jsonl": "not a regular file (a pipe, socket or device)",
+    }

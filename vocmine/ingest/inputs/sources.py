@@ -10,6 +10,7 @@ import functools
 import glob
 import gzip
 import os
+import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,9 +47,11 @@ class SkippedInput:
 
 
 def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[SkippedInput]]:
-    """Resolve every path; a path that does not exist or cannot be read raises InputPathError naming
-    it, before anything is ingested. Directories are walked recursively in sorted order; hidden
-    files are skipped and listed as such."""
+    """Resolve every path; a path given that does not exist or cannot be read raises InputPathError
+    naming it, before anything is ingested. Directories are walked recursively in sorted order;
+    inside them, hidden files, broken links, files that cannot be read and anything that is not a
+    regular file (a FIFO would block the run, a device never end) are skipped and listed with the
+    reason, and the rest is read."""
     files: list[InputFile] = []
     skipped: list[SkippedInput] = []
     for raw in paths:
@@ -72,11 +75,32 @@ def _expand_one(path: Path, files: list[InputFile], skipped: list[SkippedInput])
             if any(part.startswith(".") for part in child.relative_to(path).parts):
                 skipped.append(SkippedInput(str(child), "hidden file"))
                 continue
+            unusable = _unusable(child)
+            if unusable:
+                skipped.append(SkippedInput(str(child), unusable))
+                continue
             _expand_file(child, files, skipped)
         return
+    if not path.is_file():
+        raise InputPathError(f"not a regular file: {path}", hint="give a file or a directory (not a pipe or device)")
     if not os.access(path, os.R_OK):
         raise InputPathError(f"cannot read file: {path}", hint="check its permissions")
     _expand_file(path, files, skipped)
+
+
+def _unusable(path: Path) -> str | None:
+    """Why a file found in a directory cannot be read as an input, or None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken link"
+    except OSError as exc:
+        return f"cannot be examined: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device)"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permissions)"
+    return None
 
 
 def _expand_file(path: Path, files: list[InputFile], skipped: list[SkippedInput]) -> None:
