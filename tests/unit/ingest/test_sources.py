@@ -124,3 +124,24 @@ def test_in_a_folder_broken_links_pipes_and_corrupt_or_deep_files_are_skipped_or
         "d_dangling.jsonl": "broken link",
         "e_pipe.jsonl": "not a regular file (a pipe, socket or device)",
     }
+
+
+def test_bytes_that_are_not_utf8_reject_their_record_only(ingest, store, tmp_path):
+    import json
+
+    def record(ident: str) -> bytes:
+        turn = {"role": "customer", "text": "my bill is wrong"}
+        return json.dumps({"id": ident, "channel": "chat", "source": "t", "turns": [turn]}).encode()
+
+    lines = tmp_path / "chats.jsonl"
+    lines.write_bytes(record("c1") + b"\n" + record("c2").replace(b"bill", b"b\xffll") + b"\n" + record("c3") + b"\n")
+    array = tmp_path / "chats.json"
+    array.write_bytes(
+        b"[" + record("c4") + b"," + record("c5").replace(b"bill", b"\xfe\xff") + b"," + record("c6") + b"]"
+    )
+    report = ingest(lines, array)
+    assert report.accounted() and report.records_stored == 4 and report.records_rejected == 2
+    assert {c.id for c in store.iter_conversations()} == {"c1", "c3", "c4", "c6"}
+    reasons = {(Path(r["file"]).name, r["position"]): r["reason"] for r in report.rejection_samples}
+    assert reasons[("chats.jsonl", "line 2")].startswith("not UTF-8")
+    assert reasons[("chats.json", "element 1 at line 1")].startswith("not UTF-8")
