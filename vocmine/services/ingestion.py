@@ -37,11 +37,13 @@ from vocmine.store.query import UpsertOutcome
 
 HEAD_BYTES = 65536
 
-# Exit statuses of `vocmine ingest`, documented in the CLI help and README.
+# Exit statuses of every command (`vocmine ingest` uses them all), documented in the README.
 EXIT_OK = 0
 EXIT_SOME_REJECTED = 1
 EXIT_USAGE = 2
-EXIT_STORE = 3
+EXIT_STORE = 3  # the store cannot be opened, is locked past the timeout, or cannot be written
+EXIT_ENVIRONMENT = 4  # the machine: disk full, a folder that cannot be written, out of memory
+EXIT_CRASH = 5  # a bug in vocmine: the message names the log holding the traceback
 
 
 @dataclass
