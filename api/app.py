@@ -24,6 +24,7 @@ from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
 from vocmine_api import access_log, errors
 from vocmine_api.deps import require
+from vocmine_api.key_check import KeyBeforeBody
 from vocmine_api.limits import BodySizeLimit
 from vocmine_api.metrics import Metrics
 from vocmine_api.routes import agents, alerts, conversations, health, ingest, insights, review, search, themes
@@ -96,7 +97,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     metrics = Metrics()
     app.state.metrics = metrics
+    # The middleware added last runs first: the key is checked (KeyBeforeBody) before the body is
+    # counted (BodySizeLimit) or parsed by a route.
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(KeyBeforeBody)
     app.middleware("http")(metrics.middleware)
     if settings.api_cors_origins:
         app.add_middleware(

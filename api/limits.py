@@ -62,5 +62,7 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """Raised from ``receive`` when a streamed body passes the limit. A BaseException, so that the
+    framework's body parsing (which turns any Exception into "400 error parsing the body") lets it
+    through to this middleware, which answers 413."""

@@ -110,3 +110,23 @@ def test_route_needs_its_scope(client, tokens, method, path):
 
 def test_x_api_key_header_works_too(client, tokens):
     assert client.get("/v1/themes", headers={"X-API-Key": tokens["read"]}).status_code == 200
+
+
+def test_the_key_is_checked_before_the_body_is_read(client, tokens):
+    # Malformed JSON, and a body far over the size limit, from a caller without a valid key: the
+    # answer is about the key (before, the first was a 400 about the body).
+    for headers in ({}, {"Authorization": "Bearer vm_unknown_key"}):
+        broken = client.post(
+            "/v1/ingest/conversations", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+        )
+        assert broken.status_code == 401 and broken.headers["WWW-Authenticate"] == "Bearer", broken.text
+        huge = client.post("/v1/themes/merge", content=b"x" * 50_000, headers=headers)
+        assert huge.status_code == 401
+    # With a valid key, the body is judged as before.
+    judged = client.post(
+        "/v1/ingest/conversations",
+        content=b"{not json",
+        headers={**auth(tokens["ingest"]), "Content-Type": "application/json"},
+    )
+    assert judged.status_code == 400
+    assert client.get("/v1/health").status_code == 200  # the probes stay open

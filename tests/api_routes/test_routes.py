@@ -115,6 +115,16 @@ def test_oversized_bodies_are_refused_before_they_are_read(client, tokens):
     response = client.post("/v1/themes/merge", json=big, headers=auth(tokens["admin"]))
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
+    def chunks():  # no Content-Length: the body is counted as it streams
+        yield b'{"sources": ["t'
+        for _ in range(30):
+            yield b"x" * 1_000
+        yield b'"], "into": "t1"}'
+
+    headers = {**auth(tokens["admin"]), "Content-Type": "application/json"}
+    streamed = client.post("/v1/themes/merge", content=chunks(), headers=headers)
+    assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large", streamed.text
+
 
 def test_cors_is_off_by_default_and_follows_settings(api_store, settings, client):
     origin = {"Origin": "https://dash.example.com", "Access-Control-Request-Method": "GET"}
