@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(
         default=20_000_000, ge=1_000, description="larger single records (lines, messages) are rejected"
     )
+    max_inflation_ratio: int = Field(
+        default=200,
+        ge=10,
+        description="a compressed input may inflate to this many times its size (past 100 MB): more is a bomb",
+    )
+    max_decompressed_bytes: int = Field(
+        default=20_000_000_000, ge=1_000_000, description="no compressed input inflates past this many bytes"
+    )
 
     def beside_store(self, name: str, fallback: str) -> Path:
         """Where a default file or folder goes: beside an embedded store, else ``fallback`` (relative to

@@ -121,6 +121,43 @@ class _PeekableStream(io.RawIOBase):
         return len(data)
 
 
+INFLATION_FLOOR = 100_000_000  # below this, any ratio is fine: a small file of repeated rows is no bomb
+
+
+class InflationLimitError(OSError):
+    """A compressed input inflated past its limit: a decompression bomb, or a setting to raise."""
+
+
+class _InflationGuard(io.RawIOBase):
+    """Counts what a compressed input inflates to, and stops it at ``limit`` bytes, so that a small
+    archive cannot keep the run decompressing for minutes or fill the disk with its spool."""
+
+    def __init__(self, stream: BinaryIO, limit: int, compressed_size: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._compressed = compressed_size
+        self._inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        self._inflated += len(data)
+        if self._inflated > self._limit:
+            raise InflationLimitError(
+                f"{self._compressed:,} compressed bytes inflate past {self._limit:,} bytes: a decompression bomb, "
+                "or raise VOCMINE_MAX_INFLATION_RATIO / VOCMINE_MAX_DECOMPRESSED_BYTES"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _inflation_limit(settings: Settings, compressed_size: int | None) -> int:
+    by_ratio = max(INFLATION_FLOOR, settings.max_inflation_ratio * (compressed_size or 0))
+    return min(settings.max_decompressed_bytes, by_ratio)
+
+
 # What reading one input can fail with when the input (not vocmine) is broken: the input is rejected
 # with the error and the run goes on with the next one. zlib.error (corrupt deflate data) and
 # BadZipFile are not OSErrors; RecursionError is JSON nested deeper than the parser goes.
@@ -167,7 +204,11 @@ class IngestRun:
         self.report.inputs.append(source.name)
         records_before = self.report.records_read
         try:
-            with source.open() as raw:
+            with source.open() as opened:
+                raw: BinaryIO = opened
+                if source.compressed:
+                    limit = _inflation_limit(self.settings, source.size)
+                    raw = io.BufferedReader(_InflationGuard(opened, limit, source.size or 0))
                 head = raw.read(HEAD_BYTES)
                 stream = io.BufferedReader(_PeekableStream(head, raw), buffer_size=HEAD_BYTES)
                 fmt = detect_format(source.format_name, head, self.channel, self.format_name)

@@ -145,3 +145,23 @@ def test_bytes_that_are_not_utf8_reject_their_record_only(ingest, store, tmp_pat
     reasons = {(Path(r["file"]).name, r["position"]): r["reason"] for r in report.rejection_samples}
     assert reasons[("chats.jsonl", "line 2")].startswith("not UTF-8")
     assert reasons[("chats.json", "element 1 at line 1")].startswith("not UTF-8")
+
+
+def test_a_compressed_input_stops_at_its_inflation_limit(settings, store, tmp_path):
+    import json
+
+    from vocmine.services.ingestion import ingest_paths
+
+    row = json.dumps({"id": "c1", "channel": "chat", "source": "t", "turns": [{"role": "customer", "text": "hi"}]})
+    padding = " " * 3_000_000  # whitespace between records inflates from almost nothing
+    (tmp_path / "bomb.jsonl.gz").write_bytes(gzip.compress((row + "\n" + padding + "\n" + row).encode()))
+    with zipfile.ZipFile(tmp_path / "export.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.jsonl", row.replace("c1", "c2") + "\n" + padding)
+    (tmp_path / "fine.jsonl.gz").write_bytes(gzip.compress(row.replace("c1", "c3").encode()))
+    limited = settings.model_copy(update={"max_decompressed_bytes": 1_000_000})
+    report = ingest_paths([str(tmp_path)], limited, store, report_dir=tmp_path / "reports")
+    assert report.accounted()
+    reasons = {Path(r["file"]).name: r["reason"] for r in report.rejection_samples}
+    assert "inflate past 1,000,000 bytes" in reasons["bomb.jsonl.gz"]
+    assert "inflate past 1,000,000 bytes" in reasons["export.zip!bomb.jsonl"]
+    assert {c.id for c in store.iter_conversations()} == {"c1", "c2", "c3"}  # what came before the limit is kept

@@ -30,6 +30,7 @@ class InputFile:
     format_name: str
     size: int | None  # bytes on disk (compressed size for .gz), for progress
     opener: Callable[[], BinaryIO]
+    compressed: bool = False  # what is read is inflated from ``size`` bytes (gzip, a zip member)
 
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
@@ -110,7 +111,7 @@ def _expand_file(path: Path, files: list[InputFile], skipped: list[SkippedInput]
     if lower.endswith(".zip"):
         files.extend(_zip_members(path, skipped))
     elif lower.endswith(".gz"):
-        files.append(InputFile(name, name[:-3], size, functools.partial(_open_gzip, path)))
+        files.append(InputFile(name, name[:-3], size, functools.partial(_open_gzip, path), compressed=True))
     else:
         files.append(InputFile(name, name, size, functools.partial(_open_file, path)))
 
@@ -144,7 +145,8 @@ def _zip_members(path: Path, skipped: list[SkippedInput]) -> list[InputFile]:
         if any(part.startswith(".") or part == "__MACOSX" for part in Path(member).parts):
             skipped.append(SkippedInput(display, "hidden file"))
             continue
-        members.append(InputFile(display, format_name, info.compress_size, opener))
+        compressed = info.compress_type != zipfile.ZIP_STORED or member.lower().endswith(".gz")
+        members.append(InputFile(display, format_name, info.compress_size, opener, compressed=compressed))
     return members
 
 
