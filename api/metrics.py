@@ -26,13 +26,17 @@ class Metrics:
 
     async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # The route template, not the path, so ids do not explode the label set.
-        template = getattr(route, "path", "unmatched")
-        self.requests.labels(request.method, template, str(response.status_code)).inc()
-        self.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
+        status = "500"  # what an exception escaping the route becomes (the outermost handler answers it)
+        try:
+            response = await call_next(request)
+            status = str(response.status_code)
+            return response
+        finally:
+            route = request.scope.get("route")
+            # The route template, not the path, so ids do not explode the label set.
+            template = getattr(route, "path", "unmatched")
+            self.requests.labels(request.method, template, status).inc()
+            self.latency.labels(request.method, template).observe(time.perf_counter() - started)
 
     def response(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -141,6 +141,20 @@ def test_metrics_count_requests_by_route(client, tokens):
     assert 'route="/v1/conversations/{conversation_id}"' in text and 'status="200"' in text
 
 
+def test_metrics_count_a_request_that_ends_in_an_unhandled_error(api_store, settings, tokens, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api_store, "get_conversation", broken)
+    with TestClient(create_app(settings, store=api_store), raise_server_exceptions=False) as crashing:
+        assert crashing.get("/v1/conversations/a", headers=auth(tokens["read"])).status_code == 500
+        text = crashing.get("/v1/metrics", headers=auth(tokens["read"])).text
+    counted = [line for line in text.splitlines() if line.startswith("vocmine_http_requests_total{")]
+    assert any('route="/v1/conversations/{conversation_id}"' in line and 'status="500"' in line for line in counted)
+
+
 def test_agents_view_is_framed_as_coaching(client, tokens, api_store):
     api_store.conn.execute("UPDATE conversations SET agent_id = 'ana' WHERE id IN ('a', 'b')")
     body = client.get("/v1/agents", params={"by": "agent"}, headers=auth(tokens["read"])).json()
