@@ -6,14 +6,18 @@ mean sentiment and negative share.
 * mean sentiment – mean score (−1…1) of the theme's segments;
 * negative share – the theme's segments labelled negative / its segments.
 
-Buckets with no mention of a theme are filled with zeros between the first and the last bucket
-that has conversations, so a chart's line does not skip a quiet week.
+Every bucket from the first to the last (the first and last with conversations, widened to the
+filter's ``since`` and ``until``) has a point for every theme, with zeros where nothing was said
+(even when no conversation at all fell in it), so a chart's line does not skip a quiet week. A
+bucket the data cannot fill is marked ``partial``: it starts before ``since``, ends after
+``until``, or has not ended yet, so a chart does not read a half week as a drop. Buckets are UTC
+days, weeks (from Monday) or months.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from vocmine.store.query import ConversationTotal, ThemeAggregate
 
@@ -29,31 +33,72 @@ class TrendPoint:
     segments: int
     mean_sentiment: float | None
     negative_share: float | None
+    partial: bool = False  # the bucket reaches past the filter's range, or has not ended yet
 
 
 def theme_trends(
-    aggregates: list[ThemeAggregate], totals: list[ConversationTotal], interval: str | None = None
+    aggregates: list[ThemeAggregate],
+    totals: list[ConversationTotal],
+    interval: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[TrendPoint]:
     denominators = {(t.bucket, t.group): t.conversations for t in totals}
     found = {(a.theme_id, a.bucket, a.group): a for a in aggregates}
     themes = sorted({a.theme_id for a in aggregates})
     groups = sorted({t.group for t in totals} | {a.group for a in aggregates}, key=lambda g: (g is None, g or ""))
-    buckets = bucket_range([t.bucket for t in totals if t.bucket], interval) if interval else [None]
+    if not interval:
+        return [
+            _point(t, None, g, found.get((t, None, g)), denominators.get((None, g), 0)) for t in themes for g in groups
+        ]
+    since, until, now = _aware(since), _aware(until), _aware(now)
+    seen = [t.bucket for t in totals if t.bucket]
+    # until is exclusive: the last bucket is the one holding the moment just before it.
+    last = until - timedelta(microseconds=1) if until else None
+    ends = [bucket_start(moment.date(), interval).isoformat() for moment in (since, last) if moment and seen]
+    buckets = bucket_range(seen + ends, interval)
     points = []
     for theme in themes:
         for bucket in buckets:
+            partial = _partial(date.fromisoformat(bucket), interval, since, until, now)
             for group in groups:
                 total = denominators.get((bucket, group), 0)
-                a = found.get((theme, bucket, group))
-                if a is None and total == 0:
-                    continue
-                points.append(_point(theme, bucket, group, a, total))
+                points.append(_point(theme, bucket, group, found.get((theme, bucket, group)), total, partial))
     return points
 
 
-def _point(theme: str, bucket: str | None, group: str | None, a: ThemeAggregate | None, total: int) -> TrendPoint:
+def _partial(start: date, interval: str, since: datetime | None, until: datetime | None, now: datetime | None) -> bool:
+    begins, ends = _midnight(start), _midnight(next_bucket(start, interval))
+    return bool((since and since > begins) or (until and until < ends) or (now and now < ends))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time without a zone is UTC, as the store keeps times."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def bucket_start(day: date, interval: str) -> date:
+    """The first day of the bucket holding ``day``."""
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown interval {interval!r}")
+
+
+def _point(
+    theme: str, bucket: str | None, group: str | None, a: ThemeAggregate | None, total: int, partial: bool = False
+) -> TrendPoint:
     if a is None:
-        return TrendPoint(theme, bucket, group, 0, total, 0.0, 0, None, None)
+        return TrendPoint(theme, bucket, group, 0, total, 0.0, 0, None, None, partial)
     return TrendPoint(
         theme_id=theme,
         bucket=bucket,
@@ -64,6 +109,7 @@ def _point(theme: str, bucket: str | None, group: str | None, a: ThemeAggregate 
         segments=a.segments,
         mean_sentiment=a.sentiment_sum / a.segments if a.segments else None,
         negative_share=a.negative_segments / a.segments if a.segments else None,
+        partial=partial,
     )
 
 

@@ -18,7 +18,7 @@ from vocmine.insights.drivers import DriverReport, Metric, key_drivers
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
 from vocmine.insights.priorities import Priority, priorities
 from vocmine.insights.trends import TrendPoint, theme_trends
-from vocmine.schema import ThemeLevel
+from vocmine.schema import ThemeLevel, utcnow
 from vocmine.store.protocol import Store, ThemeStore
 from vocmine.store.query import Breakdown, ConversationFilter, Interval
 
@@ -91,6 +91,9 @@ def trends(
         store.theme_aggregates(f, interval, breakdown, view.mapping),
         store.conversation_totals(f, interval, breakdown),
         interval,
+        since=f.since,
+        until=f.until,
+        now=utcnow(),
     )
 
 

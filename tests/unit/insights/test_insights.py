@@ -46,6 +46,29 @@ def test_trends_fill_quiet_buckets_and_compute_shares() -> None:
     assert bucket_range(["2026-01-01", "2026-03-01"], "month") == ["2026-01-01", "2026-02-01", "2026-03-01"]
 
 
+def test_trends_fill_empty_buckets_and_mark_partial_ones() -> None:
+    from datetime import UTC, datetime
+
+    # No conversation at all in the week of 09-07; the filter starts mid-week and the last week is
+    # still running.
+    totals = [ConversationTotal(bucket=b, conversations=100) for b in ("2026-08-31", "2026-09-14")]
+    aggregates = [agg("t1", "2026-08-31", 10), agg("t1", "2026-09-14", 30)]
+    points = theme_trends(
+        aggregates,
+        totals,
+        "week",
+        since=datetime(2026, 9, 2),  # no zone: read as UTC
+        until=datetime(2026, 9, 28, tzinfo=UTC),
+        now=datetime(2026, 9, 17, 12, tzinfo=UTC),
+    )
+    assert [(p.bucket, p.conversations, p.total_conversations, p.partial) for p in points] == [
+        ("2026-08-31", 10, 100, True),  # starts before since
+        ("2026-09-07", 0, 0, False),  # empty, but a point: the line does not skip it
+        ("2026-09-14", 30, 100, True),  # not over yet
+        ("2026-09-21", 0, 0, True),  # up to until (exclusive: 09-28 is not included), in the future
+    ]
+
+
 WINDOW = Window(date(2026, 9, 1), date(2026, 9, 29), date(2026, 10, 6))
 
 
