@@ -25,6 +25,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from label_batches import write_batches
 
 from vocmine.analysis.real_texts import load_real_texts
 
@@ -116,18 +119,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     texts = load_real_texts(args.data, sources=PLAN)
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "manifest.jsonl").open("w", encoding="utf-8") as manifest:  # how each was drawn
-        for source, rows in draw(args.data, args.seed).items():
-            random.Random(f"{args.seed}-{source}").shuffle(rows)  # labellers cannot tell random from cued
-            size = PLAN[source][2]
-            for number, start in enumerate(range(0, len(rows), size), start=1):
-                path = args.out / f"{source}_{number}.jsonl"
-                with path.open("w", encoding="utf-8") as handle:
-                    for ident, how in rows[start : start + size]:
-                        handle.write(json.dumps({"source": source, "id": ident, "text": texts[(source, ident)]}) + "\n")
-                        manifest.write(json.dumps({"source": source, "id": ident, "sample": how}) + "\n")
-                print(path, len(rows[start : start + size]))
+    write_batches(args.out, draw(args.data, args.seed), texts, {s: p[2] for s, p in PLAN.items()}, args.seed)
 
 
 if __name__ == "__main__":
