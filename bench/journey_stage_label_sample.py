@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import random
 import re
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from label_batches import write_batches
+from label_batches import draw_sample, write_batches
 
 from vocmine.analysis.real_texts import load_real_texts
 
@@ -82,7 +81,6 @@ def banking77_intents(data: Path) -> dict[str, str]:
 
 
 def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
-    rng = random.Random(seed)
     texts = load_real_texts(data, sources=PLAN)
     root = Path(__file__).resolve().parents[1]
     seen_keys = {
@@ -92,24 +90,13 @@ def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
     }
     seen_texts = {" ".join(texts[key].lower().split()) for key in seen_keys if key in texts}
     intents = banking77_intents(data)
-    sample: dict[str, list[tuple[str, str]]] = {}
-    for source, (n_random, n_cued, _) in PLAN.items():
-        keys = []
-        for key in sorted(k for k in texts if k[0] == source):
-            norm = " ".join(texts[key].lower().split())
-            if key in seen_keys or norm in seen_texts or len(norm) < 3:
-                continue
-            seen_texts.add(norm)
-            keys.append(key)
-        rng.shuffle(keys)
-        chosen, rest = keys[:n_random], keys[n_random:]
-        if source == "banking77":
-            cued = [k for k in rest if intents[k[1]] in BANKING77_CUED_INTENTS]
-        else:
-            cued = [k for k in rest if CUES.search(texts[k])]
-        chosen += cued[:n_cued]
-        sample[source] = [(key[1], "random" if i < n_random else "cued") for i, key in enumerate(chosen)]
-    return sample
+
+    def cued(key: tuple[str, str]) -> bool:
+        if key[0] == "banking77":
+            return intents[key[1]] in BANKING77_CUED_INTENTS
+        return bool(CUES.search(texts[key]))
+
+    return draw_sample(texts, PLAN, seen_keys, seen_texts, cued, seed)
 
 
 def main() -> None:

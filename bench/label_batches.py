@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 Draw = dict[str, list[tuple[str, str]]]  # source -> [(id, "random" | "cued")]
@@ -30,3 +31,32 @@ def write_batches(
                         handle.write(json.dumps({"source": source, "id": ident, "text": texts[(source, ident)]}) + "\n")
                         manifest.write(json.dumps({"source": source, "id": ident, "sample": how}) + "\n")
                 print(path, len(rows[start : start + size]))
+
+
+def draw_sample(
+    texts: dict[tuple[str, str], str],
+    plan: dict[str, tuple[int, int, int]],
+    seen_keys: set[tuple[str, str]],
+    seen_texts: set[str],
+    cued: Callable[[tuple[str, str]], bool],
+    seed: int,
+) -> Draw:
+    """Per source in ``plan`` (random, cued, batch size): that many messages at random, then that many
+    more among the rest for which ``cued`` holds. Messages in ``seen_keys``, texts in ``seen_texts``
+    (normalised) and texts under 3 characters are never drawn, and each text once: a duplicate
+    would only repeat a label."""
+    rng = random.Random(seed)
+    sample: Draw = {}
+    for source, (n_random, n_cued, _) in plan.items():
+        keys = []
+        for key in sorted(k for k in texts if k[0] == source):
+            norm = " ".join(texts[key].lower().split())
+            if key in seen_keys or norm in seen_texts or len(norm) < 3:
+                continue
+            seen_texts.add(norm)
+            keys.append(key)
+        rng.shuffle(keys)
+        chosen, rest = keys[:n_random], keys[n_random:]
+        chosen += [k for k in rest if cued(k)][:n_cued]
+        sample[source] = [(key[1], "random" if i < n_random else "cued") for i, key in enumerate(chosen)]
+    return sample

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import csv
 
-from label_batches import write_batches
+from label_batches import draw_sample, write_batches
 
 from vocmine.analysis.real_texts import load_real_texts
 
@@ -57,7 +56,6 @@ def bitext_intents(data: Path) -> dict[str, str]:
 
 
 def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
-    rng = random.Random(seed)
     texts = load_real_texts(data, sources=PLAN)
     models = Path(__file__).resolve().parents[1] / "models" / "signals"
     seen_keys = {
@@ -66,26 +64,13 @@ def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
         for row in map(json.loads, (models / name).read_text(encoding="utf-8").splitlines())
     }
     intents = bitext_intents(data)
-    sample: dict[str, list[tuple[str, str]]] = {}
-    seen_texts: set[str] = set()
-    for source, (n_random, n_cued) in ((s, p[:2]) for s, p in PLAN.items()):
-        keys = []
-        for key in sorted(k for k in texts if k[0] == source):
-            norm = " ".join(texts[key].lower().split())
-            if key in seen_keys or norm in seen_texts or len(norm) < 3:
-                continue
-            seen_texts.add(norm)  # one copy of each text: duplicates would only repeat a label
-            keys.append(key)
-        rng.shuffle(keys)
-        chosen = keys[:n_random]
-        rest = keys[n_random:]
-        if source == "bitext":
-            cued = [k for k in rest if intents[k[1]] in BITEXT_CUED_INTENTS]
-        else:
-            cued = [k for k in rest if CUES.search(texts[k])]
-        chosen += cued[:n_cued]
-        sample[source] = [(key[1], "random" if i < n_random else "cued") for i, key in enumerate(chosen)]
-    return sample
+
+    def cued(key: tuple[str, str]) -> bool:
+        if key[0] == "bitext":
+            return intents[key[1]] in BITEXT_CUED_INTENTS
+        return bool(CUES.search(texts[key]))
+
+    return draw_sample(texts, PLAN, seen_keys, set(), cued, seed)
 
 
 def main() -> None:
