@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from vocmine.errors import StoreError, VocmineError
+from vocmine.extras import missing_extra_message
 from vocmine.schema import ThemeLevel
 from vocmine.services.ingestion import EXIT_CRASH, EXIT_ENVIRONMENT, EXIT_STORE, EXIT_USAGE
 from vocmine.settings import Settings
@@ -61,8 +62,9 @@ def describe_invalid(exc: ValidationError, names: dict[str, str] | None = None) 
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
     """The CLI's one error path: whatever ends a command early is printed as one line (the problem
     and what to do) and ends it with the exit status of its kind, never a traceback and never 1
-    (which means "finished, some records rejected"): a VocmineError 2 or 3 (usage, store), the
-    store locked or failing underneath 3, the machine (disk full, a folder that cannot be written,
+    (which means "finished, some records rejected"): a VocmineError 2 or 3 (usage, store), a
+    missing optional dependency 2 naming the extra to install, the store locked or failing
+    underneath 3, the machine (disk full, a folder that cannot be written,
     out of memory) 4, anything else is a bug: 5, with the traceback written to a log file named in
     the message. No command catches errors itself, so every command reports them alike."""
 
@@ -86,20 +88,29 @@ def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
             _fail("out of memory (lower VOCMINE_BATCH_SIZE or VOCMINE_MAX_RECORD_BYTES)", EXIT_ENVIRONMENT, exc)
         except OSError as exc:
             _fail(_describe_os_error(exc), EXIT_ENVIRONMENT, exc)
+        except ModuleNotFoundError as exc:  # an optional dependency: name the extra that brings it
+            message = missing_extra_message(exc)
+            if message is not None:
+                _fail(message, EXIT_USAGE, exc)
+            _crash(exc)
         except Exception as exc:
-            _fail(
-                f"vocmine failed unexpectedly ({type(exc).__name__}): a bug; please report it with the command "
-                f"and the traceback in {_crash_log(exc)}",
-                EXIT_CRASH,
-                exc,
-            )
+            _crash(exc)
         raise AssertionError("unreachable")  # _fail always raises
 
     return run
 
 
+def _crash(exc: Exception) -> None:
+    _fail(
+        f"vocmine failed unexpectedly ({type(exc).__name__}): a bug; please report it with the command "
+        f"and the traceback in {_crash_log(exc)}",
+        EXIT_CRASH,
+        exc,
+    )
+
+
 def _fail(message: str, status: int, cause: BaseException) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)  # one line: a command to copy stays whole
     raise typer.Exit(status) from cause
 
 
