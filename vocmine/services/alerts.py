@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -41,6 +43,8 @@ from vocmine.schema import AlertRule, Conversation, ConversationAnalysis, utcnow
 from vocmine.services.webhook_targets import WebhookPolicy, WebhookTargetError
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
+
+log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.5, 1.0, 2.0)
 DELIVERY_WORKERS = 4  # deliveries in flight at once; more matches wait in the pool's queue
@@ -101,6 +105,7 @@ class Notifier:
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=DELIVERY_WORKERS, thread_name_prefix="vocmine-webhook")
         self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()  # the pool's threads remove finished deliveries as they end
 
     def send(
         self,
@@ -114,14 +119,24 @@ class Notifier:
         """Deliver one webhook about ``conversation_id`` (for a theme spike, ``theme:<id>``, with the
         conversations in ``extra``)."""
         future = self._pool.submit(self._deliver, rule, conversation_id, reason, extra or {})
-        self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._finished)
         if wait:
             future.result()
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait (up to ``timeout`` seconds) for the deliveries sent so far."""
-        wait(list(self._pending), timeout=timeout)
+        with self._lock:
+            pending = list(self._pending)
+        wait(pending, timeout=timeout)
+
+    def _finished(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            # Not swallowed by the pool: a delivery that could not even be recorded is logged.
+            log.error("webhook delivery failed: %s", type(future.exception()).__name__)
 
     def close(self, timeout: float = 30.0) -> None:
         """Finish pending deliveries (up to ``timeout``), then stop the pool."""
