@@ -3,7 +3,7 @@ route needs, and the conversation filter read from query parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated
 
@@ -35,26 +35,30 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+# The answers to a request without a usable key, here and in key_check (which runs before the body).
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+MISSING_HINT = "send Authorization: Bearer <key> (create one: vocmine keys create)"
+INVALID_HINT = "check the key, or create a new one"
+
+
+def token_of(headers: Mapping[str, str]) -> str | None:
+    """The API key a request carries: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+    header = headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.headers.get("x-api-key")
+    return headers.get("x-api-key")
 
 
 def require(scope: str) -> Callable[[Request, Store], ApiKey]:
     """A dependency: the caller's key, which must hold ``scope`` (admin holds every scope)."""
 
     def check(request: Request, store: StoreDep) -> ApiKey:
-        token = _token(request)
-        challenge = {"WWW-Authenticate": "Bearer"}
+        token = token_of(request.headers)
         if not token:
-            raise ApiError(
-                401, "missing API key", "send Authorization: Bearer <key> (create one: vocmine keys create)", challenge
-            )
+            raise ApiError(401, "missing API key", MISSING_HINT, CHALLENGE)
         key = verify_token(store, token)
         if key is None:
-            raise ApiError(401, "invalid or revoked API key", "check the key, or create a new one", challenge)
+            raise ApiError(401, "invalid or revoked API key", INVALID_HINT, CHALLENGE)
         if not allows(key, scope):
             raise ApiError(403, f"this key lacks the {scope!r} scope", f"use a key created with --scope {scope}")
         request.state.key = key

@@ -10,16 +10,16 @@ still checked per route by ``require``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 
 from vocmine.services.keys import verify_token
-from vocmine_api.errors import error_body
+from vocmine_api.deps import CHALLENGE, INVALID_HINT, MISSING_HINT, token_of
+from vocmine_api.errors import error_response
 
 PUBLIC = frozenset({"/v1/health", "/v1/ready"})
-CHALLENGE = (b"www-authenticate", b"Bearer")
 
 
 class KeyBeforeBody:
@@ -31,37 +31,13 @@ class KeyBeforeBody:
         if scope["type"] != "http" or not path.startswith("/v1/") or path in PUBLIC or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)  # CORS preflights carry no key by design
             return
-        headers = {name.lower(): value for name, value in scope.get("headers") or []}
-        token = _token(headers)
-        if not token:
-            await _refuse(send, "missing API key", "send Authorization: Bearer <key> (create one: vocmine keys create)")
-            return
+        token = token_of(Headers(scope=scope))
         store = scope["app"].state.store
-        if store is not None and await run_in_threadpool(verify_token, store, token) is None:
-            await _refuse(send, "invalid or revoked API key", "check the key, or create a new one")
+        if not token:
+            refusal = error_response(401, "missing API key", MISSING_HINT, CHALLENGE)
+        elif store is not None and await run_in_threadpool(verify_token, store, token) is None:
+            refusal = error_response(401, "invalid or revoked API key", INVALID_HINT, CHALLENGE)
+        else:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
-
-
-def _token(headers: dict[bytes, bytes]) -> str | None:
-    authorization = headers.get(b"authorization", b"").decode("latin-1")
-    if authorization.lower().startswith("bearer "):
-        return authorization[7:].strip() or None
-    key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
-    return key or None
-
-
-async def _refuse(send: Any, message: str, hint: str) -> None:
-    body = json.dumps(error_body(401, message, hint)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                CHALLENGE,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)

@@ -3,10 +3,9 @@ at once, and a chunked body is counted as it streams and cut off when it passes 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from vocmine_api.errors import error_body
+from vocmine_api.errors import error_response
 
 
 class BodySizeLimit:
@@ -21,7 +20,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
 
@@ -46,20 +45,11 @@ class BodySizeLimit:
             await self.app(scope, counted_receive, tracked_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Any) -> None:
-        body = json.dumps(
-            error_body(413, f"request body over {self.max_bytes:,} bytes", "send smaller batches")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        refusal = error_response(413, f"request body over {self.max_bytes:,} bytes", "send smaller batches")
+        await refusal(scope, receive, send)
 
 
 class _TooLarge(BaseException):
