@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -44,7 +44,8 @@ def conversation_id_from_content(channel: str, turns: list[Turn]) -> str:
     return f"{channel}-{stable_hash(channel, *(t.identity() for t in turns))}"
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time in UTC; one without a zone is taken to be UTC already, as the store keeps times."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -84,7 +85,7 @@ class Turn(_Record):
     @field_validator("timestamp")
     @classmethod
     def _timestamp_utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
+        return as_utc(value)
 
     def identity(self) -> str:
         """What makes two turns the same turn when threads are merged across runs."""
@@ -129,7 +130,7 @@ class Conversation(_Record):
     @field_validator("started_at", "ended_at")
     @classmethod
     def _bounds_utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
+        return as_utc(value)
 
     def customer_turns(self) -> list[Turn]:
         return [t for t in self.turns if t.role == "customer"]
@@ -246,7 +247,7 @@ class ConversationAnalysis(_Record):
     @field_validator("analysed_at")
     @classmethod
     def _analysed_utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)  # type: ignore[return-value]
+        return as_utc(value)  # type: ignore[return-value]
 
     def max_severity(self) -> int:
         return max((f.severity for f in self.flags), default=0)
@@ -254,6 +255,11 @@ class ConversationAnalysis(_Record):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def utc_midnight(day: date) -> datetime:
+    """The start of ``day`` in UTC."""
+    return datetime.combine(day, datetime.min.time(), UTC)
 
 
 ThemeStatus = Literal["active", "retired", "merged"]

@@ -17,8 +17,9 @@ days, weeks (from Monday) or months.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from vocmine.schema import as_utc, utc_midnight
 from vocmine.store.query import ConversationTotal, ThemeAggregate
 
 
@@ -53,7 +54,7 @@ def theme_trends(
         return [
             _point(t, None, g, found.get((t, None, g)), denominators.get((None, g), 0)) for t in themes for g in groups
         ]
-    since, until, now = _aware(since), _aware(until), _aware(now)
+    since, until, now = as_utc(since), as_utc(until), as_utc(now)
     seen = [t.bucket for t in totals if t.bucket]
     # until is exclusive: the last bucket is the one holding the moment just before it.
     last = until - timedelta(microseconds=1) if until else None
@@ -70,17 +71,8 @@ def theme_trends(
 
 
 def _partial(start: date, interval: str, since: datetime | None, until: datetime | None, now: datetime | None) -> bool:
-    begins, ends = _midnight(start), _midnight(next_bucket(start, interval))
+    begins, ends = utc_midnight(start), utc_midnight(next_bucket(start, interval))
     return bool((since and since > begins) or (until and until < ends) or (now and now < ends))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time without a zone is UTC, as the store keeps times."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def bucket_start(day: date, interval: str) -> date:

@@ -35,11 +35,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import UTC, date, datetime
 
 import httpx
 
-from vocmine.schema import AlertRule, Conversation, ConversationAnalysis, utcnow
+from vocmine.schema import AlertRule, Conversation, ConversationAnalysis, utc_midnight, utcnow
 from vocmine.services.webhook_targets import WebhookPolicy, WebhookTargetError
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
@@ -224,8 +223,8 @@ def alert_theme_spikes(store: Store, notifier: Notifier | None, limit: int = 50)
             reason = f"theme {theme.theme_id} spiking: rate ratio {theme.rate_ratio:.2f}, q {theme.q_value:.1e}"
             recent = ConversationFilter(
                 themes=[theme.theme_id],
-                since=_midnight(window.recent_start),
-                until=_midnight(window.end),
+                since=utc_midnight(window.recent_start),
+                until=utc_midnight(window.end),
             )
             new = []
             for hit in store.search(SearchQuery(filter=recent, limit=limit)).hits:
@@ -251,7 +250,3 @@ def _queue(store: Store, rule: AlertRule, conversation_id: str, reason: str) -> 
     before = any(e["actor"] == actor and e["action"] == "alert" for e in store.review_events(conversation_id))
     store.enqueue_review(conversation_id, actor, reason)
     return not before
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), UTC)

@@ -18,7 +18,7 @@ from vocmine.insights.drivers import DriverReport, Metric, key_drivers
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
 from vocmine.insights.priorities import Priority, priorities
 from vocmine.insights.trends import TrendPoint, theme_trends
-from vocmine.schema import ThemeLevel, utcnow
+from vocmine.schema import ThemeLevel, utc_midnight, utcnow
 from vocmine.store.protocol import Store, ThemeStore
 from vocmine.store.query import Breakdown, ConversationFilter, Interval
 
@@ -100,8 +100,8 @@ def trends(
 def _windowed(filter: ConversationFilter, start: date, end: date) -> ConversationFilter:
     return filter.model_copy(
         update={
-            "since": datetime.combine(start, datetime.min.time(), UTC),
-            "until": datetime.combine(end, datetime.min.time(), UTC),
+            "since": utc_midnight(start),
+            "until": utc_midnight(end),
         }
     )
 
