@@ -17,6 +17,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -135,19 +136,17 @@ class Classifier:
 
         pieces = [[text[s:e] for s, e in split_text(text)] for text in texts]
         vectors = self.encoder.encode([p for segments in pieces for p in segments])
-        results, offset = [], 0
-        for segments in pieces:
-            prediction = self.head.conversation_stage(vectors[offset : offset + len(segments)], segments)
-            offset += len(segments)
-            results.append(
-                {
-                    "label": prediction.stage,
-                    "confidence": prediction.confidence,
-                    "probabilities": prediction.probabilities,
-                    "model_version": self.head.version,
-                }
-            )
-        return results
+        bounds = list(accumulate((len(segments) for segments in pieces), initial=0))
+        texts_with_vectors = [(vectors[bounds[i] : bounds[i + 1]], segments) for i, segments in enumerate(pieces)]
+        return [
+            {
+                "label": prediction.stage,
+                "confidence": prediction.confidence,
+                "probabilities": prediction.probabilities,
+                "model_version": self.head.version,
+            }
+            for prediction in self.head.conversation_stages(texts_with_vectors)
+        ]
 
     def _signals(self, texts: list[str], readable: list[bool]) -> list[dict[str, Any]]:
         from vocmine.analysis import segmenter
