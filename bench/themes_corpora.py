@@ -186,6 +186,9 @@ def main() -> None:
     parser.add_argument("--old", help="a commit to compare with (checked out in a temporary worktree)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "themes_corpora.json")
     parser.add_argument("--only-store", action="store_true", help="only the CFPB-as-conversations measure")
+    parser.add_argument(
+        "--cfpb-store", type=Path, help="an analysed CFPB store built by an earlier run (build_cfpb_store), reused"
+    )
     args = parser.parse_args()
     results: dict[str, object] = {}
     with contextlib.ExitStack() as stack:
@@ -197,10 +200,13 @@ def main() -> None:
             for name, (texts, gold) in corpora(args.data).items():
                 results[name] = {label: scores(run_side(root, texts), gold) for label, root in roots.items()}
                 print(name, json.dumps(results[name]), flush=True)
-        store_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="cfpb-store-"))
-        store_path = Path(store_folder) / "cfpb.sqlite"
-        sys.path.insert(0, str(ROOT))
-        build_cfpb_store(args.data, store_path)
+        if args.cfpb_store:
+            store_path = args.cfpb_store.resolve()
+        else:
+            store_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="cfpb-store-"))
+            store_path = Path(store_folder) / "cfpb.sqlite"
+            sys.path.insert(0, str(ROOT))
+            build_cfpb_store(args.data, store_path)
         results["cfpb_as_conversations"] = {
             label: store_scores(run_store_side(root, store_path), str(store_path)) for label, root in roots.items()
         }

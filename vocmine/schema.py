@@ -157,6 +157,17 @@ class Conversation(_Record):
         )
 
 
+def segment_id(conversation_id: str, turn_index: int, start: int) -> str:
+    """A segment's id: its conversation, turn and offset, so a segment read back alone (a theme fit
+    reads segments without their conversations) still says which conversation it is from."""
+    return f"{conversation_id}:{turn_index}:{start}"
+
+
+def conversation_of_segment(segment_id: str) -> str:
+    """The conversation id inside a ``segment_id`` (a conversation id may itself hold colons)."""
+    return segment_id.rsplit(":", 2)[0]
+
+
 class Segment(_Record):
     """An analysable piece of customer text (a sentence or short turn). Analysis attaches sentiment,
     theme and journey stage to segments; ``start``/``end`` are character offsets into the turn's text
@@ -287,7 +298,9 @@ class Theme(_Record):
     parent: str | None = None  # a sub-theme's top-level theme
     first_version: str = ""
     model_version: str = ""
-    match_similarity: float | None = None  # cosine to the previous fit's centroid it was matched to
+    # How alike it is to the previous fit's theme whose id it kept: the cosine of their centroids (a
+    # sub-theme), or the share of sub-themes they have in common (a top-level theme, ``levels.py``).
+    match_similarity: float | None = None
 
     @property
     def display_name(self) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from vocmine.schema import Conversation, Segment
+from vocmine.schema import Conversation, Segment, segment_id
 
 MIN_WORDS = 3
 MAX_WORDS = 60
@@ -70,7 +70,7 @@ def segment_conversation(conversation: Conversation) -> list[Segment]:
         for start, end in split_text(turn.text):
             segments.append(
                 Segment(
-                    id=f"{conversation.id}:{index}:{start}",
+                    id=segment_id(conversation.id, index, start),
                     conversation_id=conversation.id,
                     turn_index=index,
                     start=start,

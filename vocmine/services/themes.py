@@ -23,19 +23,27 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vocmine.analysis.content.filter import ContentFilter
 from vocmine.analysis.content.rules import is_rule_filler
-from vocmine.analysis.themes.catalog import AssignmentWriter, ThemeModel, build_model, load_seeds, new_version
-from vocmine.analysis.themes.discovery import UNASSIGNED, Discovery, DiscoveryParams, discover
+from vocmine.analysis.themes.catalog import (
+    AssignmentWriter,
+    ThemeModel,
+    build_model,
+    cluster_mentions,
+    load_seeds,
+    new_version,
+)
+from vocmine.analysis.themes.discovery import UNASSIGNED, Discovery, DiscoveryParams, discover, nearest_centroid
 from vocmine.analysis.themes.levels import at_level
 from vocmine.errors import ConfigError
-from vocmine.schema import Theme, ThemeLevel
+from vocmine.schema import Theme, ThemeLevel, conversation_of_segment
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter
@@ -95,6 +103,8 @@ def fit_store_themes(
     say(f"clustering {len(texts):,} distinct content texts of {total:,} segments ({filler:,} filler left out)")
     params = DiscoveryParams(sample_size=len(texts), min_cluster_size=min_cluster_size)
     discovery = discover(texts, vectors, params)
+    say("reading which conversations mention each cluster")
+    mentions = _cluster_mentions(store, filter, discovery, params.min_similarity, is_filler)
     directory = themes_dir(settings)
     previous = ThemeModel.load(directory)
     encoder_version = _encoder_version(settings)
@@ -118,8 +128,9 @@ def fit_store_themes(
         min_similarity=params.min_similarity,
         texts=texts,
         top_level_range=(settings.theme_top_min, settings.theme_top_max),
+        mentions=mentions,
     )
-    del texts, vectors, assigned, similarity
+    del texts, vectors, assigned, similarity, mentions
     say(f"assigning {total:,} segments")
     redirect = {t.id: t.merged_into for t in model.themes if t.merged_into}
     unassigned = 0
@@ -192,6 +203,26 @@ def _reservoir(
             distinct += 1
     matrix = np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
     return texts, matrix, total, filler
+
+
+def _cluster_mentions(
+    store: Store,
+    filter: ConversationFilter | None,
+    discovery: Discovery,
+    min_similarity: float,
+    is_filler: FillerTest,
+) -> Any:
+    """Which conversations mention which discovered clusters (each content segment by its nearest
+    cluster), for grouping sub-themes into top-level themes by the conversations they share."""
+    centroids = np.stack([c.centroid for c in discovery.clusters])
+
+    def batches() -> Iterator[tuple[list[str], np.ndarray]]:
+        for batch_ids, batch_texts, batch_vectors in store.iter_segment_texts(filter):
+            nearest, _ = nearest_centroid(batch_vectors, centroids, min_similarity)
+            nearest[is_filler(batch_texts, batch_vectors)] = UNASSIGNED
+            yield [conversation_of_segment(s) for s in batch_ids], nearest
+
+    return cluster_mentions(batches(), len(centroids))
 
 
 def filler_test(settings: Settings) -> FillerTest:

@@ -47,3 +47,16 @@ def test_themes_never_share_a_label() -> None:
 def test_placeholders_mentions_and_numbers_are_not_words() -> None:
     (words,) = describe([["@NorthwindHelp my [CARD] was charged on the 15th", "[CARD] charged twice on the 15th"]])
     assert not any(k == "card" or "th" in k.split() or "northwindhelp" in k for k in words.keywords)
+
+
+def test_a_label_names_a_subject_not_a_reaction() -> None:
+    # Praise of agents: "Brilliant" is the commonest word, but a label made of it says nothing.
+    praise = [
+        "Brilliant, Sam sorted my router in minutes.",
+        "Brilliant service from Sam on the router.",
+        "Brilliant, the router works again thanks to Sam.",
+        "Sam fixed the router, brilliant.",
+    ]
+    (words,) = describe([praise])
+    assert words.label.lower() != "brilliant"
+    assert "router" in words.label.lower() or "sam" in words.label.lower()

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -213,10 +214,13 @@ def build_model(
     min_similarity: float = 0.3,
     texts: Sequence[str] | None = None,
     top_level_range: tuple[int, int] = TOP_LEVEL_RANGE,
+    mentions: Any = None,
 ) -> tuple[ThemeModel, list[str | None], np.ndarray]:
     """Turn a discovery into a catalogued model with stable ids and two levels (``levels.py``);
     returns the model and each segment's theme id (merges applied) and similarity. ``texts`` (one
-    per vector) are what the top-level themes are labelled from."""
+    per vector) are what the top-level themes are labelled from. ``mentions``: a sparse 0/1 matrix,
+    conversations × the discovery's clusters (``cluster_mentions``), which the grouping into
+    top-level themes reads co-occurrence from; None where there are no conversations."""
     vectors = normalise(vectors)
     labels = discovery.labels.copy()
     centroids = [c.centroid for c in discovery.clusters]
@@ -323,9 +327,13 @@ def build_model(
         previous_groups=previous_group_centroids(previous.active_ids, previous.centroids, previous.themes)
         if previous
         else {},
+        previous_parents={t.id: t.parent for t in previous.themes if t.level == "subtheme" and t.parent}
+        if previous
+        else {},
         resolve=resolve,
         version=version,
         bounds=top_level_range,
+        together=_together(mentions, cluster_ids) if mentions is not None else None,
     )
     themes.update({group.id: group for group in top_level})
     retired: list[str] = []
@@ -375,6 +383,43 @@ def build_model(
         },
     )
     return model, assigned, similarity
+
+
+def cluster_mentions(batches: Iterable[tuple[list[str], np.ndarray]], clusters: int) -> Any:
+    """The sparse 0/1 matrix of which conversations mention which clusters, from batches of
+    (conversation id, cluster index) per segment; an index below 0 (no cluster) is skipped. Memory
+    is one integer per distinct pair and one row number per conversation."""
+    from scipy.sparse import csr_matrix
+
+    rows: dict[str, int] = {}
+    keys: list[np.ndarray] = []
+    for conversation_ids, cluster_of in batches:
+        row_of = np.fromiter((rows.setdefault(c, len(rows)) for c in conversation_ids), dtype=np.int64)
+        found = np.asarray(cluster_of) >= 0
+        keys.append(np.unique(row_of[found] * clusters + np.asarray(cluster_of)[found]))
+    pairs = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    return csr_matrix(
+        (np.ones(len(pairs), dtype=np.float32), (pairs // clusters, pairs % clusters)),
+        shape=(max(1, len(rows)), clusters),
+    )
+
+
+def _together(mentions: Any, cluster_ids: list[str | None]) -> Callable[[list[str]], np.ndarray]:
+    """``together(ids)``: how many conversations mention both of two themes (the diagonal: each
+    theme), a theme being mentioned when one of its clusters is."""
+    from scipy.sparse import csr_matrix
+
+    def together(ids: list[str]) -> np.ndarray:
+        position = {theme_id: n for n, theme_id in enumerate(ids)}
+        pairs = [(c, position[t]) for c, t in enumerate(cluster_ids) if t in position]
+        projection = csr_matrix(
+            (np.ones(len(pairs), dtype=np.float32), ([c for c, _ in pairs], [k for _, k in pairs])),
+            shape=(len(cluster_ids), len(ids)),
+        )
+        mentioned = (mentions @ projection > 0).astype(np.float32)
+        return np.asarray((mentioned.T @ mentioned).todense())
+
+    return together
 
 
 def _serving_rows(

@@ -43,7 +43,7 @@ UNASSIGNED = -1
 class DiscoveryParams:
     sample_size: int = 50_000  # fit on at most this many segments; the rest are assigned
     min_cluster_share: float = 0.003
-    min_cluster_floor: int = 10
+    min_cluster_floor: int = 5
     min_cluster_size: int | None = None  # overrides the share rule
     n_neighbors: int = 15
     n_components: int = 5

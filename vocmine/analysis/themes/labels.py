@@ -8,7 +8,9 @@ class-based TF-IDF against the other themes (BERTopic's c-TF-IDF, over contiguou
   is how often it occurs in every theme, and ``A`` is the mean number of phrases per theme. Phrases
   common everywhere ("customer service") rank low; phrases typical of this theme rank high.
 * The label is the best phrase of two or three words whose score is at least ``LABEL_SHARE`` of the
-  best one's, else the best single word. It is written as customers most often wrote it (so
+  best one's, else the best single word. Phrases that the filler rule reads as filler on their own
+  ("Brilliant", "Waiting") are passed over while the theme has another phrase: a label names a
+  subject. It is written as customers most often wrote it (so
   "eSIM", not "esim") and starts with a capital: "eSIM activation", "Refund", "Router lights".
 * The keywords are the best phrases, distinct: never empty, never a phrase twice, never a
   phrase that only repeats a word.
@@ -22,6 +24,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from vocmine.analysis.content.rules import is_rule_filler
 
 LABEL_SHARE = 0.5
 KEYWORDS = 8
@@ -116,6 +120,7 @@ def _distinct(described: list[ThemeWords]) -> list[ThemeWords]:
 def _label(ranked: list[str], scores: dict[str, float], surfaces: dict[str, Counter[str]]) -> str:
     if not ranked:
         return ""
+    ranked = [k for k in ranked if not is_rule_filler(k)] or ranked
     best = scores[ranked[0]]
     phrases = [k for k in ranked[:15] if " " in k and scores[k] >= LABEL_SHARE * best]
     chosen = phrases[0] if phrases else ranked[0]

@@ -2,14 +2,27 @@
 Sub-themes are grouped into *top-level themes*, sized for an analyst: by default between
 ``TOP_LEVEL_RANGE`` themes.
 
-* **Grouping.** Average-linkage clustering of the sub-themes' centroids (cosine). The tree is cut
-  where sub-themes stop being closer than ``GROUP_DISTANCE``, and the cut is moved when that gives
-  fewer or more groups than the range allows. A corpus with fewer sub-themes than the range's
-  minimum keeps one top-level theme per sub-theme.
+* **How many groups.** Average-linkage clustering of the sub-themes' centroids (cosine), cut where
+  sub-themes stop being closer than ``GROUP_DISTANCE``; the cut is moved when that gives fewer or
+  more groups than the range allows. A corpus with fewer sub-themes than the range's minimum keeps
+  one top-level theme per sub-theme.
+* **Which sub-themes go together.** Ward linkage, cut at that many groups, over what each sub-theme
+  says (its centroid) and where it is said: its *co-occurrence profile*, the Jaccard overlap of the
+  conversations that mention it with those that mention each other sub-theme. Customers talk about
+  one subject in several ways in one conversation ("the eSIM won't activate" … "I've restarted the
+  phone many times"), so sub-themes of one subject share conversations even when their sentences do
+  not look alike. The two parts weigh the same (``COOCCURRENCE_WEIGHT``). Where conversations hold
+  one content segment each (a file of single queries), each profile is its sub-theme's own axis,
+  which adds the same cost to every Ward merge: only the centroids count.
+  Ward, not average linkage: average linkage over many sub-themes chains them into one group that
+  holds nearly everything (on CFPB complaint narratives one group took 92% of the segments), while
+  Ward keeps groups of comparable spread. Measured in ``docs/themes.md``.
 * **Stable ids** (``g<n>``, never reused). A re-fit pairs each new group with at most one group of
-  the previous fit, one-to-one by centroid similarity. A pair at least ``GROUP_MATCH`` similar keeps
-  the old id, and with it any name an analyst gave. A group matched to a top-level theme that was
-  merged away is served as the merge's target.
+  the previous fit, one-to-one, and a paired group keeps the old id, and with it any name an
+  analyst gave. Groups are paired first by the sub-themes they share (sub-theme ids are themselves
+  stable): the Jaccard overlap of their sub-themes, weighted by size, at least ``GROUP_KEEP``; the
+  groups left are paired by centroid similarity, at least ``GROUP_MATCH``. A group matched to a
+  top-level theme that was merged away is served as the merge's target.
 * **Seeds** from a taxonomy are top-level themes of their own.
 * **Insights at the top level** count a conversation once per top-level theme, however many of its
   sub-themes it mentions. The store is asked with the map from sub-theme to top-level theme
@@ -30,23 +43,49 @@ from vocmine.schema import Theme, ThemeLevel
 TOP_LEVEL_RANGE = (10, 40)
 GROUP_DISTANCE = 0.55
 GROUP_MATCH = 0.8
+GROUP_KEEP = 0.5
+COOCCURRENCE_WEIGHT = 0.5
 
 
-def group_subthemes(centroids: np.ndarray, bounds: tuple[int, int] = TOP_LEVEL_RANGE) -> np.ndarray:
-    """The group (0…k-1) of each sub-theme."""
+def group_subthemes(
+    centroids: np.ndarray, bounds: tuple[int, int] = TOP_LEVEL_RANGE, together: np.ndarray | None = None
+) -> np.ndarray:
+    """The group (0…k-1) of each sub-theme. ``centroids``: unit rows; ``together[i, j]``: how many
+    conversations mention both sub-themes i and j (the diagonal: how many mention i), or None."""
     n = len(centroids)
     if n <= max(1, bounds[0]):
         return np.arange(n)
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    tree = linkage(centroids, method="average", metric="cosine")
-    labels = fcluster(tree, t=GROUP_DISTANCE, criterion="distance")
-    if labels.max() > bounds[1]:
-        labels = fcluster(tree, t=bounds[1], criterion="maxclust")
-    elif labels.max() < bounds[0]:
-        labels = fcluster(tree, t=bounds[0], criterion="maxclust")
+    count = _group_count(centroids, bounds)
+    features = np.asarray(centroids, dtype=np.float64)
+    if together is not None:
+        profile = cooccurrence_profile(together)
+        features = np.hstack([np.sqrt(1 - COOCCURRENCE_WEIGHT) * features, np.sqrt(COOCCURRENCE_WEIGHT) * profile])
+    labels = fcluster(linkage(features, method="ward"), t=count, criterion="maxclust")
     _, dense = np.unique(labels, return_inverse=True)
     return dense
+
+
+def _group_count(centroids: np.ndarray, bounds: tuple[int, int]) -> int:
+    """How many top-level themes: the groups of sub-themes closer than ``GROUP_DISTANCE`` on
+    average, kept within ``bounds``."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(centroids, method="average", metric="cosine")
+    count = int(fcluster(tree, t=GROUP_DISTANCE, criterion="distance").max())
+    return min(max(count, bounds[0]), bounds[1])
+
+
+def cooccurrence_profile(together: np.ndarray) -> np.ndarray:
+    """Each sub-theme's row of Jaccard overlaps (conversations mentioning both over conversations
+    mentioning either; 1 with itself), scaled to unit length: two sub-themes mentioned in the same
+    conversations have the same profile. A sub-theme no conversation mentions has a row of zeros."""
+    together = np.asarray(together, dtype=np.float64)
+    alone = np.diag(together)
+    jaccard = together / np.maximum(alone[:, None] + alone[None, :] - together, 1e-9)
+    norms = np.linalg.norm(jaccard, axis=1, keepdims=True)
+    return np.where(norms > 0, jaccard / np.maximum(norms, 1e-12), 0.0)
 
 
 def build_top_level(
@@ -56,17 +95,21 @@ def build_top_level(
     *,
     known: dict[str, Theme],
     previous_groups: dict[str, np.ndarray],
+    previous_parents: dict[str, str] | None = None,
     resolve: Callable[[str], str],
     version: str,
     bounds: tuple[int, int] = TOP_LEVEL_RANGE,
+    together: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Theme]:
     """Top-level themes over the given sub-themes (seeds excluded: they are top-level already); sets
-    each sub-theme's ``parent``. ``previous_groups``: the previous fit's top-level centroids by id."""
+    each sub-theme's ``parent``. ``previous_groups``: the previous fit's top-level centroids by id;
+    ``previous_parents``: its top-level theme of each sub-theme.
+    ``together(ids)``: the conversation co-occurrence counts of those sub-themes, when known."""
     ids = [i for i in subthemes if not subthemes[i].seeded]
     if not ids:
         return []
     matrix = normalise(np.stack([centroids[i] for i in ids]))
-    group_of = group_subthemes(matrix, bounds)
+    group_of = group_subthemes(matrix, bounds, together(ids) if together is not None else None)
     count = int(group_of.max()) + 1
     members = [[ids[n] for n in np.flatnonzero(group_of == g)] for g in range(count)]
     weights = [np.array([max(1, subthemes[i].size) for i in m], dtype=np.float32) for m in members]
@@ -74,7 +117,11 @@ def build_top_level(
         normalise((np.stack([centroids[i] for i in m]) * w[:, None]).sum(axis=0, keepdims=True))[0]
         for m, w in zip(members, weights, strict=True)
     ]
-    matched = _match_groups(group_centroids, previous_groups)
+    matched = _match_by_subthemes(members, weights, previous_parents or {})
+    left_old = {i: c for i, c in previous_groups.items() if i not in {m for m, _ in matched.values()}}
+    left_new = [g for g in range(count) if g not in matched]
+    by_centroid = _match_groups([group_centroids[g] for g in left_new], left_old)
+    matched.update({left_new[n]: pair for n, pair in by_centroid.items()})
     next_number = 1 + max([_number(i) for i in known] or [0])
     words = describe([[t for i in m for t in texts.get(i, [])] for m in members])
     out: list[Theme] = []
@@ -116,6 +163,29 @@ def _pooled(groups: list[Theme]) -> list[Theme]:
         else:
             by_id[group.id] = group
     return list(by_id.values())
+
+
+def _match_by_subthemes(
+    members: list[list[str]], weights: list[np.ndarray], previous_parents: dict[str, str]
+) -> dict[int, tuple[str, float]]:
+    """New group → (previous group id, size-weighted Jaccard overlap of their sub-themes), one-to-one,
+    for the pairs at least ``GROUP_KEEP`` alike."""
+    old = sorted({previous_parents[i] for m in members for i in m if i in previous_parents})
+    if not old:
+        return {}
+    from scipy.optimize import linear_sum_assignment
+
+    column = {group_id: n for n, group_id in enumerate(old)}
+    shared = np.zeros((len(members), len(old)))
+    for g, (member_ids, w) in enumerate(zip(members, weights, strict=True)):
+        for sub, size in zip(member_ids, w, strict=True):
+            if sub in previous_parents:
+                shared[g, column[previous_parents[sub]]] += size
+    own = np.array([w.sum() for w in weights])[:, None]
+    jaccard = shared / (own + shared.sum(axis=0)[None, :] - shared)
+    rows, cols = linear_sum_assignment(-jaccard)
+    pairs = zip(rows, cols, strict=True)
+    return {int(r): (old[c], float(jaccard[r, c])) for r, c in pairs if jaccard[r, c] >= GROUP_KEEP}
 
 
 def _match_groups(centroids: list[np.ndarray], previous: dict[str, np.ndarray]) -> dict[int, tuple[str, float]]:
