@@ -291,21 +291,24 @@ class IngestRun:
             message.turn = self.preparer.turn(message.turn)
             return message
 
+        # Turns are counted as new or duplicate against the stored thread that the store reads inside
+        # its write (``merge``), so a reply another process stores meanwhile is kept, not overwritten.
+        fresh_counts: dict[str, tuple[int, int]] = {}
+
+        def merge(previous: Conversation | None, conversation: Conversation) -> Conversation:
+            known = {t.identity() for t in previous.turns} if previous else set()
+            fresh = [t for t in conversation.turns if t.identity() not in known]
+            fresh_counts[conversation.id] = (len(fresh), len(conversation.turns) - len(fresh))
+            combined = _merge(previous, conversation, fresh) if previous else conversation
+            return self.preparer.conversation(combined, turns_prepared=True)
+
         for chunk in iter_thread_conversations(self._spool, threads, self.settings.batch_size, prepare):
-            stored = self.store.get_conversations(c.id for c in chunk)
-            merged, new_turns = [], []
-            for conversation in chunk:
-                previous = stored.get(conversation.id)
-                known = {t.identity() for t in previous.turns} if previous else set()
-                fresh = [t for t in conversation.turns if t.identity() not in known]
-                new_turns.append(len(fresh))
-                self.report.records_duplicate += len(conversation.turns) - len(fresh)
-                combined = _merge(previous, conversation, fresh) if previous else conversation
-                merged.append(self.preparer.conversation(combined, turns_prepared=True))
-            outcomes = self.store.upsert_conversations(merged)
-            for conversation, outcome, fresh_count in zip(merged, outcomes, new_turns, strict=True):
+            outcomes = self.store.upsert_conversations(chunk, merge=merge)
+            for conversation, outcome in zip(chunk, outcomes, strict=True):
+                fresh_count, repeated = fresh_counts[conversation.id]
                 self._count(conversation, outcome)
                 self.report.records_stored += fresh_count
+                self.report.records_duplicate += repeated
 
     def _count(self, conversation: Conversation, outcome: UpsertOutcome) -> None:
         self.report.conversations[outcome.value] += 1

@@ -8,7 +8,7 @@ its signature says what it touches and a test can hand it a small fake.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,12 +41,20 @@ from vocmine.store.query import (
     UpsertOutcome,
 )
 
+Merge = Callable[[Conversation | None, Conversation], Conversation]
+
 
 class ConversationStore(Protocol):
     """Conversations in, conversations out: writes, lookups, full-text and semantic search, stats."""
 
-    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
-        """Insert or replace by id, atomically for the batch; unchanged content is left alone."""
+    def upsert_conversations(
+        self, conversations: Sequence[Conversation], merge: Merge | None = None
+    ) -> list[UpsertOutcome]:
+        """Insert or replace by id, atomically for the batch; unchanged content is left alone.
+        ``merge(stored, incoming)`` gives what to write instead of ``incoming``. The stored version
+        is read inside the write, so another process writing the same conversation at the same time
+        loses nothing: SQLite reads it inside the write transaction, Elasticsearch writes guarded by
+        the version it read and, when another writer came first, reads and merges again."""
 
     def get_conversation(self, conversation_id: str) -> Conversation | None: ...
 

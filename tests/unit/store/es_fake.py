@@ -115,9 +115,23 @@ class FakeElasticsearch:
                     continue
                 self._put(*key, {**self.docs[key]["_source"], **change})
             else:
-                self._put(*key, next(lines))
+                source = next(lines)
+                if self._conflicts(op, meta, key):
+                    conflict = {"type": "version_conflict_engine_exception", "reason": "someone wrote first"}
+                    items.append({op: {"status": 409, "error": conflict}})
+                    continue
+                self._put(*key, source)
             items.append({op: {"status": 200}})
         return {"errors": False, "items": items}
+
+    def _conflicts(self, op: str, meta: dict[str, Any], key: tuple[str, str]) -> bool:
+        """As Elasticsearch: ``create`` of an id that exists, or a write guarded by a sequence number
+        that is no longer the document's."""
+        if op == "create":
+            return key in self.docs
+        if "if_seq_no" in meta:
+            return key not in self.docs or self.docs[key]["_seq_no"] != meta["if_seq_no"]
+        return False
 
     def delete(self, *, index: str, id: str, **options: Any) -> dict[str, Any]:
         self.docs.pop((index, id), None)

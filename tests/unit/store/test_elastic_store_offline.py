@@ -207,3 +207,37 @@ def test_cluster_errors_say_what_happened(es_store, fake, monkeypatch):
     with pytest.raises(StoreError, match="security_exception") as caught:
         es_store.stats()
     assert "manage_index_templates" in caught.value.hint
+
+
+def test_a_write_another_writer_came_before_is_read_merged_and_written_again(es_store, fake, monkeypatch):
+    from vocmine.schema import Conversation, Turn
+
+    es_store.upsert_conversations([conversation("t1", "my parcel is late")])
+    real_mget = fake.mget
+    raced = []
+
+    def mget_then_another_writer(**kwargs):
+        found = real_mget(**kwargs)
+        if not raced:  # between this writer's read and its write, another stores a reply
+            raced.append(True)
+            stored = Conversation.model_validate(fake.docs[("vmtest-conversations", "t1")]["_source"]["doc"])
+            other = stored.model_copy(update={"turns": [*stored.turns, Turn(role="customer", text="any news?")]})
+            es_store.upsert_conversations([other])
+        return found
+
+    monkeypatch.setattr(fake, "mget", mget_then_another_writer)
+    merges = []
+
+    def merge(stored, incoming):
+        merges.append([t.text for t in stored.turns])
+        known = {t.text for t in stored.turns}
+        return stored.model_copy(update={"turns": [*stored.turns, *(t for t in incoming.turns if t.text not in known)]})
+
+    reply = conversation("t1", "my parcel is late", "still nothing")
+    assert es_store.upsert_conversations([reply], merge=merge) == [UpsertOutcome.UPDATED]
+    assert len(merges) == 2 and "any news?" in merges[1]  # the second round read the other writer's reply
+    assert [t.text for t in es_store.get_conversation("t1").turns] == [
+        "my parcel is late",
+        "any news?",
+        "still nothing",
+    ]

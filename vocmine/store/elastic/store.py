@@ -43,10 +43,12 @@ from vocmine.store.elastic.queries import filter_queries, knn_body, search_body
 from vocmine.store.elastic.schema import KINDS, MAPPING_VERSION, alias, index_name, index_template, move_alias_actions
 from vocmine.store.elastic.state import ElasticStateMixin
 from vocmine.store.elastic.themes import ElasticThemesMixin
+from vocmine.store.protocol import Merge
 from vocmine.store.query import ConversationFilter, SearchHit, SearchPage, SearchQuery, StoreStats, UpsertOutcome
 
 # Fields of a conversation document that its analysis and review own: a new version of the
 # conversation keeps them (the analysis then counts as stale until re-run).
+CONFLICT_ROUNDS = 5  # guarded writes of one batch before giving up under constant contention
 KEPT_ON_REWRITE = (
     "sentiment_label",
     "stage",
@@ -285,14 +287,50 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
 
     # ------------------------------------------------------------ conversations
 
-    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
+    def upsert_conversations(
+        self, conversations: Sequence[Conversation], merge: Merge | None = None
+    ) -> list[UpsertOutcome]:
         latest = {c.id: c for c in conversations}  # a batch naming an id twice keeps the last
-        existing = self._mget("conversations", list(latest), excludes=["doc", "customer_text"])
-        items: list[BulkItem] = []
         outcomes: dict[str, UpsertOutcome] = {}
-        for cid, conversation in latest.items():
-            document = conversation_document(conversation, None)
+        pending = list(latest)
+        # Every write is guarded by the version read (``create`` or ``index`` with its sequence
+        # number): when another writer came in between, those ids are read, merged and written again.
+        for _ in range(CONFLICT_ROUNDS):
+            conflicts = self._upsert_round(pending, latest, merge, outcomes)
+            if not conflicts:
+                break
+            pending = conflicts
+        else:
+            raise StoreError(
+                f"{len(pending)} conversations changed under other writers {CONFLICT_ROUNDS} times in a row, "
+                f"e.g. {pending[0]}",
+                hint="run the ingest again: what was stored is kept, and the rest is written then",
+            )
+        seen: set[str] = set()
+        result = []
+        for conversation in conversations:
+            # Repeats of an id within the batch are unchanged after its first write, as in SQLite.
+            result.append(UpsertOutcome.UNCHANGED if conversation.id in seen else outcomes[conversation.id])
+            seen.add(conversation.id)
+        return result
+
+    def _upsert_round(
+        self,
+        ids: list[str],
+        latest: dict[str, Conversation],
+        merge: Merge | None,
+        outcomes: dict[str, UpsertOutcome],
+    ) -> list[str]:
+        """One guarded write of ``ids``; sets their outcomes and returns the ids another writer
+        changed first (409), to be read and written again."""
+        existing = self._mget("conversations", ids, excludes=["customer_text"] if merge else ["doc", "customer_text"])
+        items: list[BulkItem] = []
+        for cid in ids:
             old = existing.get(cid)
+            conversation = latest[cid]
+            if merge is not None:
+                conversation = merge(Conversation.model_validate(old["_source"]["doc"]) if old else None, conversation)
+            document = conversation_document(conversation, None)
             if old is None:
                 items.append((cid, BulkAction("create", document)))
                 outcomes[cid] = UpsertOutcome.NEW
@@ -308,14 +346,14 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 document["analysis_stale"] = source.get("analysis_content_hash") != document["content_hash"]
             items.append((cid, BulkAction("index", document, old["_seq_no"], old["_primary_term"])))
             outcomes[cid] = UpsertOutcome.UPDATED
-        self._write("conversations", items)
-        seen: set[str] = set()
-        result = []
-        for conversation in conversations:
-            # Repeats of an id within the batch are unchanged after its first write, as in SQLite.
-            result.append(UpsertOutcome.UNCHANGED if conversation.id in seen else outcomes[conversation.id])
-            seen.add(conversation.id)
-        return result
+        if not items:
+            return []
+        report = self.bulk.write(self.index("conversations"), items, refresh=self.refresh)
+        errors = [f for f in report.failed if f.status != 409]
+        if errors:
+            shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in errors[:5])
+            raise StoreError(f"{len(errors)} of {len(items)} writes to conversations failed: {shown}")
+        return [f.id for f in report.failed if f.status == 409]
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         return self.get_conversations([conversation_id]).get(conversation_id)

@@ -23,6 +23,7 @@ from typing import Any
 from vocmine.errors import StoreError
 from vocmine.schema import Conversation, utcnow
 from vocmine.store.cursor import encode_cursor
+from vocmine.store.protocol import Merge
 from vocmine.store.query import (
     ConversationFilter,
     SearchHit,
@@ -362,16 +363,24 @@ class SQLiteStore(
 
     # ------------------------------------------------------------ writes
 
-    def upsert_conversations(self, conversations: Sequence[Conversation]) -> list[UpsertOutcome]:
+    def upsert_conversations(
+        self, conversations: Sequence[Conversation], merge: Merge | None = None
+    ) -> list[UpsertOutcome]:
         with self._lock:
             conn = self.conn
             ids = [c.id for c in conversations]
-            known = self._hashes(ids)
             now = utcnow().isoformat()
             outcomes: list[UpsertOutcome] = []
+            # The stored hashes (and, to merge, the stored conversations) are read once the write lock
+            # is held: read before it, a writer in another process could come in between and its
+            # write would be overwritten, or counted as new twice.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for conversation in conversations:
+                known = self._hashes(ids)
+                stored = self._stored(ids) if merge is not None else {}
+                for incoming in conversations:
+                    conversation = merge(stored.get(incoming.id), incoming) if merge is not None else incoming
+                    stored[conversation.id] = conversation
                     content_hash = conversation.content_hash()
                     previous = known.get(conversation.id)
                     if previous == content_hash:
@@ -385,6 +394,15 @@ class SQLiteStore(
                 conn.execute("ROLLBACK")
                 raise
             return outcomes
+
+    def _stored(self, ids: list[str]) -> dict[str, Conversation]:
+        """The stored conversations, read through the writing connection (inside its transaction)."""
+        found: dict[str, Conversation] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(f"SELECT id, doc FROM conversations WHERE id IN ({marks})", chunk)
+            found.update({cid: Conversation.model_validate_json(doc) for cid, doc in rows.fetchall()})
+        return found
 
     def _hashes(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}

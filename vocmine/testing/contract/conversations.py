@@ -43,6 +43,33 @@ class ConversationsContract:
         assert store.get_conversation("x") == changed
         assert store.stats().conversations == 1
 
+    def test_a_merge_sees_what_is_stored_when_it_writes(self, store):
+        first = dated_conversation("m", "my parcel is late")
+        store.upsert_conversations([first])
+        seen: list[Conversation | None] = []
+
+        def merge(stored: Conversation | None, incoming: Conversation) -> Conversation:
+            seen.append(stored)
+            if stored is None:
+                return incoming
+            known = {t.text for t in stored.turns}
+            return stored.model_copy(
+                update={"turns": [*stored.turns, *(t for t in incoming.turns if t.text not in known)]}
+            )
+
+        # Another writer stored a reply after this one read the conversation: the merge is given the
+        # stored version (with that reply), so nothing written before is lost.
+        store.upsert_conversations(
+            [first.model_copy(update={"turns": [*first.turns, Turn(role="customer", text="any news?")]})]
+        )
+        reply = first.model_copy(update={"turns": [*first.turns, Turn(role="customer", text="still nothing")]})
+        assert store.upsert_conversations([reply], merge=merge) == [UpsertOutcome.UPDATED]
+        assert seen[0] is not None and [t.text for t in seen[0].turns][-1] == "any news?"
+        assert [t.text for t in store.get_conversation("m").turns][-2:] == ["any news?", "still nothing"]
+        new = dated_conversation("n", "first message")
+        assert store.upsert_conversations([new], merge=merge) == [UpsertOutcome.NEW]
+        assert seen[-1] is None
+
     def test_full_text_searches_customer_words_only_with_stemming_and_highlights(self, filled):
         page = filled.search(SearchQuery(text="refunds"))
         assert {h.conversation.id for h in page.hits} == {"a", "b"}  # not "e": the agent said refund
