@@ -1,8 +1,19 @@
-"""The search language users type, parsed once for every backend: words (all must match),
-"quoted phrases", OR between terms, a leading - to exclude a term, and a trailing * for prefix
-matching. Each backend renders the parsed query in its own syntax (FTS5 for the embedded store,
-``simple_query_string`` for Elasticsearch); text with nothing to search for is the same clear
-error whichever store answers.
+"""The search language users type, parsed once for every backend into a tree that each backend
+renders in its own syntax (FTS5 for the embedded store, ``simple_query_string`` for
+Elasticsearch), so both stores answer the same query the same way:
+
+* words, all of which must match (stemmed: "refunds" finds "refunded");
+* ``"exact phrases"``;
+* ``OR`` between alternatives; ``AND`` (the default between terms, so it may be written or not);
+* ``NOT term`` or ``-term`` to exclude, also before a group: ``-(late OR delayed)``;
+* parentheses to group: ``refund (month OR week)``;
+* ``prefix*``: every word that *begins* with what was typed (``activat*`` finds "activate",
+  "activation"), matched on the words as written, not on their stems.
+
+Precedence is the usual one: NOT binds tightest, then AND, then OR; ``a b OR c`` is ``(a b) OR c``.
+``AND``, ``OR`` and ``NOT`` are operators only in capitals; in lower case they are words. Text that
+cannot be read (an unclosed parenthesis, a group that only excludes) is a clear error naming what to
+change, whichever store answers.
 """
 
 from __future__ import annotations
@@ -12,8 +23,8 @@ from dataclasses import dataclass
 
 from vocmine.errors import ConfigError
 
-_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-OR = "OR"
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?\()|(\))|([^\s()"]+)')
+OR, AND, NOT = "OR", "AND", "NOT"
 
 
 @dataclass(frozen=True)
@@ -21,41 +32,182 @@ class Term:
     """A word or phrase as its word tokens (punctuation dropped, so no token is an operator)."""
 
     words: tuple[str, ...]
-    prefix: bool = False  # the last word is a prefix (word*), never for a phrase
+    prefix: bool = False  # the last word is a prefix (word*); a phrase is never one
 
 
 @dataclass(frozen=True)
-class ParsedSearch:
-    """``terms`` in the order typed, with ``OR`` between those that are alternatives (never first,
-    last or doubled); ``excluded`` are the -terms, which no match may contain."""
-
-    terms: tuple[Term | str, ...]
-    excluded: tuple[Term, ...]
+class Not:
+    part: Node
 
 
-def parse_search(text: str) -> ParsedSearch:
-    """The user's search text parsed; ConfigError when no term is left to search for."""
-    parts: list[Term | str] = []
-    excluded: list[Term] = []
-    for neg_phrase_sign, phrase, word in _QUERY_TOKEN.findall(text):
-        if word == OR:
-            if parts and parts[-1] != OR:
-                parts.append(OR)
-            continue
-        negate = bool(neg_phrase_sign) or word.startswith("-")
-        raw = phrase if phrase else word.lstrip("-")
-        words = tuple(re.findall(r"\w+", raw))
-        if not words:
-            continue
-        term = Term(words, prefix=raw.endswith("*") and not phrase)
-        (excluded if negate else parts).append(term)
-    while parts and parts[-1] == OR:
-        parts.pop()
-    if parts and parts[0] == OR:
-        parts.pop(0)
-    if not parts:
+@dataclass(frozen=True)
+class AllOf:
+    """Every part must match (AND); at least one part is not a ``Not``."""
+
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one part must match (OR)."""
+
+    parts: tuple[Node, ...]
+
+
+Node = Term | Not | AllOf | AnyOf
+
+
+def parse_search(text: str) -> Node:
+    """The user's search text as a tree; ConfigError when it cannot be read or has nothing to find."""
+    tokens = _tokens(text)
+    if not tokens:
+        raise _nothing(text)
+    parser = _Parser(tokens, text)
+    node = parser.alternatives()
+    if parser.position < len(tokens):  # only an unmatched ")" stops the top level early
+        raise ConfigError(f"search text {text!r} closes a parenthesis it never opened", hint="remove the extra ')'")
+    if node is None:
+        raise _nothing(text)
+    _check_positive(node, text)
+    return node
+
+
+def positive_terms(node: Node) -> list[Term]:
+    """The terms a match may contain (every term not under a ``Not``), for highlighting."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return []
+    return [term for part in node.parts for term in positive_terms(part)]
+
+
+# ---------------------------------------------------------------- tokens and grammar
+
+_Token = tuple[str, object]  # ("(" | ")" | "-(" | "op" | "term", payload)
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for negated_phrase, phrase, opening, closing, word in _TOKEN.findall(text):
+        if opening:
+            tokens.append(("-(" if opening.startswith("-") else "(", None))
+        elif closing:
+            tokens.append((")", None))
+        elif word in (OR, AND, NOT):
+            tokens.append(("op", word))
+        else:
+            raw = phrase if (phrase or negated_phrase or not word) else word
+            negate = bool(negated_phrase) or (bool(word) and word.startswith("-"))
+            raw = raw if phrase or negated_phrase else raw.lstrip("-")
+            words = tuple(re.findall(r"\w+", raw))
+            if not words:
+                continue  # punctuation alone ("-", "*", "&") has nothing to search for
+            term = Term(words, prefix=bool(word) and raw.endswith("*"))
+            if negate:
+                tokens.append(("op", NOT))
+            tokens.append(("term", term))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent: alternatives := group (OR group)*; group := unary+ (AND optional between);
+    unary := (NOT | -)* atom; atom := term | ( alternatives )."""
+
+    def __init__(self, tokens: list[_Token], text: str) -> None:
+        self.tokens = tokens
+        self.position = 0
+        self.text = text
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def alternatives(self) -> Node | None:
+        options = []
+        while True:
+            group = self.group()
+            if group is not None:
+                options.append(group)
+            token = self.peek()
+            if token == ("op", OR):
+                self.position += 1
+                continue
+            break
+        if not options:
+            return None
+        return options[0] if len(options) == 1 else AnyOf(tuple(options))
+
+    def group(self) -> Node | None:
+        parts: list[Node] = []
+        while True:
+            token = self.peek()
+            if token is None or token[0] == ")" or token == ("op", OR):
+                break
+            if token == ("op", AND):
+                self.position += 1
+                continue
+            unary = self.unary()
+            if unary is not None:
+                parts.append(unary)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def unary(self) -> Node | None:
+        negations = 0
+        while self.peek() == ("op", NOT):
+            self.position += 1
+            negations += 1
+        token = self.peek()
+        if token is None or token[0] == ")" or token[0] == "op":
+            return None  # a dangling NOT ("refund NOT") excludes nothing
+        self.position += 1
+        atom = token[1] if isinstance(token[1], Term) else self.parenthesised()
+        if atom is None:
+            return None  # "()" holds nothing
+        if token[0] == "-(":
+            negations += 1
+        return Not(atom) if negations % 2 else atom
+
+    def parenthesised(self) -> Node | None:
+        inside = self.alternatives()
+        closing = self.peek()
+        if closing is None or closing[0] != ")":
+            raise ConfigError(
+                f"search text {self.text!r} opens a parenthesis it never closes", hint="add the missing ')'"
+            )
+        self.position += 1
+        return inside
+
+
+def _check_positive(node: Node, text: str) -> None:
+    """Every group must say what to find, not only what to leave out ("-refund", "a OR -b")."""
+    if isinstance(node, Not):
         raise ConfigError(
-            f"search text {text!r} has no words to search for",
-            hint="give at least one word that is not excluded with -",
+            f"search text {text!r} only excludes: it says what to leave out but not what to find",
+            hint="add a word to search for, e.g. 'refund -late'",
         )
-    return ParsedSearch(tuple(parts), tuple(excluded))
+    if isinstance(node, AllOf):
+        if all(isinstance(part, Not) for part in node.parts):
+            _check_positive(node.parts[0], text)
+        for part in node.parts:
+            if not isinstance(part, Not):
+                _check_positive(part, text)
+            elif not isinstance(part.part, Term):
+                _check_inner(part.part, text)
+    elif isinstance(node, AnyOf):
+        for part in node.parts:
+            _check_positive(part, text)
+
+
+def _check_inner(node: Node, text: str) -> None:
+    """An excluded group must itself be a group of things to find: -(late OR -delayed) is unreadable."""
+    if isinstance(node, Term):
+        return
+    _check_positive(node, text)
+
+
+def _nothing(text: str) -> ConfigError:
+    return ConfigError(
+        f"search text {text!r} has no words to search for",
+        hint="give at least one word that is not excluded with - or NOT",
+    )

@@ -77,7 +77,7 @@ FILTER = ConversationFilter(
 
 def _bodies() -> dict[str, dict]:
     return {
-        "search": search_body(SearchQuery(text='refund -"gift card" | charge*', filter=FILTER, limit=50)),
+        "search": search_body(SearchQuery(text='refund -"gift card" OR charge*', filter=FILTER, limit=50)),
         "search page 2": search_body(
             SearchQuery(text="refund", filter=FILTER), pit_id="pit-1", search_after=[3.2, "c9"]
         ),
@@ -100,7 +100,7 @@ def test_user_text_only_reaches_simple_query_string():
         text = json.dumps(body)
         assert '"query_string"' not in text
     search = _bodies()["search"]["query"]["bool"]["must"][0]["simple_query_string"]
-    assert search["query"] == 'refund -"gift card" | charge*' and search["default_operator"] == "and"
+    assert search["query"] == '((refund -"gift card") | charge*)' and search["default_operator"] == "and"
 
 
 def test_filters_become_non_scoring_clauses_on_both_indices():

@@ -146,3 +146,41 @@ def test_migration_9_moves_an_unsharded_index_into_shards(tmp_path: Path, monkey
     assert _pages(migrated, query) == _pages(fresh, query)
     migrated.close()
     fresh.close()
+
+
+def test_migration_11_gives_every_shard_the_words_prefixes_are_matched_on(tmp_path: Path, monkeypatch):
+    """A store written before prefixes were matched on the words as written (shards of two columns)
+    finds the same words for ``activat*`` after opening with this version as a store built now."""
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+    texts = ["activate my sim", "activation failed", "active user", "act now"]
+    conversations = [
+        Conversation(id=f"c{n:02d}", channel="chat", source="test", turns=[Turn(role="customer", text=texts[n % 4])])
+        for n in range(20)
+    ]
+    old_path, new_path = str(tmp_path / "old.sqlite"), str(tmp_path / "new.sqlite")
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:10])
+    old = SQLiteStore(old_path)
+    old.upsert_conversations(conversations)
+    for shard in sqlite_fts.shards(old.conn):  # what version 10 wrote: two columns
+        name = sqlite_fts.table(shard)
+        old.conn.execute(f"ALTER TABLE {name} RENAME TO before")
+        old.conn.execute(
+            f"CREATE VIRTUAL TABLE {name} USING fts5 (customer_text, subject, tokenize = '{sqlite_fts.TOKENIZE}')"
+        )
+        old.conn.execute(
+            f"INSERT INTO {name} (rowid, customer_text, subject) SELECT rowid, customer_text, subject FROM before"
+        )
+        old.conn.execute("DROP TABLE before")
+    old.close()
+    monkeypatch.undo()
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+
+    migrated, fresh = SQLiteStore(old_path), SQLiteStore(new_path)
+    fresh.upsert_conversations(conversations)
+    assert migrated.schema_version() == sqlite_module.MIGRATIONS[-1][0]
+    query = SearchQuery(text="activat*", limit=50)
+    found = {hit.conversation.id for hit in migrated.search(query).hits}
+    assert found == {f"c{n:02d}" for n in range(20) if n % 4 in (0, 1)}
+    assert _pages(migrated, query) == _pages(fresh, query)
+    migrated.close()
+    fresh.close()

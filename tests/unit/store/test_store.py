@@ -18,7 +18,7 @@ from vocmine.testing.factories import dated_conversation
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
     store.stats()
-    assert store.schema_version() == MIGRATIONS[-1][0] == 10
+    assert store.schema_version() == MIGRATIONS[-1][0] == 11
     mode = sqlite3.connect(tmp_path / "store.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -67,8 +67,9 @@ def test_older_store_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch
 
 
 def test_users_query_syntax_becomes_quoted_fts5():
-    assert to_fts_query('a "b c" OR d') == '"a" "b c" OR "d"'
-    assert to_fts_query("refund -twice") == '("refund") NOT "twice"'
+    assert to_fts_query('a "b c" OR d') == '(("a" AND "b c") OR "d")'
+    assert to_fts_query("refund -twice") == '(("refund") NOT "twice")'
+    assert to_fts_query("activat*") == 'words : "ａｃｔｉｖａｔ"*'
 
 
 def test_api_reads_do_not_queue_behind_a_write(store):

@@ -16,7 +16,7 @@ from elasticsearch.dsl import Q, Search
 from elasticsearch.dsl.query import Query
 
 from vocmine.store.query import CONVERSATION_FIELD_FILTERS, ConversationFilter, SearchQuery
-from vocmine.store.search_syntax import parse_search
+from vocmine.store.search_syntax import AllOf, AnyOf, Node, Not, Term, parse_search
 
 TEXT_FIELDS = ["customer_text", "subject^2"]
 HIGHLIGHT = {"fragment_size": 150, "number_of_fragments": 2, "pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
@@ -31,11 +31,24 @@ _TERMS = {
 
 
 def to_simple_query(text: str) -> str:
-    """The user's search syntax (the embedded store's: words, "phrases", OR, -exclusion, prefix*)
-    in ``simple_query_string`` terms, where OR is ``|``. Text with no word to search for is the same
-    clear error as in the embedded store."""
-    parse_search(text)  # raises ConfigError when there is nothing to search for
-    return " ".join("|" if token == "OR" else token for token in text.split())
+    """The user's search syntax (``vocmine.store.search_syntax``: words, "phrases", AND, OR, NOT or
+    -exclusion, parentheses, prefix*) in ``simple_query_string`` terms, with the grouping written out
+    in parentheses: OR is ``|``, AND the default operator, exclusion ``-``. Text the parser refuses is
+    the same clear error as in the embedded store."""
+    return _simple(parse_search(text))
+
+
+def _simple(node: Node) -> str:
+    if isinstance(node, Term):
+        if len(node.words) > 1 and not node.prefix:
+            return '"' + " ".join(node.words) + '"'
+        return " ".join(node.words) + ("*" if node.prefix else "")
+    if isinstance(node, AnyOf):
+        return "(" + " | ".join(_simple(part) for part in node.parts) + ")"
+    if isinstance(node, AllOf):
+        parts = [("-" + _simple(part.part)) if isinstance(part, Not) else _simple(part) for part in node.parts]
+        return "(" + " ".join(parts) + ")"
+    raise ValueError("an excluded term without a term to exclude it from")  # parse_search refuses these
 
 
 def filter_queries(f: ConversationFilter, *, segments: bool = False) -> list[Query]:

@@ -11,16 +11,24 @@ ranks exactly as one table would.
 Shard ``k`` is the FTS5 table ``conversation_fts_k`` holding rowids ``k * SHARD_ROWS`` to
 ``(k + 1) * SHARD_ROWS - 1`` (rowid = the conversation's rowid); the first write into a range
 creates its table.
+
+Prefixes (``activat*``) are matched on the words as written, not on their stems: the porter
+tokenizer stems a prefix as if it were a word, so "activat*" found nothing ("activate" is indexed as
+"activ") while "activation*" found "active". The third column, ``words``, holds the same text with
+every letter and digit written in its full-width form (``prefix_form``): porter only stems ASCII
+words, so these are indexed as written, and a prefix query (``words : "ａｃｔｉｖａｔ"*``) finds
+exactly the words that begin with what the user typed.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 
 import numpy as np
 
-from vocmine.store.search_syntax import Term, parse_search
+from vocmine.store.search_syntax import AllOf, AnyOf, Node, Not, Term, parse_search, positive_terms
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # as migration 1 created the unsharded table
 SHARD_ROWS = 65_536
@@ -54,7 +62,7 @@ def shards(conn: sqlite3.Connection) -> list[int]:
 def create(conn: sqlite3.Connection, shard: int) -> None:
     conn.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {table(shard)} USING fts5 "
-        f"(customer_text, subject, tokenize = '{TOKENIZE}')"
+        f"(customer_text, subject, words, tokenize = '{TOKENIZE}')"
     )
 
 
@@ -65,7 +73,8 @@ def index(conn: sqlite3.Connection, rowid: int, customer_text: str, subject: str
     name = table(shard)
     conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
     conn.execute(
-        f"INSERT INTO {name} (rowid, customer_text, subject) VALUES (?, ?, ?)", (rowid, customer_text, subject)
+        f"INSERT INTO {name} (rowid, customer_text, subject, words) VALUES (?, ?, ?, ?)",
+        (rowid, customer_text, subject, prefix_form(f"{customer_text} {subject}")),
     )
 
 
@@ -128,16 +137,62 @@ def shard_existing(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE conversation_fts")
 
 
+def add_prefix_words(conn: sqlite3.Connection) -> None:
+    """Migration 11: every shard gets the ``words`` column (FTS5 tables cannot add a column, so each
+    is rebuilt); FTS5 re-tokenises every row, about a minute per few hundred thousand conversations."""
+    conn.create_function("vocmine_prefix_form", 1, prefix_form, deterministic=True)
+    for shard in shards(conn):
+        name = table(shard)
+        conn.execute(f"ALTER TABLE {name} RENAME TO {name}_before_words")
+        create(conn, shard)
+        conn.execute(
+            f"INSERT INTO {name} (rowid, customer_text, subject, words) SELECT rowid, customer_text, subject, "
+            f"vocmine_prefix_form(customer_text || ' ' || subject) FROM {name}_before_words"
+        )
+        conn.execute(f"DROP TABLE {name}_before_words")
+
+
+_FULL_WIDTH = str.maketrans(
+    {chr(c): chr(c - ord("a") + 0xFF41) for c in range(ord("a"), ord("z") + 1)}
+    | {chr(c): chr(c - ord("0") + 0xFF10) for c in range(ord("0"), ord("9") + 1)}
+)
+
+
+def prefix_form(text: str) -> str:
+    """``text`` lower-cased, without accents, with ASCII letters and digits in full width: what the
+    ``words`` column holds and prefix queries search (see the module's docstring)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FULL_WIDTH)
+
+
 def to_fts_query(text: str) -> str:
     """The user's search text (``vocmine.store.search_syntax``) as a safe FTS5 expression. Every
     term is quoted, so FTS5 operators or column filters typed by a user are searched as words,
-    never interpreted."""
-    parsed = parse_search(text)
-    expression = " ".join(term if isinstance(term, str) else _quoted(term) for term in parsed.terms)
-    for term in parsed.excluded:
-        expression = f"({expression}) NOT {_quoted(term)}"
-    return expression
+    never interpreted; the grouping is always written out in parentheses."""
+    return _render(parse_search(text))
+
+
+def prefix_words(text: str) -> list[str]:
+    """The prefixes a search looks for (``activat`` of ``activat*``), for marking the words they found."""
+    return [" ".join(t.words) for t in positive_terms(parse_search(text)) if t.prefix]
+
+
+def _render(node: Node) -> str:
+    if isinstance(node, Term):
+        return _quoted(node)
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(_render(part) for part in node.parts) + ")"
+    if isinstance(node, AllOf):
+        wanted = [_render(part) for part in node.parts if not isinstance(part, Not)]
+        expression = "(" + " AND ".join(wanted) + ")"
+        for part in node.parts:
+            if isinstance(part, Not):
+                expression = f"({expression} NOT {_render(part.part)})"
+        return expression
+    raise ValueError("an excluded term without a term to exclude it from")  # parse_search refuses these
 
 
 def _quoted(term: Term) -> str:
-    return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+    if term.prefix:
+        return 'words : "' + prefix_form(" ".join(term.words)) + '"*'
+    return '"' + " ".join(term.words) + '"'

@@ -35,7 +35,7 @@ from vocmine.store.query import (
 from vocmine.store.sqlite import fts as sqlite_fts
 from vocmine.store.sqlite.analysis import SQLiteAnalysisMixin
 from vocmine.store.sqlite.columns import CHANGE_LOG, SQLiteFacts
-from vocmine.store.sqlite.fts import to_fts_query
+from vocmine.store.sqlite.fts import prefix_words, to_fts_query
 from vocmine.store.sqlite.jobs import MIGRATION as JOBS_MIGRATION
 from vocmine.store.sqlite.jobs import SQLiteJobsMixin
 from vocmine.store.sqlite.keys import SQLiteKeysMixin
@@ -242,6 +242,8 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
     (9, sqlite_fts.shard_existing),
     # Upload jobs' records, so any API worker answers GET /v1/jobs/{id} (``jobs.py``).
     (10, JOBS_MIGRATION),
+    # Prefix search on the words as written, not their stems (``fts.py`` says why).
+    (11, sqlite_fts.add_prefix_words),
 ]
 
 # How many threads read the store at once. Reads are CPU work in this process, and Python's sqlite3
@@ -510,7 +512,7 @@ class SQLiteStore(
             page = rank_page(conn, match, self._passes(conn, query.filter), query.limit, query.cursor)
             rowids = [hit.rowid for hit in page.hits]
             docs = self._docs(conn, rowids)
-            marked = highlights(conn, match, rowids)
+            marked = highlights(conn, match, rowids, prefix_words(query.text or ""))
         hits = [
             SearchHit(
                 conversation=Conversation.model_validate_json(docs[hit.rowid]),

@@ -83,11 +83,15 @@ class ConversationsContract:
         assert {h.conversation.id for h in filled.search(SearchQuery(text="rembourse*")).hits} == {"d"}
 
     def test_fts_operators_typed_by_users_are_searched_as_words(self, filled):
-        for hostile in ["customer_text:refund", "NEAR(refund", '"unbalanced', "refund AND NOT", "^refund"]:
+        for hostile in ["customer_text:refund", "NEAR refund", '"unbalanced', "refund AND NOT", "^refund", "{x}: y"]:
             filled.search(SearchQuery(text=hostile))  # never an FTS5 syntax error
-        for wordless in ("-refund", "*", '""'):
+        with pytest.raises(ConfigError, match="never closes"):  # our syntax's error, saying what to change
+            filled.search(SearchQuery(text="NEAR(refund"))
+        for wordless in ("*", '""'):
             with pytest.raises(ConfigError, match="no words"):
                 filled.search(SearchQuery(text=wordless))
+        with pytest.raises(ConfigError, match="only excludes"):
+            filled.search(SearchQuery(text="-refund"))
 
     def test_filters(self, filled):
         def ids(**kwargs: Any) -> set[str]:
