@@ -24,6 +24,7 @@ from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
 from vocmine_api import access_log, errors
 from vocmine_api.deps import require
+from vocmine_api.docs import mount_docs
 from vocmine_api.key_check import KeyBeforeBody
 from vocmine_api.limits import BodySizeLimit
 from vocmine_api.metrics import Metrics
@@ -114,9 +115,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for module in (conversations, search, insights, themes, review, agents, ingest, alerts):
         app.include_router(module.router)
 
-    @app.get("/v1/openapi.json", include_in_schema=False, dependencies=[Depends(require("read"))])
+    # The schema and its reader are public: they describe the routes, never the data, and /docs must
+    # load the schema in a browser before anyone has pasted a key into "Authorize".
+    @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi() -> dict[str, object]:
         return app.openapi()
+
+    mount_docs(app, "/v1/openapi.json")
 
     @app.get("/v1/metrics", include_in_schema=False, dependencies=[Depends(require("read"))])
     def prometheus() -> Response:

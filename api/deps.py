@@ -3,13 +3,16 @@ route needs, and the conversation filter read from query parameters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
-from vocmine.schema import ApiKey, ThemeLevel
+from vocmine.schema import ApiKey, Channel, SentimentLabel, StageName, ThemeLevel, Trajectory
 from vocmine.services.insights import WindowSpec, with_subthemes
 from vocmine.services.keys import allows, verify_token
 from vocmine.settings import Settings
@@ -49,10 +52,18 @@ def token_of(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key")
 
 
-def require(scope: str) -> Callable[[Request, Store], ApiKey]:
+# The two ways to send a key, declared so the OpenAPI schema lists them as security schemes (and
+# /docs offers "Authorize"); ``token_of`` reads the same headers for the check before the body.
+BEARER = HTTPBearer(auto_error=False, description="an API key: Authorization: Bearer <key>")
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key, as X-API-Key: <key>")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+ApiKeyHeaderDep = Annotated[str | None, Depends(API_KEY_HEADER)]
+
+
+def require(scope: str) -> Callable[..., ApiKey]:
     """A dependency: the caller's key, which must hold ``scope`` (admin holds every scope)."""
 
-    def check(request: Request, store: StoreDep) -> ApiKey:
+    def check(request: Request, store: StoreDep, _bearer: BearerDep, _header: ApiKeyHeaderDep) -> ApiKey:
         token = token_of(request.headers)
         if not token:
             raise ApiError(401, "missing API key", MISSING_HINT, CHALLENGE)
@@ -67,19 +78,30 @@ def require(scope: str) -> Callable[[Request, Store], ApiKey]:
     return check
 
 
+def _iso_only(value: object) -> object:
+    """A date-time must be written as one (``2026-03-01``, ``2026-03-01T09:00:00Z``): pydantic would
+    also read a bare number as seconds since 1970, so ``until=0.5`` meant a moment in 1970."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+        raise ValueError("give an ISO 8601 date or date-time, e.g. 2026-03-01 or 2026-03-01T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 async def conversation_filter(
-    channel: Annotated[list[str], Query(description="chat, email, social or call")] = [],  # noqa: B006
+    channel: Annotated[list[Channel], Query(description="chat, email, social or call")] = [],  # noqa: B006
     source: Annotated[list[str], Query()] = [],  # noqa: B006
     brand: Annotated[list[str], Query()] = [],  # noqa: B006
     product: Annotated[list[str], Query()] = [],  # noqa: B006
     agent: Annotated[list[str], Query()] = [],  # noqa: B006
     team: Annotated[list[str], Query()] = [],  # noqa: B006
     language: Annotated[list[str], Query()] = [],  # noqa: B006
-    since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
-    sentiment: Annotated[list[str], Query(description="negative, neutral or positive")] = [],  # noqa: B006
-    stage: Annotated[list[str], Query(description="journey stage or unknown")] = [],  # noqa: B006
-    trajectory: Annotated[list[str], Query(description="improved, worsened or steady")] = [],  # noqa: B006
+    since: Annotated[IsoDateTime | None, Query(description="started at or after (ISO 8601; UTC if no zone)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="started before (ISO 8601; UTC if no zone)")] = None,
+    sentiment: Annotated[list[SentimentLabel], Query(description="negative, neutral or positive")] = [],  # noqa: B006
+    stage: Annotated[list[StageName], Query(description="journey stage, unknown or unsupported_language")] = [],  # noqa: B006
+    trajectory: Annotated[list[Trajectory], Query(description="improved, worsened or steady")] = [],  # noqa: B006
     flag: Annotated[list[str], Query(description="a signal name, e.g. escalation")] = [],  # noqa: B006
     min_severity: Annotated[int | None, Query(ge=1, le=5)] = None,
     theme: Annotated[list[str], Query(description="theme id")] = [],  # noqa: B006

@@ -19,7 +19,7 @@ from vocmine.services.keys import verify_token
 from vocmine_api.deps import CHALLENGE, INVALID_HINT, MISSING_HINT, token_of
 from vocmine_api.errors import error_response
 
-PUBLIC = frozenset({"/v1/health", "/v1/ready"})
+PUBLIC = frozenset({"/v1/health", "/v1/ready", "/v1/openapi.json"})  # the schema: see app.py
 
 
 class KeyBeforeBody:

@@ -212,6 +212,11 @@ SentimentLabel = Literal["negative", "neutral", "positive"]
 # no sentiment, segments or learned flags, and is counted apart instead of given numbers.
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 Trajectory = Literal["improved", "worsened", "steady"]
+# What a conversation's stage may be: a journey stage (``analysis/journey``: its STAGES), unknown
+# below the head's threshold, or the language marker above.
+StageName = Literal[
+    "awareness", "consideration", "purchase", "use", "support", "advocacy", "unknown", "unsupported_language"
+]
 
 
 class AnalysedSegment(Segment):

@@ -25,6 +25,7 @@ from vocmine.schema import (
     ReviewState,
     ReviewStatus,
     SentimentLabel,
+    StageName,
     Trajectory,
     stable_hash,
 )
@@ -53,7 +54,7 @@ class ConversationFilter(BaseModel):
     until: datetime | None = None  # started_at < until
     # Conditions on the analysis; a conversation not analysed yet matches none of them.
     sentiments: list[SentimentLabel] = Field(default_factory=list)  # conversation-level label
-    stages: list[str] = Field(default_factory=list)  # journey stage, including "unknown"
+    stages: list[StageName] = Field(default_factory=list)  # journey stage, including "unknown"
     trajectories: list[Trajectory] = Field(default_factory=list)
     signals: list[str] = Field(default_factory=list)  # raised any of these signals
     min_severity: int | None = Field(default=None, ge=1, le=5)  # a flag at least this severe

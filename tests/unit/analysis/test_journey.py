@@ -85,3 +85,12 @@ def test_head_reads_the_words_beside_the_vector_and_keeps_them_when_saved(tmp_pa
     assert np.allclose(reloaded.probabilities(vectors, texts), head.probabilities(vectors, texts), atol=1e-4)
     with pytest.raises(ValueError, match="texts"):
         head.probabilities(vectors, texts[:1])
+
+
+def test_every_stage_the_head_gives_is_a_stage_a_filter_accepts():
+    from typing import get_args
+
+    from vocmine.analysis.journey.model import STAGES, UNKNOWN
+    from vocmine.schema import UNSUPPORTED_LANGUAGE, StageName
+
+    assert set(get_args(StageName)) == {*STAGES, UNKNOWN, UNSUPPORTED_LANGUAGE}

@@ -22,6 +22,7 @@ exactly the words that begin with what the user typed.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
@@ -152,6 +153,7 @@ def add_prefix_words(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TABLE {name}_before_words")
 
 
+_WORD = re.compile(r"\w+")
 _FULL_WIDTH = str.maketrans(
     {chr(c): chr(c - ord("a") + 0xFF41) for c in range(ord("a"), ord("z") + 1)}
     | {chr(c): chr(c - ord("0") + 0xFF10) for c in range(ord("0"), ord("9") + 1)}
@@ -159,10 +161,13 @@ _FULL_WIDTH = str.maketrans(
 
 
 def prefix_form(text: str) -> str:
-    """``text`` lower-cased, without accents, with ASCII letters and digits in full width: what the
-    ``words`` column holds and prefix queries search (see the module's docstring)."""
+    """The distinct words of ``text``, lower-cased, without accents, ASCII letters and digits in full
+    width: what the ``words`` column holds and prefix queries search (see the module's docstring).
+    Each word once: a prefix asks whether a conversation has such a word, not where or how often,
+    and indexing each word once keeps the column's cost to ingestion small."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FULL_WIDTH)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FULL_WIDTH)
+    return " ".join(dict.fromkeys(_WORD.findall(plain)))
 
 
 def to_fts_query(text: str) -> str:
@@ -174,7 +179,7 @@ def to_fts_query(text: str) -> str:
 
 def prefix_words(text: str) -> list[str]:
     """The prefixes a search looks for (``activat`` of ``activat*``), for marking the words they found."""
-    return [" ".join(t.words) for t in positive_terms(parse_search(text)) if t.prefix]
+    return [t.words[-1] for t in positive_terms(parse_search(text)) if t.prefix]
 
 
 def _render(node: Node) -> str:
@@ -194,5 +199,8 @@ def _render(node: Node) -> str:
 
 def _quoted(term: Term) -> str:
     if term.prefix:
-        return 'words : "' + prefix_form(" ".join(term.words)) + '"*'
+        # "e-sim*": the words before the last are words (stemmed), the last a prefix of a word as written.
+        *words, last = term.words
+        prefix = 'words : "' + prefix_form(last) + '"*'
+        return "(" + " AND ".join([*(f'"{w}"' for w in words), prefix]) + ")" if words else prefix
     return '"' + " ".join(term.words) + '"'
