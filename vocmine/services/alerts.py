@@ -246,7 +246,4 @@ def _queue(store: Store, rule: AlertRule, conversation_id: str, reason: str) -> 
     """Queue the conversation for review on the rule's behalf; True if this rule had not alerted on it
     before. Webhooks go out once per rule and conversation: a second rule matching a conversation
     another rule queued is news to its own receiver, a re-analysis of the same match is not."""
-    actor = f"alert:{rule.id}"
-    before = any(e["actor"] == actor and e["action"] == "alert" for e in store.review_events(conversation_id))
-    store.enqueue_review(conversation_id, actor, reason)
-    return not before
+    return store.alert_review(conversation_id, f"alert:{rule.id}", reason)

@@ -215,6 +215,12 @@ class ReviewStore(Protocol):
 
     def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool: ...
 
+    def alert_review(self, conversation_id: str, actor: str, reason: str) -> bool:
+        """Queue the conversation on an alert's behalf (``enqueue_review``) and say whether ``actor``
+        alerted on it for the first time. Decided inside the write, so two evaluations running at
+        once (two API workers, an analysis and an evaluation) agree on which one was first, and a
+        webhook goes out once."""
+
 
 class AlertStore(Protocol):
     """Alert rules and the record of every webhook delivery."""

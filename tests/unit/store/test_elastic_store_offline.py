@@ -241,3 +241,20 @@ def test_a_write_another_writer_came_before_is_read_merged_and_written_again(es_
         "any news?",
         "still nothing",
     ]
+
+
+def test_an_alert_is_first_only_for_the_writer_that_creates_its_marker(es_store, fake, monkeypatch):
+    es_store.upsert_conversations([conversation("c9", "cancel my plan")])
+    es_store.write_analyses([analysis(conversation("c9", "cancel my plan"))], [vectors(1)])
+    real_index = fake.index
+
+    def index(**kwargs):
+        # As Elasticsearch: op_type=create of an id that exists is a 409.
+        if kwargs.get("op_type") == "create" and (kwargs["index"], kwargs["id"]) in fake.docs:
+            raise _api_error(409, "version_conflict_engine_exception")
+        return real_index(**kwargs)
+
+    monkeypatch.setattr(fake, "index", index)
+    assert es_store.alert_review("c9", "alert:r1", "matched") is True
+    assert es_store.alert_review("c9", "alert:r1", "matched again") is False
+    assert es_store.alert_review("c9", "alert:r2", "matched") is True

@@ -13,7 +13,7 @@ from vocmine.services.keys import create_key, verify_token
 from vocmine.store.factory import open_store
 from vocmine.store.sqlite.fts import to_fts_query
 from vocmine.store.sqlite.store import MIGRATIONS, SQLiteStore
-from vocmine.testing.factories import dated_conversation
+from vocmine.testing.factories import analysis, dated_conversation
 
 
 def test_schema_is_versioned_and_wal_is_on(store, tmp_path):
@@ -117,4 +117,35 @@ def test_reads_past_the_read_slots_wait_and_a_read_inside_a_read_does_not(tmp_pa
         assert fetched.wait(10), "the waiting reader never got the slot back"
         reader.join(10)
     finally:
+        store.close()
+
+
+def test_two_evaluations_at_once_agree_on_which_alert_was_first(tmp_path):
+    """Two processes (here: two stores on one file, each with its own connection, in threads) alert
+    on the same conversations at once: for each, exactly one is told it was first, so one webhook."""
+    import threading
+
+    path = str(tmp_path / "alerts.sqlite")
+    setup = SQLiteStore(path)
+    conversations = [dated_conversation(f"c{n}", "I want to cancel") for n in range(100)]
+    setup.upsert_conversations(conversations)
+    setup.write_analyses([analysis(c) for c in conversations], [None] * len(conversations))
+    setup.close()
+    stores = [SQLiteStore(path), SQLiteStore(path)]
+    firsts: list[list[str]] = [[], []]
+    start = threading.Barrier(2)
+
+    def evaluate(n: int) -> None:
+        start.wait()
+        for c in range(100):
+            if stores[n].alert_review(f"c{c}", "alert:r1", "matched"):
+                firsts[n].append(f"c{c}")
+
+    threads = [threading.Thread(target=evaluate, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(firsts[0] + firsts[1]) == sorted(f"c{c}" for c in range(100))
+    for store in stores:
         store.close()

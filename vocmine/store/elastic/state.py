@@ -246,6 +246,17 @@ class ElasticStateMixin(_Host):
         self._event("review_event", actor, "alert", {"reason": reason}, conversation_id=conversation_id)
         return created
 
+    def alert_review(self, conversation_id: str, actor: str, reason: str) -> bool:
+        # The first alert of an actor on a conversation is a document of a fixed id, created only if
+        # it does not exist: Elasticsearch decides which of two writers at once was first.
+        try:
+            self._put_state(f"first-alert:{actor}:{conversation_id}", "first_alert", {}, create=True)
+            first = True
+        except ConflictError:
+            first = False
+        self.enqueue_review(conversation_id, actor, reason)
+        return first
+
     def review_events(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         return [
             {"at": s["at"], "actor": s["doc"]["actor"], "conversation_id": s["conversation_id"],

@@ -148,6 +148,17 @@ class SQLiteReviewMixin(_Host):
             self._event(conn, actor, conversation_id, "alert", {"reason": reason})
         return not exists
 
+    def alert_review(self, conversation_id: str, actor: str, reason: str) -> bool:
+        with self._lock, immediate(self.conn) as conn:
+            before = conn.execute(
+                "SELECT 1 FROM review_events WHERE conversation_id = ? AND actor = ? AND action = 'alert' LIMIT 1",
+                (conversation_id, actor),
+            ).fetchone()
+            if not conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone():
+                self._write_state(conn, self._locked_state(conversation_id), None)
+            self._event(conn, actor, conversation_id, "alert", {"reason": reason})
+        return before is None
+
     # Alert rules and webhook deliveries.
     def save_alert_rule(self, rule: AlertRule) -> None:
         with self._lock:

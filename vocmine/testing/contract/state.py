@@ -80,6 +80,15 @@ class StateContract:
         with pytest.raises(NotFoundError):
             flagged.get_review("nobody")
 
+    def test_an_alert_is_first_once_per_actor_and_conversation(self, flagged):
+        assert flagged.alert_review("angry", "alert:r1", "matched r1") is True
+        assert flagged.alert_review("angry", "alert:r1", "matched r1 again") is False  # a re-analysis
+        assert flagged.alert_review("angry", "alert:r2", "matched r2") is True  # news to r2's receiver
+        assert flagged.alert_review("worst", "alert:r1", "matched r1") is True
+        assert flagged.get_review("angry").status == "new"
+        alerts = [e for e in flagged.review_events("angry") if e["action"] == "alert"]
+        assert [e["actor"] for e in alerts] == ["alert:r1", "alert:r1", "alert:r2"]
+
     def test_alert_rules_and_deliveries(self, store):
         store.save_alert_rule(AlertRule(id="r2", name="spikes", kind="theme_spike"))
         store.save_alert_rule(AlertRule(id="r1", name="vip", channels=["call"]))
