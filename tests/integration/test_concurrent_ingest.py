@@ -74,7 +74,7 @@ def test_two_runs_adding_replies_to_the_same_threads_keep_every_reply(tmp_path: 
     _mailbox(first, "first")
     _mailbox(second, "second")
     store_path = tmp_path / "store.sqlite"
-    SQLiteStore(str(store_path)).close()  # created before the runs race to create it
+    # No store yet: both runs create it and apply its migrations at once, too.
     summaries = _ingest_at_once(store_path, [first, second], tmp_path / "reports")
 
     store = SQLiteStore(str(store_path))
@@ -98,7 +98,6 @@ def test_overlapping_chat_runs_count_each_conversation_new_once(tmp_path: Path) 
         _chats(path, first, 600)  # runs overlap by half: conversations 300–899 are in two inputs
         inputs.append(path)
     store_path = tmp_path / "store.sqlite"
-    SQLiteStore(str(store_path)).close()
     summaries = _ingest_at_once(store_path, inputs, tmp_path / "reports")
 
     assert SQLiteStore(str(store_path)).stats().conversations == 1200

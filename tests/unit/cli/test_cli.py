@@ -59,7 +59,7 @@ def test_user_errors_are_exit_2_with_a_hint(tmp_path):
     missing = runner.invoke(app, ["show", "no-such-id", "--store", store])
     assert missing.exit_code == 2 and "no conversation" in missing.output
     wordless = runner.invoke(app, ["search", "--store", store, "--", "-refund"])
-    assert wordless.exit_code == 2 and "no words" in wordless.output
+    assert wordless.exit_code == 2 and "only excludes" in wordless.output and "e.g." in wordless.output
     bad_channel = runner.invoke(app, ["search", "x", "--channel", "fax", "--store", store])
     assert bad_channel.exit_code == 2 and "channel" in bad_channel.output
     bad_store = runner.invoke(app, ["stats", "--store", "mysql://db"])

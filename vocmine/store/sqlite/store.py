@@ -309,6 +309,11 @@ class SQLiteStore(
                 continue
             conn.execute("BEGIN IMMEDIATE")
             try:
+                # Another process opening the same new store may have applied it while this one
+                # waited for the write lock: the version is read again under the lock.
+                if conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0] >= version:
+                    conn.execute("COMMIT")
+                    continue
                 if callable(script):
                     log.info("migrating the store at %s to schema version %d", self.path, version)
                     script(conn)
