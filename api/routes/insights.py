@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1", tags=["insights"], dependencies=[Depends(requir
 class Trends(BaseModel):
     interval: str
     breakdown: str | None
+    tz: str = "UTC"  # the time zone whose midnights start the buckets
     points: list[TrendPoint]
 
 
@@ -57,12 +58,17 @@ def theme_trends(
     breakdown: Breakdown | None = None,
     level: Level = "theme",
     theme_id: Annotated[list[str], Query(alias="theme_id", description="only these themes")] = [],  # noqa: B006
+    tz: Annotated[
+        str,
+        Query(max_length=64, description="IANA time zone whose midnights start the buckets, e.g. Europe/London"),
+    ] = "UTC",
 ) -> Trends:
-    """Per theme and interval: volume, share of conversations, mean sentiment, negative share."""
-    points = trends(store, filter, interval, breakdown, level)
+    """Per theme and interval: volume, share of conversations, mean sentiment, negative share. Buckets
+    start at midnight in ``tz``; times without a zone in since/until are UTC."""
+    points = trends(store, filter, interval, breakdown, level, tz=tz)
     if theme_id:
         points = [p for p in points if p.theme_id in set(theme_id)]
-    return Trends(interval=interval, breakdown=breakdown, points=points)
+    return Trends(interval=interval, breakdown=breakdown, tz=tz, points=points)
 
 
 @router.get("/themes/emerging", response_model=Emerging, responses=NOT_FOUND)

@@ -90,6 +90,11 @@ def test_trends_emerging_priorities_and_drivers(client, tokens):
     read = auth(tokens["read"])
     trends = client.get("/v1/themes/trends", params={"interval": "week", "theme_id": "t2"}, headers=read).json()
     assert [(p["bucket"], p["conversations"]) for p in trends["points"]] == [("2026-08-31", 1), ("2026-09-07", 1)]
+    in_zone = client.get("/v1/themes/trends", params={"interval": "day", "tz": "Pacific/Kiritimati"}, headers=read)
+    assert in_zone.status_code == 200 and in_zone.json()["tz"] == "Pacific/Kiritimati"
+    unknown = client.get("/v1/themes/trends", params={"tz": "Mars/Olympus_Mons"}, headers=read)
+    assert unknown.status_code == 400 and "Mars/Olympus_Mons" in unknown.json()["error"]["message"]
+    assert "IANA" in unknown.json()["error"]["hint"]
     by_channel = client.get("/v1/themes/trends", params={"breakdown": "channel"}, headers=read).json()
     assert {p["group"] for p in by_channel["points"]} >= {"chat", "email"}
     emerging = client.get("/v1/themes/emerging", params={"recent_days": 3, "baseline_days": 7}, headers=read).json()

@@ -96,6 +96,7 @@ def trends_command(
     store: StoreOption = None,
     interval: Annotated[str, typer.Option(help="day, week or month")] = "week",
     breakdown: Annotated[str | None, typer.Option(help="channel, stage, brand, product, agent or team")] = None,
+    tz: Annotated[str, typer.Option(help="IANA time zone whose midnights start the buckets")] = "UTC",
     json_output: JsonOption = False,
 ) -> None:
     """A theme's volume, share, sentiment and negative share per interval."""
@@ -106,7 +107,7 @@ def trends_command(
     with opened(_settings(store=store)) as target:
         names = theme_names(target)
         level = "theme" if any(t.id == theme and t.level == "theme" for t in target.list_themes()) else "subtheme"
-        found = trends(target, None, interval, breakdown, level)  # type: ignore[arg-type]
+        found = trends(target, None, interval, breakdown, level, tz=tz)  # type: ignore[arg-type]
         points = [p for p in found if p.theme_id == theme]
     if theme not in names:
         raise VocmineError(f"no theme {theme!r}", hint="list the ids with `vocmine themes list`")

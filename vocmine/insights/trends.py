@@ -10,16 +10,18 @@ Every bucket from the first to the last (the first and last with conversations, 
 filter's ``since`` and ``until``) has a point for every theme, with zeros where nothing was said
 (even when no conversation at all fell in it), so a chart's line does not skip a quiet week. A
 bucket the data cannot fill is marked ``partial``: it starts before ``since``, ends after
-``until``, or has not ended yet, so a chart does not read a half week as a drop. Buckets are UTC
-days, weeks (from Monday) or months.
+``until``, or has not ended yet, so a chart does not read a half week as a drop. Buckets are
+days, weeks (from Monday) or months starting at midnight in the reader's time zone (``tz``; UTC by
+default): the stores bucket in that zone too (``vocmine.store.zones``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from vocmine.schema import as_utc, utc_midnight
+from vocmine.schema import as_utc
 from vocmine.store.query import ConversationTotal, ThemeAggregate
 
 
@@ -45,6 +47,7 @@ def theme_trends(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
+    tz: ZoneInfo | None = None,
 ) -> list[TrendPoint]:
     denominators = {(t.bucket, t.group): t.conversations for t in totals}
     found = {(a.theme_id, a.bucket, a.group): a for a in aggregates}
@@ -58,21 +61,37 @@ def theme_trends(
     seen = [t.bucket for t in totals if t.bucket]
     # until is exclusive: the last bucket is the one holding the moment just before it.
     last = until - timedelta(microseconds=1) if until else None
-    ends = [bucket_start(moment.date(), interval).isoformat() for moment in (since, last) if moment and seen]
+    ends = [
+        bucket_start(moment.astimezone(tz or UTC).date(), interval).isoformat()
+        for moment in (since, last)
+        if moment and seen
+    ]
     buckets = bucket_range(seen + ends, interval)
     points = []
     for theme in themes:
         for bucket in buckets:
-            partial = _partial(date.fromisoformat(bucket), interval, since, until, now)
+            partial = _partial(date.fromisoformat(bucket), interval, since, until, now, tz)
             for group in groups:
                 total = denominators.get((bucket, group), 0)
                 points.append(_point(theme, bucket, group, found.get((theme, bucket, group)), total, partial))
     return points
 
 
-def _partial(start: date, interval: str, since: datetime | None, until: datetime | None, now: datetime | None) -> bool:
-    begins, ends = utc_midnight(start), utc_midnight(next_bucket(start, interval))
+def _partial(
+    start: date,
+    interval: str,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime | None,
+    tz: ZoneInfo | None = None,
+) -> bool:
+    begins, ends = _midnight(start, tz), _midnight(next_bucket(start, interval), tz)
     return bool((since and since > begins) or (until and until < ends) or (now and now < ends))
+
+
+def _midnight(day: date, tz: ZoneInfo | None) -> datetime:
+    """The moment ``day`` begins in ``tz`` (UTC when None), as a UTC time."""
+    return datetime.combine(day, time(), tzinfo=tz or UTC).astimezone(UTC)
 
 
 def bucket_start(day: date, interval: str) -> date:

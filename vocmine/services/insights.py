@@ -21,6 +21,7 @@ from vocmine.insights.trends import TrendPoint, theme_trends
 from vocmine.schema import ThemeLevel, utc_midnight, utcnow
 from vocmine.store.protocol import Store, ThemeStore
 from vocmine.store.query import Breakdown, ConversationFilter, Interval
+from vocmine.store.zones import zone, zone_name
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,20 @@ def trends(
     interval: Interval = "week",
     breakdown: Breakdown | None = None,
     level: ThemeLevel = "theme",
+    tz: str | None = None,
 ) -> list[TrendPoint]:
+    """``tz``: the IANA time zone whose midnights start the buckets (None: UTC)."""
+    local = zone(tz)  # an unknown zone is a ConfigError naming it, before the store is asked
     view = level_view(store, level)
     f = view.scope(filter or ConversationFilter())
     return theme_trends(
-        store.theme_aggregates(f, interval, breakdown, view.mapping),
-        store.conversation_totals(f, interval, breakdown),
+        store.theme_aggregates(f, interval, breakdown, view.mapping, tz=zone_name(local)),
+        store.conversation_totals(f, interval, breakdown, tz=zone_name(local)),
         interval,
         since=f.since,
         until=f.until,
         now=utcnow(),
+        tz=local,
     )
 
 

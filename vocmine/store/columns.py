@@ -37,6 +37,7 @@ from vocmine.store.query import (
     ThemeAggregate,
     frozen_map,
 )
+from vocmine.store.zones import local_seconds, zone
 
 # Conversation columns held as vocabulary codes (0 = missing). Breakdown groups read the same columns.
 CODED = ("channel", "source", "agent_id", "team_id", "brand", "product", "language", "sentiment", "trajectory", "stage")
@@ -174,13 +175,13 @@ class FactSnapshot:
             ("pair_severity",), lambda: self.columns.severity[self.pairs.position].astype(np.float64)
         )
 
-    def buckets(self, interval: Interval) -> np.ndarray:
-        """Per conversation, the first day of its bucket (days since 1970-01-01; garbage where the
-        start is unknown – callers mask those out)."""
-        return self.answers.get(("buckets", interval), lambda: self._buckets(interval))
+    def buckets(self, interval: Interval, tz: str | None = None) -> np.ndarray:
+        """Per conversation, the first day of its bucket at midnight in ``tz`` (days since 1970-01-01;
+        garbage where the start is unknown – callers mask those out)."""
+        return self.answers.get(("buckets", interval, tz), lambda: self._buckets(interval, tz))
 
-    def _buckets(self, interval: Interval) -> np.ndarray:
-        started = np.nan_to_num(self.columns.started, nan=0.0)
+    def _buckets(self, interval: Interval, tz: str | None) -> np.ndarray:
+        started = local_seconds(np.nan_to_num(self.columns.started, nan=0.0), zone(tz))
         day = np.floor(started / DAY).astype(np.int64)
         if interval == "day":
             return day
@@ -197,11 +198,12 @@ class FactSnapshot:
         interval: Interval | None,
         breakdown: Breakdown | None,
         theme_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
     ) -> list[ThemeAggregate]:
         mapping = frozen_map(theme_map)
         return self.answers.get(
-            ("themes", f, interval, breakdown, mapping),
-            lambda: self._theme_aggregates(f, interval, breakdown, theme_map),
+            ("themes", f, interval, breakdown, mapping, tz),
+            lambda: self._theme_aggregates(f, interval, breakdown, theme_map, tz),
             previous_while_computing=True,
         )
 
@@ -239,6 +241,7 @@ class FactSnapshot:
         interval: Interval | None,
         breakdown: Breakdown | None,
         theme_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
     ) -> list[ThemeAggregate]:
         keep = self.mask(f)
         if interval:
@@ -256,7 +259,7 @@ class FactSnapshot:
             len(position),
             [
                 take(p.theme),
-                self.buckets(interval)[position] if interval else None,
+                self.buckets(interval, tz)[position] if interval else None,
                 self.columns.codes[BREAKDOWN_FIELDS[breakdown]][position] if breakdown else None,
             ],
         )
@@ -280,16 +283,16 @@ class FactSnapshot:
         return out
 
     def conversation_totals(
-        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
+        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None, tz: str | None = None
     ) -> list[ConversationTotal]:
         return self.answers.get(
-            ("totals", f, interval, breakdown),
-            lambda: self._totals(f, interval, breakdown),
+            ("totals", f, interval, breakdown, tz),
+            lambda: self._totals(f, interval, breakdown, tz),
             previous_while_computing=True,
         )
 
     def _totals(
-        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None
+        self, f: ConversationFilter, interval: Interval | None, breakdown: Breakdown | None, tz: str | None = None
     ) -> list[ConversationTotal]:
         keep = self.mask(f)
         if interval:
@@ -298,7 +301,7 @@ class FactSnapshot:
         keys = _Keys(
             len(at),
             [
-                self.buckets(interval).take(at) if interval else None,
+                self.buckets(interval, tz).take(at) if interval else None,
                 self.columns.codes[BREAKDOWN_FIELDS[breakdown]].take(at) if breakdown else None,
             ],
         )

@@ -140,16 +140,19 @@ class AggregateStore(Protocol):
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
         theme_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
     ) -> list[ThemeAggregate]:
         """Per theme. With ``theme_map`` (segment theme id → reported id, e.g. sub-theme → top-level
         theme) per reported id instead: a conversation counts once however many of its themes map
-        there, and themes not in the map are left out."""
+        there, and themes not in the map are left out. Buckets start at midnight in ``tz`` (an IANA
+        name; None: UTC)."""
 
     def conversation_totals(
         self,
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
+        tz: str | None = None,
     ) -> list[ConversationTotal]: ...
 
     def agent_aggregates(

@@ -69,6 +69,27 @@ def test_trends_fill_empty_buckets_and_mark_partial_ones() -> None:
     ]
 
 
+def test_partial_buckets_are_judged_at_midnight_in_the_readers_time_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    # The filter starts at 22:00 UTC on 1 Sept: midnight on 2 Sept in Athens (UTC+3), so Athens's
+    # day of 2 Sept is whole while UTC's day of 1 Sept is not.
+    since = datetime(2026, 9, 1, 21, tzinfo=UTC)
+    until = datetime(2026, 9, 3, 21, tzinfo=UTC)
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    totals = [ConversationTotal(bucket=b, conversations=5) for b in ("2026-09-02", "2026-09-03")]
+    aggregates = [agg("t1", "2026-09-02", 1), agg("t1", "2026-09-03", 2)]
+    athens = theme_trends(aggregates, totals, "day", since=since, until=until, now=now, tz=ZoneInfo("Europe/Athens"))
+    assert [(p.bucket, p.partial) for p in athens] == [("2026-09-02", False), ("2026-09-03", False)]
+    in_utc = theme_trends(aggregates, totals, "day", since=since, until=until, now=now)
+    assert [(p.bucket, p.partial) for p in in_utc] == [
+        ("2026-09-01", True),  # from 21:00 only
+        ("2026-09-02", False),
+        ("2026-09-03", True),  # up to 21:00 only
+    ]
+
+
 WINDOW = Window(date(2026, 9, 1), date(2026, 9, 29), date(2026, 10, 6))
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.unit.store.es_openapi import SPEC, problems
-from vocmine.store.elastic.aggs import theme_aggregation_body
+from vocmine.store.elastic.aggs import theme_aggregation_body, totals_body
 from vocmine.store.elastic.queries import filter_queries, hybrid_body, knn_body, search_body
 from vocmine.store.elastic.schema import KINDS, alias, index_name, index_template, move_alias_actions
 from vocmine.store.query import ConversationFilter, SearchQuery
@@ -87,7 +87,15 @@ def _bodies() -> dict[str, dict]:
         "trends": theme_aggregation_body(FILTER, "week", "channel"),
         "totals": theme_aggregation_body(ConversationFilter()),
         "top-level trends": theme_aggregation_body(FILTER, "week", "channel", {"t1": "g1", "t2": "g1", "t3": "g2"}),
+        "trends in a time zone": theme_aggregation_body(FILTER, "day", tz="Europe/Berlin"),
+        "totals in a time zone": totals_body(FILTER, "month", "channel", tz="America/New_York"),
     }
+
+
+def test_buckets_in_a_time_zone_ask_elasticsearch_for_it():
+    body = _bodies()["trends in a time zone"]
+    assert body["aggs"]["result"]["date_histogram"]["time_zone"] == "Europe/Berlin"
+    assert "time_zone" not in _bodies()["trends"]["aggs"]["result"]["date_histogram"]  # UTC: as before
 
 
 @pytest.mark.parametrize("name", list(_bodies()))

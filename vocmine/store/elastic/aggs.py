@@ -20,6 +20,7 @@ from elasticsearch.dsl.query import Query
 
 from vocmine.store.elastic.queries import filter_queries
 from vocmine.store.query import BREAKDOWN_FIELDS, AgentGrouping, Breakdown, ConversationFilter, Interval
+from vocmine.store.zones import zone, zone_name
 
 MISSING = "(none)"
 
@@ -34,19 +35,28 @@ def _filtered(f: ConversationFilter, *extra: Query, segments: bool = False) -> S
     return search
 
 
-def _histogram(interval: Interval) -> Agg:
+def _histogram(interval: Interval, tz: str | None = None) -> Agg:
     # Weeks start on Monday in Elasticsearch's calendar, as in the embedded store; keys as ISO dates.
-    return A("date_histogram", field="started_at", calendar_interval=interval, min_doc_count=1, format="yyyy-MM-dd")
+    # Buckets start at midnight in ``tz`` (Elasticsearch's own time_zone handling, summer time included).
+    options: dict[str, Any] = {"time_zone": zone_name(zone(tz))} if zone(tz) is not None else {}
+    return A(
+        "date_histogram",
+        field="started_at",
+        calendar_interval=interval,
+        min_doc_count=1,
+        format="yyyy-MM-dd",
+        **options,
+    )
 
 
-def _wrap(inner: Agg, interval: Interval | None, breakdown: Breakdown | None) -> Agg:
+def _wrap(inner: Agg, interval: Interval | None, breakdown: Breakdown | None, tz: str | None = None) -> Agg:
     """inner, nested under breakdown terms and then under a date histogram when asked."""
     outer = inner
     if breakdown:
         outer = A("terms", field=BREAKDOWN_FIELDS[breakdown], size=1_000, missing=MISSING)
         outer.bucket("inner", inner)
     if interval:
-        histogram = _histogram(interval)
+        histogram = _histogram(interval, tz)
         histogram.bucket("inner", outer)
         outer = histogram
     return outer
@@ -65,6 +75,7 @@ def theme_aggregation_body(
     interval: Interval | None = None,
     breakdown: Breakdown | None = None,
     theme_map: Mapping[str, str] | None = None,
+    tz: str | None = None,
 ) -> dict[str, Any]:
     """Per theme (× bucket × group) over the segment index: segments, conversations, sentiment sum,
     negative segments, and conversations per most-severe-flag level. With ``theme_map``, per
@@ -81,12 +92,12 @@ def theme_aggregation_body(
     severity = per_theme.bucket("severity", "terms", field="max_severity", size=10)
     severity.metric("conversations", "cardinality", field="conversation_id", precision_threshold=_PRECISION)
     search = _filtered(f, segments=True)
-    search.aggs.bucket("result", _wrap(per_theme, interval, breakdown))
+    search.aggs.bucket("result", _wrap(per_theme, interval, breakdown, tz))
     return search.to_dict()
 
 
 def totals_body(
-    f: ConversationFilter, interval: Interval | None = None, breakdown: Breakdown | None = None
+    f: ConversationFilter, interval: Interval | None = None, breakdown: Breakdown | None = None, tz: str | None = None
 ) -> dict[str, Any]:
     """Analysed conversations per bucket and group (the denominators of theme shares)."""
     search = _filtered(f, ANALYSED)
@@ -96,10 +107,10 @@ def totals_body(
             inner = A("terms", field=BREAKDOWN_FIELDS[breakdown], size=1_000, missing=MISSING)
             outer = inner
             if interval:
-                outer = _histogram(interval)
+                outer = _histogram(interval, tz)
                 outer.bucket("inner", inner)
         elif interval:
-            outer = _histogram(interval)
+            outer = _histogram(interval, tz)
         search.aggs.bucket("result", outer)
     return search.extra(track_total_hits=True).to_dict()
 

@@ -205,8 +205,9 @@ class ElasticThemesMixin(_Host):
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
         theme_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
     ) -> list[ThemeAggregate]:
-        body = theme_aggregation_body(filter or ConversationFilter(), interval, breakdown, theme_map)
+        body = theme_aggregation_body(filter or ConversationFilter(), interval, breakdown, theme_map, tz)
         result = self._search("segments", body)["aggregations"]["result"]
         rows = []
         for bucket, group, theme in _walk(result, interval, breakdown):
@@ -233,8 +234,9 @@ class ElasticThemesMixin(_Host):
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
+        tz: str | None = None,
     ) -> list[ConversationTotal]:
-        response = self._search("conversations", totals_body(filter or ConversationFilter(), interval, breakdown))
+        response = self._search("conversations", totals_body(filter or ConversationFilter(), interval, breakdown, tz))
         if not interval and not breakdown:
             total = int(response["hits"]["total"]["value"])
             return [ConversationTotal(conversations=total)] if total else []

@@ -54,6 +54,7 @@ from vocmine.store.sqlite.semantic import SQLiteSemanticMixin
 from vocmine.store.sqlite.sql import chunks, from_epoch, statements, where_clause
 from vocmine.store.sqlite.themes import SQLiteThemesMixin
 from vocmine.store.sqlite.tx import read_only
+from vocmine.store.zones import local_epoch
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ class SQLiteStore(
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.create_function("vocmine_local", 2, local_epoch, deterministic=True)  # trends in a time zone
             self._migrate(conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(

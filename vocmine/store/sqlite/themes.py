@@ -33,6 +33,15 @@ from vocmine.store.query import (
     mapped_themes,
 )
 from vocmine.store.sqlite.tx import immediate
+from vocmine.store.zones import zone
+
+
+def bucket_sql(interval: Interval, tz: str | None) -> str:
+    """The SQL of a conversation's bucket (its first day), at midnight in ``tz`` (``zones.py``). The
+    zone's name is checked by ``zone`` before it is written into the SQL as a literal."""
+    started = "c.started_at" if zone(tz) is None else f"vocmine_local(c.started_at, '{tz}')"
+    return BUCKETS[interval].replace("c.started_at", started)
+
 
 BUCKETS: dict[str, str] = {
     "day": "strftime('%Y-%m-%d', c.started_at, 'unixepoch')",
@@ -186,12 +195,13 @@ class SQLiteThemesMixin(_Host):
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
         theme_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
     ) -> list[ThemeAggregate]:
         f = filter or ConversationFilter()
         if snapshot := self._snapshot(f):
-            return snapshot.theme_aggregates(f, interval, breakdown, theme_map)
+            return snapshot.theme_aggregates(f, interval, breakdown, theme_map, tz)
         where, params = self._where_sql(f)
-        bucket = BUCKETS[interval] if interval else "NULL"
+        bucket = bucket_sql(interval, tz) if interval else "NULL"
         group = GROUPS[breakdown] if breakdown else "NULL"
         reported, map_params = _reported_theme(theme_map)
         sql = (
@@ -226,12 +236,13 @@ class SQLiteThemesMixin(_Host):
         filter: ConversationFilter | None = None,
         interval: Interval | None = None,
         breakdown: Breakdown | None = None,
+        tz: str | None = None,
     ) -> list[ConversationTotal]:
         f = filter or ConversationFilter()
         if snapshot := self._snapshot(f):
-            return snapshot.conversation_totals(f, interval, breakdown)
+            return snapshot.conversation_totals(f, interval, breakdown, tz)
         where, params = self._where_sql(f)
-        bucket = BUCKETS[interval] if interval else "NULL"
+        bucket = bucket_sql(interval, tz) if interval else "NULL"
         group = GROUPS[breakdown] if breakdown else "NULL"
         sql = (
             f"SELECT {bucket} AS bucket, {group} AS grp, COUNT(*) FROM conversations c "

@@ -156,3 +156,37 @@ class ThemesContract:
         )
         assert store.latest_start() == datetime(2026, 9, 6, tzinfo=UTC)
         assert store.latest_start(ConversationFilter(channels=["chat"])) == datetime(2026, 9, 1, tzinfo=UTC)
+
+    def test_buckets_start_at_midnight_in_the_time_zone_asked_for(self, store):
+        from vocmine.schema import Conversation, Turn
+
+        # Berlin is UTC+1 in winter and UTC+2 in summer: 23:30 UTC on 1 March is 00:30 on 2 March
+        # there, and 22:30 UTC on 1 July is 00:30 on 2 July (winter's offset would say 23:30, 1 July).
+        starts = {
+            "late-winter": datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+            "noon-winter": datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+            "late-summer": datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+        }
+        conversations = [
+            Conversation(id=cid, channel="chat", source="test", started_at=at, turns=[Turn(role="customer", text="x")])
+            for cid, at in starts.items()
+        ]
+        store.upsert_conversations(conversations)
+        store.write_analyses([analysis(c) for c in conversations], [vectors(1, seed=n) for n in range(3)])
+        store.assign_themes([(f"{c.id}:0:0", "t1") for c in conversations])
+
+        def days(tz: str | None) -> dict[str, int]:
+            return {t.bucket: t.conversations for t in store.conversation_totals(None, "day", tz=tz) if t.bucket}
+
+        assert days(None) == {"2026-03-01": 1, "2026-03-02": 1, "2026-07-01": 1}
+        assert days("Europe/Berlin") == {"2026-03-02": 2, "2026-07-02": 1}
+        themed = {
+            (a.theme_id, a.bucket): a.conversations for a in store.theme_aggregates(None, "day", tz="Europe/Berlin")
+        }
+        assert themed == {("t1", "2026-03-02"): 2, ("t1", "2026-07-02"): 1}
+        # 1 March 2026 is a Sunday: in New York (UTC−5) the late one is still Sunday, in Berlin Monday.
+        weeks = {t.bucket for t in store.conversation_totals(None, "week", tz="America/New_York") if t.bucket}
+        assert "2026-02-23" in weeks
+        # Months too, labelled by their first day.
+        months = {t.bucket for t in store.conversation_totals(None, "month", tz="Asia/Tokyo")}
+        assert months == {"2026-03-01", "2026-07-01"}
