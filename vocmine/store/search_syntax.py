@@ -96,16 +96,16 @@ def _tokens(text: str) -> list[_Token]:
         elif word in (OR, AND, NOT):
             tokens.append(("op", word))
         else:
-            raw = phrase if (phrase or negated_phrase or not word) else word
-            negate = bool(negated_phrase) or (bool(word) and word.startswith("-"))
-            raw = raw if phrase or negated_phrase else raw.lstrip("-")
+            if word:
+                negate, raw, prefix = word.startswith("-"), word.lstrip("-"), word.endswith("*")
+            else:  # a "phrase" (a quote left open runs to the end of the text)
+                negate, raw, prefix = bool(negated_phrase), phrase, False
             words = tuple(re.findall(r"\w+", raw))
             if not words:
                 continue  # punctuation alone ("-", "*", "&") has nothing to search for
-            term = Term(words, prefix=bool(word) and raw.endswith("*"))
             if negate:
                 tokens.append(("op", NOT))
-            tokens.append(("term", term))
+            tokens.append(("term", Term(words, prefix=prefix)))
     return tokens
 
 
@@ -180,30 +180,23 @@ class _Parser:
 
 
 def _check_positive(node: Node, text: str) -> None:
-    """Every group must say what to find, not only what to leave out ("-refund", "a OR -b")."""
+    """Every group must say what to find, not only what to leave out ("-refund", "a OR -b"), and
+    what a group leaves out must itself be readable (-(late OR -delayed) is not)."""
     if isinstance(node, Not):
         raise ConfigError(
             f"search text {text!r} only excludes: it says what to leave out but not what to find",
             hint="add a word to search for, e.g. 'refund -late'",
         )
-    if isinstance(node, AllOf):
-        if all(isinstance(part, Not) for part in node.parts):
-            _check_positive(node.parts[0], text)
-        for part in node.parts:
-            if not isinstance(part, Not):
-                _check_positive(part, text)
-            elif not isinstance(part.part, Term):
-                _check_inner(part.part, text)
-    elif isinstance(node, AnyOf):
+    if isinstance(node, AnyOf):
         for part in node.parts:
             _check_positive(part, text)
-
-
-def _check_inner(node: Node, text: str) -> None:
-    """An excluded group must itself be a group of things to find: -(late OR -delayed) is unreadable."""
-    if isinstance(node, Term):
-        return
-    _check_positive(node, text)
+    elif isinstance(node, AllOf):
+        wanted = [part for part in node.parts if not isinstance(part, Not)]
+        for part in wanted or node.parts[:1]:  # none wanted: the first part raises
+            _check_positive(part, text)
+        for part in node.parts:
+            if isinstance(part, Not) and not isinstance(part.part, Term):
+                _check_positive(part.part, text)
 
 
 def _nothing(text: str) -> ConfigError:
