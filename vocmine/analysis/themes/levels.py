@@ -57,7 +57,7 @@ def group_subthemes(
         return np.arange(n)
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    count = _group_count(centroids, bounds)
+    count = group_count(centroids, bounds)
     features = np.asarray(centroids, dtype=np.float64)
     if together is not None:
         profile = cooccurrence_profile(together)
@@ -67,7 +67,7 @@ def group_subthemes(
     return dense
 
 
-def _group_count(centroids: np.ndarray, bounds: tuple[int, int]) -> int:
+def group_count(centroids: np.ndarray, bounds: tuple[int, int]) -> int:
     """How many top-level themes: the groups of sub-themes closer than ``GROUP_DISTANCE`` on
     average, kept within ``bounds``."""
     from scipy.cluster.hierarchy import fcluster, linkage
