@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # counted (BodySizeLimit) or parsed by a route.
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(KeyBeforeBody)
-    app.middleware("http")(metrics.middleware)
+    metrics.install(app)
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,42 +1,28 @@
-"""Prometheus metrics for the API: requests and latency by route template, method and status, in
-a registry of the app's own (several apps in one process, as in tests, do not collide)."""
+"""Prometheus metrics for the API, from prometheus-fastapi-instrumentator (a maintained library, so
+every response is counted however it ends: a route's answer, a middleware's refusal before the
+route, an unhandled exception's 500). Requests and latency by route template, method and exact
+status, named ``vocmine_http_*``, in a registry of the app's own (several apps in one process, as in
+tests, do not collide). ``GET /v1/metrics`` serves them behind a read key."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "vocmine_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "vocmine_http_request_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
-        )
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        status = "500"  # what an exception escaping the route becomes (the outermost handler answers it)
-        try:
-            response = await call_next(request)
-            status = str(response.status_code)
-            return response
-        finally:
-            route = request.scope.get("route")
-            # The route template, not the path, so ids do not explode the label set.
-            template = getattr(route, "path", "unmatched")
-            self.requests.labels(request.method, template, status).inc()
-            self.latency.labels(request.method, template).observe(time.perf_counter() - started)
+    def install(self, app: FastAPI) -> None:
+        """Instrument ``app``; call it after the other middlewares so it is the outermost and sees the
+        responses they give (401 before the body, 413) too."""
+        Instrumentator(
+            should_group_status_codes=False,  # 401 and 403 apart, not "4xx"
+            should_group_untemplated=True,  # unknown paths as one "none" handler, not one series each
+            registry=self.registry,
+        ).instrument(app, metric_namespace="vocmine")
 
     def response(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -143,7 +143,7 @@ def test_cors_is_off_by_default_and_follows_settings(api_store, settings, client
 def test_metrics_count_requests_by_route(client, tokens):
     client.get("/v1/conversations/a", headers=auth(tokens["read"]))
     text = client.get("/v1/metrics", headers=auth(tokens["read"])).text
-    assert 'route="/v1/conversations/{conversation_id}"' in text and 'status="200"' in text
+    assert 'handler="/v1/conversations/{conversation_id}"' in text and 'status="200"' in text
 
 
 def test_metrics_count_a_request_that_ends_in_an_unhandled_error(api_store, settings, tokens, monkeypatch):
@@ -157,7 +157,16 @@ def test_metrics_count_a_request_that_ends_in_an_unhandled_error(api_store, sett
         assert crashing.get("/v1/conversations/a", headers=auth(tokens["read"])).status_code == 500
         text = crashing.get("/v1/metrics", headers=auth(tokens["read"])).text
     counted = [line for line in text.splitlines() if line.startswith("vocmine_http_requests_total{")]
-    assert any('route="/v1/conversations/{conversation_id}"' in line and 'status="500"' in line for line in counted)
+    assert any('handler="/v1/conversations/{conversation_id}"' in line and 'status="500"' in line for line in counted)
+
+
+def test_metrics_count_refusals_made_before_any_route(client, tokens):
+    client.get("/v1/conversations/a")  # no key: refused by the key check, before the route runs
+    client.get("/v1/no-such-route", headers=auth(tokens["read"]))
+    text = client.get("/v1/metrics", headers=auth(tokens["read"])).text
+    counted = [line for line in text.splitlines() if line.startswith("vocmine_http_requests_total{")]
+    assert any('status="401"' in line for line in counted), counted
+    assert any('status="404"' in line for line in counted), counted
 
 
 def test_agents_view_is_framed_as_coaching(client, tokens, api_store):
