@@ -32,6 +32,9 @@ def test_segment_vectors_are_cosine_dense_vectors_and_texts_english():
     assert mappings["text"]["analyzer"] == "english"
     conversations = index_template("vocmine", "conversations")["template"]["mappings"]["properties"]
     assert conversations["subject"]["fields"]["raw"]["type"] == "keyword"
+    # Prefixes are matched on the words as written: a standard-analysed sub-field of each searched text.
+    for properties, field in ((conversations, "customer_text"), (conversations, "subject"), (mappings, "text")):
+        assert properties[field]["fields"]["words"] == {"type": "text", "analyzer": "standard"}
     # Every filter and breakdown field is a keyword or a number in both indices, so they aggregate.
     for field in ("channel", "brand", "agent_id", "team_id", "stage", "signals"):
         assert mappings[field]["type"] == conversations[field]["type"] == "keyword"
@@ -90,6 +93,11 @@ def _bodies() -> dict[str, dict]:
         "trends in a time zone": theme_aggregation_body(FILTER, "day", tz="Europe/Berlin"),
         "totals in a time zone": totals_body(FILTER, "month", "channel", tz="America/New_York"),
     }
+
+
+def test_text_is_searched_stemmed_and_as_written():
+    query = _bodies()["search"]["query"]["bool"]["must"][0]["simple_query_string"]
+    assert {"customer_text", "customer_text.words"} <= set(query["fields"])
 
 
 def test_buckets_in_a_time_zone_ask_elasticsearch_for_it():

@@ -18,7 +18,8 @@ from elasticsearch.dsl.query import Query
 from vocmine.store.query import CONVERSATION_FIELD_FILTERS, ConversationFilter, SearchQuery
 from vocmine.store.search_syntax import AllOf, AnyOf, Node, Not, Term, parse_search
 
-TEXT_FIELDS = ["customer_text", "subject^2"]
+# Each text field stemmed and as written (``schema._WORDS``): a word matches either way, a prefix as written.
+TEXT_FIELDS = ["customer_text", "customer_text.words", "subject^2", "subject.words^2"]
 HIGHLIGHT = {"fragment_size": 150, "number_of_fragments": 2, "pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
 _TERMS = {
     **CONVERSATION_FIELD_FILTERS,
@@ -131,7 +132,7 @@ def hybrid_body(
             Q(
                 "simple_query_string",
                 query=to_simple_query(text),
-                fields=["text"],
+                fields=["text", "text.words"],
                 default_operator="and",
                 analyze_wildcard=True,
             )

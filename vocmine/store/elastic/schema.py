@@ -28,12 +28,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: the ``words`` sub-fields that prefixes are matched on
 KINDS = ("conversations", "segments", "state")
 
 _KEYWORD = {"type": "keyword"}
 # English-analysed text with a keyword sub-field for exact filters, sorting and terms aggregations.
 _TEXT = {"type": "text", "analyzer": "english", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}}
+# What customers wrote, searchable two ways: stemmed (english), and as written (``words``, the standard
+# analyzer), where a prefix such as "activat*" finds "activate" – the stemmed field holds "activ".
+_WORDS = {"words": {"type": "text", "analyzer": "standard"}}
+_SEARCHED_TEXT = {"type": "text", "analyzer": "english", "fields": _WORDS}
+_SUBJECT = {
+    "type": "text",
+    "analyzer": "english",
+    "fields": {"raw": {"type": "keyword", "ignore_above": 512}, **_WORDS},
+}
 _DATE = {"type": "date"}
 _FLOAT = {"type": "float"}
 _INT = {"type": "integer"}
@@ -74,8 +83,8 @@ def conversation_mappings() -> dict[str, Any]:
         "dynamic": "strict",  # an unknown field is an error, not a silent new mapping
         "properties": {
             **_CONVERSATION_FIELDS,
-            "subject": _TEXT,
-            "customer_text": {"type": "text", "analyzer": "english"},
+            "subject": _SUBJECT,
+            "customer_text": _SEARCHED_TEXT,
             "content_hash": _KEYWORD,
             "sentiment_score": _FLOAT,
             "most_negative": _FLOAT,
@@ -110,7 +119,7 @@ def segment_mappings(dimensions: int) -> dict[str, Any]:
             "turn_index": _INT,
             "start": _INT,
             "end": _INT,
-            "text": {"type": "text", "analyzer": "english"},
+            "text": _SEARCHED_TEXT,
             "segment_sentiment": _KEYWORD,
             "sentiment_score": _FLOAT,
             "segment_stage": _KEYWORD,
