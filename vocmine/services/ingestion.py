@@ -189,7 +189,7 @@ class IngestRun:
         self._spool = MessageSpool()
         self._batch: list[Conversation] = []
         self._batch_records: dict[str, int] = {}
-        directory = report_dir or Path("vocmine-reports")
+        directory = report_dir or default_report_dir(settings)  # the settings' folder, else beside the store
         directory.mkdir(parents=True, exist_ok=True)
         stamp = self.report.started_at.strftime("%Y%m%dT%H%M%SZ")
         self._rejections_path = directory / f"ingest-{stamp}-{self.report.run_id}.rejections.jsonl"
