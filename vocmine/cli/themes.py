@@ -31,6 +31,9 @@ def fit(
     sample: Annotated[
         int | None, typer.Option(help="cluster at most this many segments; the rest are assigned")
     ] = None,
+    regroup: Annotated[
+        bool, typer.Option(help="group sub-themes into top-level themes afresh, not as the previous fit did")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Fit themes on the analysed segments; ids stay stable across re-fits, curation is kept."""
@@ -44,6 +47,7 @@ def fit(
             seeds_path=seeds,
             min_cluster_size=min_size,
             progress=None if json_output else lambda message: err.print(message),
+            regroup=regroup,
         )
     if json_output:
         console.print_json(json.dumps(asdict(report)))

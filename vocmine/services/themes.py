@@ -87,6 +87,7 @@ def fit_store_themes(
     min_cluster_size: int | None = None,
     filter: ConversationFilter | None = None,
     progress: Callable[[str], None] | None = None,
+    regroup: bool = False,
 ) -> FitReport:
     """Two passes over the stored segments, so memory stays bounded by the sample whatever the
     store's size: the first draws a uniform sample (reservoir) of at most ``theme_sample`` segments
@@ -129,6 +130,7 @@ def fit_store_themes(
         texts=texts,
         top_level_range=(settings.theme_top_min, settings.theme_top_max),
         mentions=mentions,
+        regroup=regroup,
     )
     del texts, vectors, assigned, similarity, mentions
     say(f"assigning {total:,} segments")

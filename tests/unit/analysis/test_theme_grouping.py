@@ -108,3 +108,38 @@ def test_a_top_level_theme_keeps_its_id_while_it_keeps_most_of_its_sub_themes() 
     assert {t.id for t in groups} == set(known)
     assert {subthemes[ids[m]].parent for m in subjects[1]} == {"g2"}
     assert next(t for t in groups if t.id == "g2").name == "Refund delays"
+
+
+def test_a_refit_keeps_the_grouping_and_places_new_sub_themes_beside_it():
+    base = _spread(3, seed=6)
+    rng = np.random.default_rng(7)
+    # Three families; t0–t5 were grouped by the previous fit (g1: t0 t1, g2: t2 t3, g3: t4 t5).
+    near = [base[f] + 0.1 * rng.normal(size=64) for f in (0, 0, 1, 1, 2, 2)]
+    newcomer = base[1] + 0.1 * rng.normal(size=64)  # t6: a new sub-theme of the second family
+    stranger = _spread(1, seed=8)[0]  # t7: like nothing before
+    centroids = normalise(np.vstack([*near, newcomer, stranger]))
+    ids = [f"t{n}" for n in range(8)]
+    previous_parents = {"t0": "g1", "t1": "g1", "t2": "g2", "t3": "g2", "t4": "g3", "t5": "g3"}
+
+    def fit(regroup: bool) -> dict[str, str | None]:
+        subthemes = {i: Theme(id=i, label=i, size=10) for i in ids}
+        build_top_level(
+            subthemes,
+            {i: centroids[n] for n, i in enumerate(ids)},
+            {},
+            known={g: Theme(id=g, label=g, level="theme") for g in ("g1", "g2", "g3")},
+            previous_groups={},
+            previous_parents=previous_parents,
+            resolve=lambda theme_id: theme_id,
+            version="v2",
+            bounds=(2, 10),
+            regroup=regroup,
+        )
+        return {i: t.parent for i, t in subthemes.items()}
+
+    kept = fit(regroup=False)
+    assert {i: kept[i] for i in previous_parents} == previous_parents
+    assert kept["t6"] == "g2"
+    assert kept["t7"] not in ("g1", "g2", "g3")  # a new top-level theme of its own
+    afresh = fit(regroup=True)
+    assert afresh["t6"] == afresh["t2"]  # the same families, found again from scratch

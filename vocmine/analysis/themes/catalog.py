@@ -215,12 +215,14 @@ def build_model(
     texts: Sequence[str] | None = None,
     top_level_range: tuple[int, int] = TOP_LEVEL_RANGE,
     mentions: Any = None,
+    regroup: bool = False,
 ) -> tuple[ThemeModel, list[str | None], np.ndarray]:
     """Turn a discovery into a catalogued model with stable ids and two levels (``levels.py``);
     returns the model and each segment's theme id (merges applied) and similarity. ``texts`` (one
     per vector) are what the top-level themes are labelled from. ``mentions``: a sparse 0/1 matrix,
     conversations × the discovery's clusters (``cluster_mentions``), which the grouping into
-    top-level themes reads co-occurrence from; None where there are no conversations."""
+    top-level themes reads co-occurrence from; None where there are no conversations. ``regroup``:
+    group the sub-themes into top-level themes afresh instead of keeping the previous grouping."""
     vectors = normalise(vectors)
     labels = discovery.labels.copy()
     centroids = [c.centroid for c in discovery.clusters]
@@ -334,6 +336,7 @@ def build_model(
         version=version,
         bounds=top_level_range,
         together=_together(mentions, cluster_ids) if mentions is not None else None,
+        regroup=regroup,
     )
     themes.update({group.id: group for group in top_level})
     retired: list[str] = []

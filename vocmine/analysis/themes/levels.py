@@ -17,6 +17,12 @@ Sub-themes are grouped into *top-level themes*, sized for an analyst: by default
   Ward, not average linkage: average linkage over many sub-themes chains them into one group that
   holds nearly everything (on CFPB complaint narratives one group took 92% of the segments), while
   Ward keeps groups of comparable spread. Measured in ``docs/themes.md``.
+* **A re-fit keeps the grouping.** Sub-themes found again (the same id) stay in the top-level theme
+  they were in (after merges); a new sub-theme joins the top-level theme whose centroid is closest
+  when it is within ``GROUP_DISTANCE``, and new sub-themes far from all of them are grouped among
+  themselves. Analysts keep the themes they know while data arrives. The grouping starts afresh
+  (``regroup``, ``vocmine themes fit --regroup``) on request, when fewer than half of the segments
+  are in sub-themes found again, or when keeping it would leave the count outside the range.
 * **Stable ids** (``g<n>``, never reused). A re-fit pairs each new group with at most one group of
   the previous fit, one-to-one, and a paired group keeps the old id, and with it any name an
   analyst gave. Groups are paired first by the sub-themes they share (sub-theme ids are themselves
@@ -100,16 +106,19 @@ def build_top_level(
     version: str,
     bounds: tuple[int, int] = TOP_LEVEL_RANGE,
     together: Callable[[list[str]], np.ndarray] | None = None,
+    regroup: bool = False,
 ) -> list[Theme]:
     """Top-level themes over the given sub-themes (seeds excluded: they are top-level already); sets
     each sub-theme's ``parent``. ``previous_groups``: the previous fit's top-level centroids by id;
     ``previous_parents``: its top-level theme of each sub-theme.
-    ``together(ids)``: the conversation co-occurrence counts of those sub-themes, when known."""
+    ``together(ids)``: the conversation co-occurrence counts of those sub-themes, when known;
+    ``regroup``: group afresh instead of keeping the previous grouping."""
     ids = [i for i in subthemes if not subthemes[i].seeded]
     if not ids:
         return []
     matrix = normalise(np.stack([centroids[i] for i in ids]))
-    group_of = group_subthemes(matrix, bounds, together(ids) if together is not None else None)
+    kept = None if regroup else _keep_grouping(ids, matrix, subthemes, previous_parents or {}, resolve, bounds)
+    group_of = kept if kept is not None else group_subthemes(matrix, bounds, together(ids) if together else None)
     count = int(group_of.max()) + 1
     members = [[ids[n] for n in np.flatnonzero(group_of == g)] for g in range(count)]
     weights = [np.array([max(1, subthemes[i].size) for i in m], dtype=np.float32) for m in members]
@@ -163,6 +172,49 @@ def _pooled(groups: list[Theme]) -> list[Theme]:
         else:
             by_id[group.id] = group
     return list(by_id.values())
+
+
+def _keep_grouping(
+    ids: list[str],
+    matrix: np.ndarray,
+    subthemes: dict[str, Theme],
+    previous_parents: dict[str, str],
+    resolve: Callable[[str], str],
+    bounds: tuple[int, int],
+) -> np.ndarray | None:
+    """The previous fit's grouping for the sub-themes found again, new ones placed beside it; None
+    when the grouping should start afresh (see the module's docstring)."""
+    size = np.array([max(1, subthemes[i].size) for i in ids], dtype=np.float64)
+    previous = [resolve(previous_parents[i]) if i in previous_parents else None for i in ids]
+    found_again = np.array([p is not None for p in previous])
+    if not found_again.any() or size[found_again].sum() < 0.5 * size.sum():
+        return None
+    names = sorted({p for p in previous if p is not None})
+    group_of = np.array([names.index(p) if p is not None else -1 for p in previous])
+    centroids = normalise(
+        np.stack([(matrix[group_of == g] * size[group_of == g, None]).sum(axis=0) for g in range(len(names))])
+    )
+    orphans = np.flatnonzero(group_of < 0)
+    if len(orphans):
+        closeness = matrix[orphans] @ centroids.T
+        best = closeness.argmax(axis=1)
+        near = closeness[np.arange(len(orphans)), best] >= 1 - GROUP_DISTANCE
+        group_of[orphans[near]] = best[near]
+        far = orphans[~near]
+        if len(far):
+            from scipy.cluster.hierarchy import fcluster, linkage
+
+            among = (
+                fcluster(linkage(matrix[far], method="average", metric="cosine"), GROUP_DISTANCE, "distance") - 1
+                if len(far) > 1
+                else np.zeros(1, dtype=np.int64)
+            )
+            group_of[far] = len(names) + among
+    count = len(np.unique(group_of))
+    if not bounds[0] <= count <= bounds[1] and len(ids) > bounds[0]:
+        return None
+    _, dense = np.unique(group_of, return_inverse=True)
+    return dense
 
 
 def _match_by_subthemes(
