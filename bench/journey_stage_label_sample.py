@@ -16,9 +16,6 @@ again, and each text once.
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
 import re
 import sys
 from pathlib import Path
@@ -26,9 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from label_batches import draw_sample, write_batches
-
-from vocmine.analysis.real_texts import load_real_texts
+from label_batches import Draw, Texts, draw_sample, intents_by_row, labelled_keys, sampler_main
 
 # source: (random, cued, messages per batch)
 PLAN = {
@@ -75,21 +70,11 @@ LABELLED_BEFORE = (
 )
 
 
-def banking77_intents(data: Path) -> dict[str, str]:
-    with (data / "banking77" / "train.csv").open(encoding="utf-8", newline="") as handle:
-        return {str(n): row["category"] for n, row in enumerate(csv.DictReader(handle), start=1)}
-
-
-def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
-    texts = load_real_texts(data, sources=PLAN)
+def draw(texts: Texts, data: Path, seed: int) -> Draw:
     root = Path(__file__).resolve().parents[1]
-    seen_keys = {
-        (row["source"], str(row["id"]))
-        for path in LABELLED_BEFORE
-        for row in map(json.loads, (root / path).read_text(encoding="utf-8").splitlines())
-    }
+    seen_keys = labelled_keys(root / path for path in LABELLED_BEFORE)
     seen_texts = {" ".join(texts[key].lower().split()) for key in seen_keys if key in texts}
-    intents = banking77_intents(data)
+    intents = intents_by_row(data / "banking77" / "train.csv", "category")
 
     def cued(key: tuple[str, str]) -> bool:
         if key[0] == "banking77":
@@ -99,15 +84,5 @@ def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
     return draw_sample(texts, PLAN, seen_keys, seen_texts, cued, seed)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    texts = load_real_texts(args.data, sources=PLAN)
-    write_batches(args.out, draw(args.data, args.seed), texts, {s: p[2] for s, p in PLAN.items()}, args.seed)
-
-
 if __name__ == "__main__":
-    main()
+    sampler_main(__doc__ or "", PLAN, 11, draw)

@@ -8,17 +8,49 @@ messages are shuffled together (by a seed per source), so a labeller cannot tell
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 Draw = dict[str, list[tuple[str, str]]]  # source -> [(id, "random" | "cued")]
+Texts = dict[tuple[str, str], str]
+Plan = dict[str, tuple[int, int, int]]  # source -> (random, cued, messages per batch)
 
 
-def write_batches(
-    out: Path, draw: Draw, texts: dict[tuple[str, str], str], batch_sizes: dict[str, int], seed: int
-) -> None:
+def labelled_keys(paths: Iterable[Path]) -> set[tuple[str, str]]:
+    """(source, id) of every message in these label files: messages labelled before, never drawn again."""
+    return {
+        (row["source"], str(row["id"]))
+        for path in paths
+        for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    }
+
+
+def intents_by_row(path: Path, column: str, encoding: str = "utf-8") -> dict[str, str]:
+    """A CSV's ``column`` by row number from 1: the ids ``load_real_texts`` gives its rows."""
+    with path.open(encoding=encoding, newline="") as handle:
+        return {str(n): row[column] for n, row in enumerate(csv.DictReader(handle), start=1)}
+
+
+def sampler_main(doc: str, plan: Plan, default_seed: int, draw: Callable[[Texts, Path, int], Draw]) -> None:
+    """The command line of a sampler: reads the real texts once, draws with ``draw(texts, data,
+    seed)`` and writes the batches."""
+    from vocmine.analysis.real_texts import load_real_texts
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=default_seed)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    texts = load_real_texts(args.data, sources=plan)
+    batch_sizes = {source: sizes[2] for source, sizes in plan.items()}
+    write_batches(args.out, draw(texts, args.data, args.seed), texts, batch_sizes, args.seed)
+
+
+def write_batches(out: Path, draw: Draw, texts: Texts, batch_sizes: dict[str, int], seed: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
         for source, rows in draw.items():
@@ -34,8 +66,8 @@ def write_batches(
 
 
 def draw_sample(
-    texts: dict[tuple[str, str], str],
-    plan: dict[str, tuple[int, int, int]],
+    texts: Texts,
+    plan: Plan,
     seen_keys: set[tuple[str, str]],
     seen_texts: set[str],
     cued: Callable[[tuple[str, str]], bool],

@@ -14,8 +14,6 @@ ones a rule already finds. Bitext's "cued" part is drawn from the intents that m
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -23,11 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import csv
-
-from label_batches import draw_sample, write_batches
-
-from vocmine.analysis.real_texts import load_real_texts
+from label_batches import Draw, Texts, draw_sample, intents_by_row, labelled_keys, sampler_main
 
 # source: (random, cued, messages per batch)
 PLAN = {
@@ -49,21 +43,11 @@ BITEXT_CUED_INTENTS = {"complaint", "contact_human_agent", "delete_account", "ca
 LABELLED_BEFORE = ("labelled_dev_sample.jsonl", "labelled_test_sample.jsonl")
 
 
-def bitext_intents(data: Path) -> dict[str, str]:
-    path = data / "bitext_cs" / "Bitext_Sample_Customer_Service_Training_Dataset.csv"
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {str(n): row["intent"] for n, row in enumerate(csv.DictReader(handle), start=1)}
-
-
-def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
-    texts = load_real_texts(data, sources=PLAN)
+def draw(texts: Texts, data: Path, seed: int) -> Draw:
     models = Path(__file__).resolve().parents[1] / "models" / "signals"
-    seen_keys = {
-        (row["source"], row["id"])
-        for name in LABELLED_BEFORE
-        for row in map(json.loads, (models / name).read_text(encoding="utf-8").splitlines())
-    }
-    intents = bitext_intents(data)
+    seen_keys = labelled_keys(models / name for name in LABELLED_BEFORE)
+    bitext = data / "bitext_cs" / "Bitext_Sample_Customer_Service_Training_Dataset.csv"
+    intents = intents_by_row(bitext, "intent", encoding="utf-8-sig")
 
     def cued(key: tuple[str, str]) -> bool:
         if key[0] == "bitext":
@@ -73,15 +57,5 @@ def draw(data: Path, seed: int) -> dict[str, list[tuple[str, str]]]:
     return draw_sample(texts, PLAN, seen_keys, set(), cued, seed)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    texts = load_real_texts(args.data, sources=PLAN)
-    write_batches(args.out, draw(args.data, args.seed), texts, {s: p[2] for s, p in PLAN.items()}, args.seed)
-
-
 if __name__ == "__main__":
-    main()
+    sampler_main(__doc__ or "", PLAN, 7, draw)
