@@ -4,6 +4,8 @@ is a lower bound until the last window, and highlights equal FTS5's own snippets
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,33 +115,49 @@ def test_each_rowid_range_has_its_own_index_shard(store):
         assert held == [r for r in rowids if sqlite_fts.shard_of(r) == shard]
 
 
+def _written_by(
+    version: int,
+    conversations: list[Conversation],
+    rewrite: Callable[[sqlite3.Connection], None],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[SQLiteStore, SQLiteStore]:
+    """A store of ``conversations`` as schema ``version`` wrote it (``rewrite`` turns today's index
+    into that version's), opened with this version so it migrates; and a store of the same
+    conversations built now. Shards of 8 rows, so several exist."""
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+    old_path, new_path = str(tmp_path / "old.sqlite"), str(tmp_path / "new.sqlite")
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:version])
+    old = SQLiteStore(old_path)
+    old.upsert_conversations(conversations)
+    rewrite(old.conn)
+    old.close()
+    monkeypatch.undo()
+    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
+    migrated, fresh = SQLiteStore(old_path), SQLiteStore(new_path)
+    fresh.upsert_conversations(conversations)
+    assert migrated.schema_version() == sqlite_module.MIGRATIONS[-1][0]
+    return migrated, fresh
+
+
 def test_migration_9_moves_an_unsharded_index_into_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A store written before the index was sharded (one ``conversation_fts`` table) searches the
     same after opening with this version as a store built sharded."""
-    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
     conversations = [
         Conversation(id=f"c{n:02d}", channel="chat", source="test", turns=[Turn(role="customer", text=f"refund {n}")])
         for n in range(30)
     ]
-    old_path, new_path = str(tmp_path / "old.sqlite"), str(tmp_path / "new.sqlite")
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:8])
-    old = SQLiteStore(old_path)
-    old.upsert_conversations(conversations)
-    # What version 8 wrote: every row in the one table, no shards.
-    for shard in sqlite_fts.shards(old.conn):
-        old.conn.execute(
-            f"INSERT INTO conversation_fts (rowid, customer_text, subject) "
-            f"SELECT rowid, customer_text, subject FROM {sqlite_fts.table(shard)}"
-        )
-        old.conn.execute(f"DROP TABLE {sqlite_fts.table(shard)}")
-    assert old.conn.execute("SELECT COUNT(*) FROM conversation_fts").fetchone()[0] == 30
-    old.close()
-    monkeypatch.undo()
-    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
 
-    migrated, fresh = SQLiteStore(old_path), SQLiteStore(new_path)
-    fresh.upsert_conversations(conversations)
-    assert migrated.schema_version() == sqlite_module.MIGRATIONS[-1][0]
+    def unsharded(conn: sqlite3.Connection) -> None:  # what version 8 wrote: every row in the one table
+        for shard in sqlite_fts.shards(conn):
+            conn.execute(
+                f"INSERT INTO conversation_fts (rowid, customer_text, subject) "
+                f"SELECT rowid, customer_text, subject FROM {sqlite_fts.table(shard)}"
+            )
+            conn.execute(f"DROP TABLE {sqlite_fts.table(shard)}")
+        assert conn.execute("SELECT COUNT(*) FROM conversation_fts").fetchone()[0] == 30
+
+    migrated, fresh = _written_by(8, conversations, unsharded, tmp_path, monkeypatch)
     assert not migrated.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'conversation_fts'").fetchall()
     assert sqlite_fts.shards(migrated.conn) == sqlite_fts.shards(fresh.conn) == [3, 2, 1, 0]
     query = SearchQuery(text="refund", limit=7)
@@ -151,33 +169,25 @@ def test_migration_9_moves_an_unsharded_index_into_shards(tmp_path: Path, monkey
 def test_migration_11_gives_every_shard_the_words_prefixes_are_matched_on(tmp_path: Path, monkeypatch):
     """A store written before prefixes were matched on the words as written (shards of two columns)
     finds the same words for ``activat*`` after opening with this version as a store built now."""
-    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
     texts = ["activate my sim", "activation failed", "active user", "act now"]
     conversations = [
         Conversation(id=f"c{n:02d}", channel="chat", source="test", turns=[Turn(role="customer", text=texts[n % 4])])
         for n in range(20)
     ]
-    old_path, new_path = str(tmp_path / "old.sqlite"), str(tmp_path / "new.sqlite")
-    monkeypatch.setattr(sqlite_module, "MIGRATIONS", sqlite_module.MIGRATIONS[:10])
-    old = SQLiteStore(old_path)
-    old.upsert_conversations(conversations)
-    for shard in sqlite_fts.shards(old.conn):  # what version 10 wrote: two columns
-        name = sqlite_fts.table(shard)
-        old.conn.execute(f"ALTER TABLE {name} RENAME TO before")
-        old.conn.execute(
-            f"CREATE VIRTUAL TABLE {name} USING fts5 (customer_text, subject, tokenize = '{sqlite_fts.TOKENIZE}')"
-        )
-        old.conn.execute(
-            f"INSERT INTO {name} (rowid, customer_text, subject) SELECT rowid, customer_text, subject FROM before"
-        )
-        old.conn.execute("DROP TABLE before")
-    old.close()
-    monkeypatch.undo()
-    monkeypatch.setattr(sqlite_fts, "SHARD_ROWS", 8)
 
-    migrated, fresh = SQLiteStore(old_path), SQLiteStore(new_path)
-    fresh.upsert_conversations(conversations)
-    assert migrated.schema_version() == sqlite_module.MIGRATIONS[-1][0]
+    def two_columns(conn: sqlite3.Connection) -> None:  # what version 10 wrote
+        for shard in sqlite_fts.shards(conn):
+            name = sqlite_fts.table(shard)
+            conn.execute(f"ALTER TABLE {name} RENAME TO before")
+            conn.execute(
+                f"CREATE VIRTUAL TABLE {name} USING fts5 (customer_text, subject, tokenize = '{sqlite_fts.TOKENIZE}')"
+            )
+            conn.execute(
+                f"INSERT INTO {name} (rowid, customer_text, subject) SELECT rowid, customer_text, subject FROM before"
+            )
+            conn.execute("DROP TABLE before")
+
+    migrated, fresh = _written_by(10, conversations, two_columns, tmp_path, monkeypatch)
     query = SearchQuery(text="activat*", limit=50)
     found = {hit.conversation.id for hit in migrated.search(query).hits}
     assert found == {f"c{n:02d}" for n in range(20) if n % 4 in (0, 1)}
