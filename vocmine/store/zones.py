@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -20,6 +21,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 _STEP = 900  # offsets are looked up per quarter hour: every zone's changes fall on one
 
 
+@lru_cache(maxsize=64)  # the SQL function asks once per row
 def zone(name: str | None) -> ZoneInfo | None:
     """The zone named, or None for UTC; ConfigError naming the value for an unknown one."""
     if name is None or name.strip().upper() in ("UTC", "Z", "ETC/UTC"):

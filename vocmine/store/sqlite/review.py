@@ -141,12 +141,7 @@ class SQLiteReviewMixin(_Host):
     def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool:
         """Put a conversation in the queue (an alert fired); False if it already had a review."""
         with self._lock, immediate(self.conn) as conn:
-            current = self._locked_state(conversation_id)
-            exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
-            if not exists:
-                self._write_state(conn, current, None)
-            self._event(conn, actor, conversation_id, "alert", {"reason": reason})
-        return not exists
+            return self._queue_alert(conn, conversation_id, actor, reason)
 
     def alert_review(self, conversation_id: str, actor: str, reason: str) -> bool:
         with self._lock, immediate(self.conn) as conn:
@@ -154,10 +149,18 @@ class SQLiteReviewMixin(_Host):
                 "SELECT 1 FROM review_events WHERE conversation_id = ? AND actor = ? AND action = 'alert' LIMIT 1",
                 (conversation_id, actor),
             ).fetchone()
-            if not conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone():
-                self._write_state(conn, self._locked_state(conversation_id), None)
-            self._event(conn, actor, conversation_id, "alert", {"reason": reason})
+            self._queue_alert(conn, conversation_id, actor, reason)
         return before is None
+
+    def _queue_alert(self, conn: sqlite3.Connection, conversation_id: str, actor: str, reason: str) -> bool:
+        """Inside a write transaction: the review (new, unless there is one) and the alert event; True
+        if the review was created."""
+        current = self._locked_state(conversation_id)
+        exists = conn.execute("SELECT 1 FROM reviews WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        if not exists:
+            self._write_state(conn, current, None)
+        self._event(conn, actor, conversation_id, "alert", {"reason": reason})
+        return not exists
 
     # Alert rules and webhook deliveries.
     def save_alert_rule(self, rule: AlertRule) -> None:
