@@ -216,14 +216,23 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             raise StoreError(f"Elasticsearch answered {exc.meta.status}: {_reason(exc)}") from exc
 
     def _write(
-        self, kind: str, items: Sequence[BulkItem], *, refresh: bool | str | None = None, missing_ok: bool = False
+        self,
+        kind: str,
+        items: Sequence[BulkItem],
+        *,
+        refresh: bool | str | None = None,
+        missing_ok: bool = False,
+        conflicts_ok: bool = False,
     ) -> BulkReport:
         """Bulk write that raises StoreError naming every item that failed after the retries;
-        ``missing_ok``: an update of a document that does not exist (404) stays in the report instead."""
+        ``missing_ok``: an update of a document that does not exist (404) stays in the report instead;
+        ``conflicts_ok``: so does a guarded write another writer came before (409)."""
         if not items:
             return BulkReport()
         report = self.bulk.write(self.index(kind), items, refresh=self.refresh if refresh is None else refresh)
-        errors = [f for f in report.failed if not (missing_ok and f.status == 404)]
+        tolerated = {404} if missing_ok else set()
+        tolerated |= {409} if conflicts_ok else set()
+        errors = [f for f in report.failed if f.status not in tolerated]
         if errors:
             shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in errors[:5])
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
@@ -346,13 +355,7 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 document["analysis_stale"] = source.get("analysis_content_hash") != document["content_hash"]
             items.append((cid, BulkAction("index", document, old["_seq_no"], old["_primary_term"])))
             outcomes[cid] = UpsertOutcome.UPDATED
-        if not items:
-            return []
-        report = self.bulk.write(self.index("conversations"), items, refresh=self.refresh)
-        errors = [f for f in report.failed if f.status != 409]
-        if errors:
-            shown = "; ".join(f"{f.id}: {f.status} {f.error_type} {f.reason}" for f in errors[:5])
-            raise StoreError(f"{len(errors)} of {len(items)} writes to conversations failed: {shown}")
+        report = self._write("conversations", items, conflicts_ok=True)
         return [f.id for f in report.failed if f.status == 409]
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
