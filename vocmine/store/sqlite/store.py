@@ -254,6 +254,21 @@ MIGRATIONS: list[tuple[int, str | list[str] | Callable[[sqlite3.Connection], Non
 READ_SLOTS = 2 * (os.cpu_count() or 1)
 
 
+def _enable_wal(conn: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """Switch the file to WAL. Switching takes an exclusive lock, and SQLite answers "locked" at once
+    (the busy timeout does not apply) while another process opens the same new store; so it is
+    tried again for up to ``wait_s`` seconds, as the busy timeout would have waited."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SQLiteStore(
     SQLiteSemanticMixin, SQLiteReviewMixin, SQLiteKeysMixin, SQLiteJobsMixin, SQLiteThemesMixin, SQLiteAnalysisMixin
 ):
@@ -284,10 +299,10 @@ class SQLiteStore(
                 raise StoreError(f"cannot create the store's folder {parent}: {exc}") from exc
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
             conn.create_function("vocmine_local", 2, local_epoch, deterministic=True)  # trends in a time zone
             self._migrate(conn)
         except sqlite3.DatabaseError as exc:
