@@ -23,8 +23,9 @@ from vocmine.schema import Conversation, Turn, stable_hash
 from vocmine.settings import Settings
 
 _PSEUDONYM = re.compile(r"^cust-[0-9a-f]{16}$")  # what pseudonymise() makes: not pseudonymised twice
-# Labels speech-to-text tools give a voice ("SPEAKER_01", "spk_1", "Speaker 2"): no one's name.
-_VOICE_LABEL = re.compile(r"^(speaker|spk|channel|ch)[ _-]?\d{1,2}$", re.IGNORECASE)
+# Labels speech-to-text tools give a voice ("SPEAKER_01", "spk_1", "Speaker 2", AssemblyAI's "B",
+# Speechmatics' "S2" and "UU" for unknown): no one's name.
+_VOICE_LABEL = re.compile(r"^(?:(?:speaker|spk|channel|ch)[ _-]?\d{1,2}|[A-Z]|S\d{1,2}|UU)$", re.IGNORECASE)
 
 
 class Preparer:

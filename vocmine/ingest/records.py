@@ -90,6 +90,22 @@ def read_whole(stream: BinaryIO, ctx: ReadContext, what: str) -> bytes | Rejecti
     return data
 
 
+# Tried in order: where a date could be day-first or month-first, day-first wins unless the time has
+# AM/PM, which only US-style (month-first) exports write (SurveyMonkey, Excel in en-US).
+_TIME_FORMATS = (
+    "%a %b %d %H:%M:%S %z %Y",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+)
+
+
 def parse_timestamp(value: object) -> datetime | None:
     """Parse the time stamp shapes sources really use: ISO 8601, epoch seconds or milliseconds,
     Twitter's "Tue Oct 31 22:10:47 +0000 2017". Returns None for empty values; raises ValueError
@@ -104,7 +120,10 @@ def parse_timestamp(value: object) -> datetime | None:
         seconds = float(value)
         if seconds > 1e11:  # milliseconds since the epoch
             seconds /= 1000.0
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):  # inf, nan, or beyond year 9999
+            raise ValueError(f"time stamp out of range: {str(value)[:40]!r}") from None
     if isinstance(value, str):
         text = value.strip()
         if text.replace(".", "", 1).isdigit():
@@ -119,7 +138,7 @@ def parse_timestamp(value: object) -> datetime | None:
             return parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             pass
-        for fmt in ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"):
+        for fmt in _TIME_FORMATS:
             try:
                 return datetime.strptime(text, fmt)
             except ValueError:

@@ -165,3 +165,17 @@ def test_a_compressed_input_stops_at_its_inflation_limit(settings, store, tmp_pa
     assert "inflate past 1,000,000 bytes" in reasons["bomb.jsonl.gz"]
     assert "inflate past 1,000,000 bytes" in reasons["export.zip!bomb.jsonl"]
     assert {c.id for c in store.iter_conversations()} == {"c1", "c2", "c3"}  # what came before the limit is kept
+
+
+def test_documentation_beside_exports_in_a_folder_is_skipped_with_the_reason(ingest, store, tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "README.md").write_text("# Export of March\n")
+    (folder / "LICENSE").write_text("CC-BY\n")
+    (folder / "chat.txt").write_bytes((DATA / "chat" / "transcript.txt").read_bytes())
+    report = ingest(folder)
+    assert report.records_rejected == 0 and report.records_stored >= 1
+    assert sorted((Path(s.name).name, s.reason) for s in report.files_skipped) == [
+        ("LICENSE", "documentation (README, .md), not an export"),
+        ("README.md", "documentation (README, .md), not an export"),
+    ]

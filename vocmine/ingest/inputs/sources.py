@@ -41,6 +41,11 @@ class InputFile:
             stream.close()
 
 
+# Files an export folder carries beside the data (a README, notes): skipped when a directory is walked,
+# read like any file when named on their own.
+_DOCUMENTATION = (".md", ".markdown", ".rst")
+
+
 @dataclass(frozen=True)
 class SkippedInput:
     name: str
@@ -75,6 +80,9 @@ def _expand_one(path: Path, files: list[InputFile], skipped: list[SkippedInput])
                 continue
             if any(part.startswith(".") for part in child.relative_to(path).parts):
                 skipped.append(SkippedInput(str(child), "hidden file"))
+                continue
+            if child.suffix.lower() in _DOCUMENTATION or child.stem.upper() in ("README", "LICENSE"):
+                skipped.append(SkippedInput(str(child), "documentation (README, .md), not an export"))
                 continue
             unusable = _unusable(child)
             if unusable:
