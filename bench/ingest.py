@@ -11,6 +11,11 @@ For each corpus three stages run, each in a fresh process so its peak memory is 
 It prints conversations/s, MB/s, the ratio to the read baseline measured in the same run, and peak RSS.
 ``--large-mbox-mb N`` adds a synthetic mailbox of about N MB (the demo's mbox messages repeated with
 fresh Message-IDs) to show that memory does not grow with the size of the input.
+
+``--per-format`` instead prints a table of every format's reader speed: each sample file under
+tests/data (one per format and tool, written from the tools' documentation) is detected, then parsed
+from memory again and again for ``--seconds`` each; records/s and MB/s per format, and the ratio of
+its MB/s to the vocmine JSON reader's in the same run.
 """
 
 from __future__ import annotations
@@ -110,18 +115,80 @@ def _write_large_mbox(demo: Path, target: Path, size: int) -> None:
             copy += 1
 
 
+def per_format(seconds: float) -> list[dict[str, object]]:
+    """Reader throughput per format over the sample files in tests/data, parsed from memory."""
+    import io
+    from collections import defaultdict
+
+    from vocmine.ingest.inputs.formats import detect_format
+    from vocmine.ingest.records import ReadContext, Rejection
+    from vocmine.settings import Settings
+
+    settings = Settings(company_domains=["acme-shop.com"], brand_accounts=["AcmeHelp"])
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: {"seconds": 0.0, "records": 0, "bytes": 0, "files": 0})
+    for path in sorted((ROOT / "tests" / "data").rglob("*")):
+        if not path.is_file() or path.suffix == ".md":
+            continue
+        data = path.read_bytes()
+        fmt = detect_format(path.name, data[:65536])
+        if fmt is None:
+            continue
+        entry = totals[fmt.name]
+        entry["files"] += 1
+        started = time.perf_counter()
+        while True:
+            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, settings)))
+            entry["records"] += sum(not isinstance(i, Rejection) for i in items)
+            entry["bytes"] += len(data)
+            if time.perf_counter() - started >= seconds:
+                break
+        entry["seconds"] += time.perf_counter() - started
+    rows = [
+        {
+            "format": name,
+            "files": int(t["files"]),
+            "records_per_s": t["records"] / t["seconds"],
+            "mb_per_s": t["bytes"] / 1e6 / t["seconds"],
+        }
+        for name, t in sorted(totals.items())
+    ]
+    baseline = next((r["mb_per_s"] for r in rows if r["format"] == "chat-json"), None)
+    for row in rows:
+        row["vs_vocmine_json"] = row["mb_per_s"] / baseline if baseline else None  # type: ignore[operator]
+    return rows
+
+
+def _print_per_format(rows: list[dict[str, object]]) -> None:
+    header = f"{'format':28} {'files':>5} {'records/s':>10} {'MB/s':>7} {'vs chat-json':>12}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ratio = f"{r['vs_vocmine_json']:.2f}x" if r["vs_vocmine_json"] is not None else "n/a"
+        print(f"{r['format']:28} {r['files']:5d} {r['records_per_s']:10.0f} {r['mb_per_s']:7.2f} {ratio:>12}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--conversations", type=int, default=3200)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     parser.add_argument("--large-mbox-mb", type=int, default=0, help="also measure a synthetic mbox of this size")
+    parser.add_argument("--per-format", action="store_true", help="reader speed per format over tests/data")
+    parser.add_argument("--seconds", type=float, default=0.5, help="--per-format: time spent on each sample file")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
         print(json.dumps(run_stage(args.stage, args.input, args.workdir)))
+        return
+    if args.per_format:
+        rows = per_format(args.seconds)
+        _print_per_format(rows)
+        out = args.out.with_name("ingest_formats.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+        print(f"\nwritten: {out}")
         return
 
     from vocmine.demo.generate import write_corpus

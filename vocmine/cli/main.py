@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 from vocmine.errors import ConfigError, InputPathError, NotFoundError
 from vocmine.extras import ANALYSIS_MODULES, ensure_installed, missing_extra_message
+from vocmine.ingest.mapping import Mapping, load_mapping
 from vocmine.services.ingestion import EXIT_USAGE, IngestReport, default_report_dir, ingest_paths
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
@@ -52,6 +53,9 @@ def ingest(
     store: StoreOption = None,
     channel: Annotated[str | None, typer.Option(help="chat | email | social | call: skip channel detection")] = None,
     format: Annotated[str | None, typer.Option("--format", help="force a format (see `vocmine formats`)")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help="read any CSV/JSON through a mapping file (docs/mapping.md)")
+    ] = None,
     company_domain: Annotated[list[str], typer.Option(help="e-mail domain of the company (agent side)")] = [],  # noqa: B006
     brand_account: Annotated[list[str], typer.Option(help="social account of the company (agent side)")] = [],  # noqa: B006
     no_redact: Annotated[bool, typer.Option("--no-redact", help="store text without PII redaction")] = False,
@@ -69,7 +73,8 @@ def ingest(
         **({"redact_pii": False} if no_redact else {}),
     )
     target = _open(settings)
-    report = _run_ingest(paths, settings, target, channel, format, report_dir, quiet=json_output)
+    loaded = load_mapping(mapping) if mapping is not None else None
+    report = _run_ingest(paths, settings, target, channel, format, report_dir, mapping=loaded, quiet=json_output)
     analysis = _run_analyze(settings, target, ConversationFilter(), redo=False, quiet=json_output) if analyze else None
     if json_output:
         summary = report.to_dict()
@@ -91,6 +96,7 @@ def _run_ingest(
     format_name: str | None,
     report_dir: Path | None,
     *,
+    mapping: Mapping | None = None,
     quiet: bool = False,
 ) -> IngestReport:
     from vocmine.ingest.inputs.sources import expand_inputs
@@ -122,6 +128,7 @@ def _run_ingest(
             target,
             channel=channel,
             format_name=format_name,
+            mapping=mapping,
             report_dir=report_dir or default_report_dir(settings),
             on_progress=on_progress,
             on_file=on_file,
@@ -471,9 +478,9 @@ def formats() -> None:
     """List the input formats and how they are recognised."""
     from vocmine.ingest.inputs.formats import FORMATS
 
-    table = Table("format", "channel", "what")
+    table = Table("format", "channel", "what", "where the file comes from")
     for f in FORMATS.values():
-        table.add_row(f.name, f.channel, f.description)
+        table.add_row(f.name, f.channel, f.description, f.export)
     console.print(table)
 
 

@@ -25,11 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vocmine.ingest.inputs.formats import detect_format
+from vocmine.errors import ConfigError
+from vocmine.ingest.inputs.encoding import Utf8Transcoder, source_encoding
+from vocmine.ingest.inputs.formats import FORMATS, detect_format
+from vocmine.ingest.inputs.sniff import Format
 from vocmine.ingest.inputs.sources import InputFile, SkippedInput, expand_inputs
 from vocmine.ingest.mail_threads import MessageSpool, iter_thread_conversations, plan_threads
+from vocmine.ingest.mapping import Mapping
 from vocmine.ingest.prepare import Preparer
+from vocmine.ingest.readers.mapped import read_mapped
 from vocmine.ingest.records import Location, ReadContext, Rejection, ThreadMessage
+from vocmine.ingest.ticket_merge import combine_ticket
 from vocmine.schema import Conversation, Turn, utcnow
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
@@ -174,10 +180,19 @@ class IngestRun:
         *,
         channel: str | None = None,
         format_name: str | None = None,
+        mapping: Mapping | None = None,
         report_dir: Path | None = None,
         on_progress: Callable[[str, int], None] | None = None,
         on_changed: Callable[[str], None] | None = None,
     ) -> None:
+        if mapping is not None and format_name:
+            raise ConfigError("--map and --format both name how to read the input", hint="give one of them")
+        # A mapping file replaces detection: every input is read through it.
+        self.mapped = (
+            Format("mapped", mapping.channel, functools.partial(read_mapped, mapping), "CSV/JSON through a mapping")
+            if mapping is not None
+            else None
+        )
         self.settings = settings
         self.store = store
         self.channel = channel
@@ -188,6 +203,9 @@ class IngestRun:
         self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=utcnow(), inputs=[])
         self._spool = MessageSpool()
         self._batch: list[Conversation] = []
+        # Ids in the batch read by a help-desk format: combined with the stored ticket, not replacing it
+        self._ticket_ids: set[str] = set()
+        self._ticket_formats = {f.name for f in FORMATS.values() if f.tickets}
         self._batch_records: dict[str, int] = {}
         directory = report_dir or default_report_dir(settings)  # the settings' folder, else beside the store
         directory.mkdir(parents=True, exist_ok=True)
@@ -211,7 +229,13 @@ class IngestRun:
                     raw = io.BufferedReader(_InflationGuard(opened, limit, source.size or 0))
                 head = raw.read(HEAD_BYTES)
                 stream = io.BufferedReader(_PeekableStream(head, raw), buffer_size=HEAD_BYTES)
-                fmt = detect_format(source.format_name, head, self.channel, self.format_name)
+                fmt = self.mapped or detect_format(source.format_name, head, self.channel, self.format_name)
+                encoding = None if fmt and fmt.reads_bytes else source_encoding(head)
+                if encoding:  # UTF-16, a BOM or a legacy code page: readers see UTF-8
+                    transcoded = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=HEAD_BYTES)
+                    head = transcoded.read(HEAD_BYTES)
+                    stream = io.BufferedReader(_PeekableStream(head, transcoded), buffer_size=HEAD_BYTES)
+                    fmt = self.mapped or detect_format(source.format_name, head, self.channel, self.format_name)
                 if fmt is None:
                     self._reject(Rejection(_file_location(source), _unrecognised(head)))
                     return
@@ -241,7 +265,10 @@ class IngestRun:
             # Prepared in _flush_threads, once every brand account in the input is known.
             self._spool.add(item)
             return
-        self._batch.append(self.preparer.conversation(item))
+        prepared = self.preparer.conversation(item)
+        if format_name in self._ticket_formats:
+            self._ticket_ids.add(prepared.id)
+        self._batch.append(prepared)
         if len(self._batch) >= self.settings.batch_size:
             self._flush_batch()
 
@@ -260,24 +287,37 @@ class IngestRun:
     # ------------------------------------------------------------ writing
 
     def _flush_batch(self) -> None:
-        """Whole conversations (chats, calls) replace what is stored under their id."""
+        """Whole conversations (chats, calls) replace what is stored under their id; pieces of a
+        help-desk ticket are combined with it (``combine_ticket``)."""
         if not self._batch:
             return
         latest: dict[str, Conversation] = {}
+        pieces: Counter[str] = Counter()
         repeats = 0
         for conversation in self._batch:
+            pieces[conversation.id] += 1
+            if conversation.id in self._ticket_ids:
+                latest[conversation.id] = combine_ticket(latest.get(conversation.id), conversation)
+                continue
             if conversation.id in latest:
                 repeats += 1
             latest[conversation.id] = conversation
-        outcomes = self.store.upsert_conversations(list(latest.values()))
         self.report.records_duplicate += repeats
-        for conversation, outcome in zip(latest.values(), outcomes, strict=True):
+        whole = [c for c in latest.values() if c.id not in self._ticket_ids]
+        tickets = [c for c in latest.values() if c.id in self._ticket_ids]
+        outcomes = list(zip(whole, self.store.upsert_conversations(whole), strict=True))
+        if tickets:
+            merged = self.store.upsert_conversations(tickets, merge=combine_ticket)
+            outcomes += zip(tickets, merged, strict=True)
+        for conversation, outcome in outcomes:
             self._count(conversation, outcome)
+            records = pieces[conversation.id] if conversation.id in self._ticket_ids else 1
             if outcome is UpsertOutcome.UNCHANGED:
-                self.report.records_duplicate += 1
+                self.report.records_duplicate += records
             else:
-                self.report.records_stored += 1
+                self.report.records_stored += records
         self._batch = []
+        self._ticket_ids.clear()
 
     def _flush_threads(self) -> None:
         """Threaded messages are merged into the stored conversation of their thread."""
@@ -370,6 +410,7 @@ def ingest_paths(
     *,
     channel: str | None = None,
     format_name: str | None = None,
+    mapping: Mapping | None = None,
     report_dir: Path | None = None,
     on_progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[InputFile], None] | None = None,
@@ -383,6 +424,7 @@ def ingest_paths(
         store,
         channel=channel,
         format_name=format_name,
+        mapping=mapping,
         report_dir=report_dir,
         on_progress=on_progress,
         on_changed=on_changed,

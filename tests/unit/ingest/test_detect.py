@@ -45,3 +45,9 @@ def test_channel_override_picks_the_channel_of_a_native_file():
     assert detect_format("x.json", head, channel="call").name == "call-native"  # type: ignore[union-attr]
     assert detect_format("x.json", head).name == "chat-json"  # type: ignore[union-attr]
     assert detect_format("x.eml", b"From: a@b.c\nSubject: x\n\nhi", channel="call") is None
+
+
+def test_a_transcript_whose_first_line_starts_with_a_bracketed_time_is_not_taken_for_json():
+    head = b"[12:03] Customer: my order is late\n[12:04] Agent: let me check\n"
+    assert detect_format("chat.txt", head).name == "chat-text"  # type: ignore[union-attr]
+    assert detect_format("data.json", b"[1, 2, 3]") is None

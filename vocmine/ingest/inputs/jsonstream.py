@@ -9,6 +9,20 @@ resumes at the next line; inside a top-level array there is no safe place to res
 the array is reported as one rejection. Bytes that are not UTF-8 are decoded as lone surrogates
 (``surrogateescape``) rather than stopping the file: the record that holds them is rejected and the
 next one read.
+
+Research corpora add one more shape, the *container object*: the whole data set as one top-level
+object whose members are the records or arrays of them. MultiWOZ 2.0/2.1 ``data.json`` maps each
+dialogue id to its dialogue (``{"SNG0073.json": {...}, ...}``), ABCD ``abcd_v1.1.json`` maps each split
+to an array of dialogues (``{"train": [...], "dev": [...], "test": [...]}``). Such a file is far larger
+than one record may be, so ``iter_json_records`` (which reads an object whole) cannot read it;
+``iter_container_members`` yields its members one at a time, and the elements of a member that is an
+array, each as a ``Member`` that names the key it came from. Whether a top-level object is a container
+or a record of its own is decided by its first key (``is_container``): ``{"train": [...]}`` is a
+container, ``{"dialogue_id": ...}`` a record. Top-level arrays (one after another, too), JSON Lines and
+concatenated documents are read there as well, so one call serves every shape a corpus is shipped in.
+Inside a container, as inside an array, there is no safe place to resume: a member or element that
+cannot be read (bytes that are not UTF-8 included) ends the reading, with a rejection that says the
+rest was not read.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -29,6 +43,7 @@ _DECODER = json.JSONDecoder()
 _SKIP = {extra: re.compile(f"[ \\t\\r\\n\\ufeff{re.escape(extra)}]*") for extra in ("", ",")}
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
 NOT_UTF8 = "not UTF-8 text; JSON input must be UTF-8"
+_CUT_TOKEN = 12  # longer than any token a chunk boundary can cut and JSON rejects: "\uXXXX", "false"
 
 
 @dataclass(frozen=True)
@@ -37,33 +52,49 @@ class JsonRecord:
     location: Location
 
 
-class _TextBuffer:
-    """Incrementally decoded text with a running line count of what has been consumed."""
+@dataclass(frozen=True)
+class Member:
+    """One record of ``iter_container_members``: ``key`` is the container member it came from (a split
+    name, a dialogue id), or None for a record at the top level (an array element, a JSON Lines line)."""
 
-    def __init__(self, stream: BinaryIO, ctx: ReadContext) -> None:
+    key: str | None
+    value: Any
+    location: Location
+
+
+class _TextBuffer:
+    """Incrementally decoded text with a running line count of what has been consumed.
+
+    ``grow``: each read is at least as large as the text still buffered, so a value that spans many
+    chunks is re-parsed a few times rather than once a chunk (the container reader asks for it).
+    """
+
+    def __init__(self, stream: BinaryIO, ctx: ReadContext, *, grow: bool = False) -> None:
         self.stream = stream
         self.ctx = ctx
+        self.grow = grow
         self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self.text = ""
         self.pos = 0
         self.line = 1
         self.bytes_read = 0
         self.eof = False
+        self.mark: int | None = None  # text from here on is kept by ``fill`` (to look ahead and go back)
 
     def fill(self) -> bool:
         """Read one more chunk; False at end of stream."""
         if self.eof:
             return False
-        chunk = self.stream.read(CHUNK)
+        chunk = self.stream.read(max(CHUNK, len(self.text) - self.pos) if self.grow else CHUNK)
         self.bytes_read += len(chunk)
         if self.ctx.on_progress:
             self.ctx.on_progress(self.bytes_read)
-        if not chunk:
-            self.eof = True
-            self.text = self.text[self.pos :] + self.decoder.decode(b"", final=True)
-        else:
-            self.text = self.text[self.pos :] + self.decoder.decode(chunk)
-        self.pos = 0
+        self.eof = not chunk
+        keep = self.pos if self.mark is None else min(self.mark, self.pos)
+        self.text = self.text[keep:] + self.decoder.decode(chunk, final=self.eof)
+        self.pos -= keep
+        if self.mark is not None:
+            self.mark -= keep
         return True
 
     def skip_whitespace(self, extra: str = "") -> str | None:
@@ -97,18 +128,23 @@ class _TextBuffer:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
-                # JSON errors are decided by the prefix, so only an error at the end of the buffer
-                # (or inside a string that has not ended yet) can be cured by reading more.
-                at_end = exc.pos >= len(self.text) - 1 or exc.msg.startswith("Unterminated string")
+                # JSON errors are decided by the prefix, so only an error near the end of the buffer
+                # (a token the chunk boundary cut: "\u00", "nu" of null) or inside a string that has
+                # not ended yet can be cured by reading more.
+                unterminated = exc.msg.startswith("Unterminated string")
+                near_end = exc.pos >= len(self.text) - _CUT_TOKEN or unterminated
                 too_large = len(self.text) - self.pos >= max_chars
-                if at_end and not self.eof and not too_large:
+                if near_end and not self.eof and not too_large:
                     self.fill()
                     continue
                 if too_large:
                     return f"record larger than the {max_chars:,}-character limit"
-                if at_end:
+                if exc.pos >= len(self.text) - 1 or unterminated:
                     return "truncated JSON: the file ends inside this record"
                 return f"invalid JSON: {exc.msg} (character {exc.pos - self.pos + 1} of the record)"
+            if end >= len(self.text) and not self.eof and len(self.text) - self.pos < max_chars:
+                self.fill()  # a number that ends at the boundary may go on ("2" of "2.5"): read on
+                continue
             if end - self.pos > max_chars:
                 self.advance(end)
                 return f"record larger than the {max_chars:,}-character limit"
@@ -181,4 +217,95 @@ def _array_elements(buf: _TextBuffer, ctx: ReadContext, max_chars: int) -> Itera
             yield Rejection(location, decoded + "; the rest of the array was not read")
             return
         yield JsonRecord(decoded[0], location)
+        index += 1
+
+
+def iter_container_members(
+    stream: BinaryIO, ctx: ReadContext, *, is_container: Callable[[str], bool]
+) -> Iterator[Member | Rejection]:
+    """The records of a file that may hold container objects (see the module docstring)."""
+    buf = _TextBuffer(stream, ctx, grow=True)
+    limit = ctx.settings.max_record_bytes
+    if buf.skip_whitespace() is None:
+        yield Rejection(Location(ctx.name, "file"), "empty file: no JSON records")
+        return
+    while (char := buf.skip_whitespace()) is not None:
+        if char == "[":
+            buf.advance(buf.pos + 1)
+            if not (yield from _container_elements(buf, ctx, None, limit)):
+                return
+        elif char == "{" and _opens_container(buf, is_container):
+            if not (yield from _container_members(buf, ctx, limit)):
+                return
+        else:
+            location = Location(ctx.name, f"line {buf.line}")
+            decoded = buf.decode_value(limit) if char == "{" else f"not a JSON object (starts with {char!r})"
+            if isinstance(decoded, str):
+                yield Rejection(location, decoded)
+                buf.skip_line()
+            else:
+                yield Member(None, decoded[0], location)
+
+
+def _opens_container(buf: _TextBuffer, is_container: Callable[[str], bool]) -> bool:
+    """Look at the first key of the object at the cursor without consuming it."""
+    buf.mark, line = buf.pos, buf.line
+    buf.advance(buf.pos + 1)
+    found = False
+    if buf.skip_whitespace() == '"':
+        key = buf.decode_value(4096)
+        found = isinstance(key, tuple) and isinstance(key[0], str) and is_container(key[0])
+    back = buf.mark or 0  # where the object starts, moved along if the buffer was refilled meanwhile
+    buf.pos, buf.line, buf.mark = back, line, None
+    return found
+
+
+def _container_members(buf: _TextBuffer, ctx: ReadContext, limit: int) -> Generator[Member | Rejection, None, bool]:
+    """The members of the container object at the cursor; False when the rest cannot be read."""
+    buf.advance(buf.pos + 1)
+    while True:
+        char = buf.skip_whitespace(",")
+        location = Location(ctx.name, f"line {buf.line}")
+        if char == "}":
+            buf.advance(buf.pos + 1)
+            return True
+        key = buf.decode_value(4096) if char == '"' else "expected a member name"
+        if isinstance(key, str) or buf.skip_whitespace() != ":":
+            yield Rejection(location, f"{key if isinstance(key, str) else 'invalid JSON'}; the rest was not read")
+            return False
+        buf.advance(buf.pos + 1)
+        name = str(key[0])
+        location = Location(ctx.name, f"{name[:80]} at line {location.position.split()[-1]}")
+        if buf.skip_whitespace() == "[":
+            buf.advance(buf.pos + 1)
+            if not (yield from _container_elements(buf, ctx, name, limit)):
+                return False
+            continue
+        value = buf.decode_value(limit)
+        if isinstance(value, str):
+            yield Rejection(location, f"{value}; the rest was not read")
+            return False
+        yield Member(name, value[0], location)
+
+
+def _container_elements(
+    buf: _TextBuffer, ctx: ReadContext, key: str | None, limit: int
+) -> Generator[Member | Rejection, None, bool]:
+    """The elements of the array whose "[" was just consumed; False when the rest cannot be read."""
+    index = 0
+    while True:
+        char = buf.skip_whitespace(",")
+        where = f"{key} element {index}" if key else f"element {index}"
+        location = Location(ctx.name, f"{where} at line {buf.line}")
+        if char is None:
+            yield Rejection(location, "truncated JSON: the array is never closed")
+            return False
+        if char == "]":
+            buf.advance(buf.pos + 1)
+            return True
+        value = buf.decode_value(limit)
+        if isinstance(value, str):
+            yield Rejection(location, f"{value}; the rest of the array was not read")
+            return False
+        yield Member(key, value[0], location)
         index += 1

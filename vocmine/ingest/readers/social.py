@@ -12,19 +12,27 @@ returns inside unquoted fields (seen in real TWCS rows) are read as spaces, not 
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from vocmine.ingest.cleaning import clean_text
+from vocmine.ingest.inputs.csvrows import CsvHeader, CsvRow, iter_csv_rows
 from vocmine.ingest.inputs.jsonstream import iter_json_records
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp
 from vocmine.schema import Turn
 from vocmine.settings import Settings
 
+# "RT @user: …" at the very start: an old-style retweet, a copy of another post (the retweeter's own
+# words, if any, would come before it).
+_MANUAL_RETWEET = re.compile(r"^\s*RT\s*@\w+")
 
-def _post(
+
+def is_manual_retweet(text: str) -> bool:
+    return bool(_MANUAL_RETWEET.match(text))
+
+
+def social_post(
     *,
     post_id: str,
     author: str,
@@ -41,6 +49,8 @@ def _post(
         return Rejection(location, "post has no id")
     if not text or not text.strip():
         return Rejection(location, "post has no text")
+    if is_manual_retweet(text):
+        return Rejection(location, 'retweet (a manual "RT @user" copy of another post): carries no text of its own')
     if not author:
         return Rejection(location, "post has no author")
     try:
@@ -76,98 +86,23 @@ def _is_brand(author: str, settings: Settings) -> bool:
 # ---------------------------------------------------------------- CSV
 
 
-class _BoundedLines:
-    """The CSV's physical lines, none longer than the record limit: a longer line is read through in
-    pieces and dropped (the csv module then sees a blank line), and its number is kept for the
-    reader to reject, so one huge field never sits in memory whole."""
-
-    CHUNK = 1 << 16
-
-    def __init__(self, stream: BinaryIO, ctx: ReadContext) -> None:
-        self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="\n")
-        self.ctx = ctx
-        self.limit = ctx.settings.max_record_bytes
-        self.number = 0
-        self.oversized: list[int] = []  # numbers of dropped lines, taken by the reader
-
-    def __iter__(self) -> Iterator[str]:
-        consumed = 0
-        while True:
-            line = self.text.readline(self.limit + 1)
-            if not line:
-                return
-            self.number += 1
-            consumed += len(line)
-            if len(line) > self.limit and not line.endswith("\n"):
-                while (rest := self.text.readline(self.CHUNK)) and not rest.endswith("\n"):
-                    consumed += len(rest)
-                consumed += len(rest)
-                self.oversized.append(self.number)
-                line = "\n"
-            if self.ctx.on_progress:
-                self.ctx.on_progress(consumed)
-            body = line[:-1] if line.endswith("\n") else line
-            body = body[:-1] if body.endswith("\r") else body
-            yield body.replace("\r", " ") + "\n"
-
-
 def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    # The csv module's field limit is process-wide; it is set to the record limit here, where a file
-    # is read under it, so a quoted field spanning lines cannot grow past it either.
-    csv.field_size_limit(ctx.settings.max_record_bytes)
-    lines = _BoundedLines(stream, ctx)
-    reader = csv.reader(lines)
-    try:
-        header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        yield Rejection(Location(ctx.name, "line 1"), f"unreadable CSV header: {exc}")
-        return
-    if not header:
-        yield Rejection(Location(ctx.name, "file"), "empty CSV file")
-        return
-    columns = [h.strip().lower() for h in header]
-    text_column = "text" if "text" in columns else "full_text" if "full_text" in columns else None
-    if text_column is None:
-        yield Rejection(Location(ctx.name, "line 1"), f"CSV has no 'text' column (columns: {', '.join(columns)})")
-        return
-    twcs = "inbound" in columns and "tweet_id" in columns
-    line_number = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            yield from _oversized(lines, ctx)
-            return
-        except UnicodeDecodeError as exc:
-            yield Rejection(
-                Location(ctx.name, f"line {reader.line_num + 1}"),
-                f"not UTF-8 text ({exc.reason}) – the rest of the file was not read",
-            )
-            return
-        except csv.Error as exc:
-            yield Rejection(Location(ctx.name, f"line {reader.line_num}"), f"malformed CSV: {exc}")
-            continue
-        start_line, line_number = line_number + 1, reader.line_num
-        location = Location(ctx.name, f"line {start_line}")
-        yield from _oversized(lines, ctx)
-        if not any(cell.strip() for cell in row):
-            continue  # blank line: no record
-        if len(row) != len(columns):
-            yield Rejection(location, f"expected {len(columns)} fields, found {len(row)}")
-            continue
-        record = dict(zip(columns, row, strict=True))
-        if sum(len(v) for v in row) > ctx.settings.max_record_bytes:
-            yield Rejection(location, "record larger than the size limit")
-            continue
-        yield _csv_post(record, text_column, twcs, location, ctx)
-
-
-def _oversized(lines: _BoundedLines, ctx: ReadContext) -> Iterator[Rejection]:
-    while lines.oversized:
-        yield Rejection(
-            Location(ctx.name, f"line {lines.oversized.pop(0)}"),
-            f"record larger than the {ctx.settings.max_record_bytes:,}-byte limit (VOCMINE_MAX_RECORD_BYTES)",
-        )
+    text_column: str | None = None
+    twcs = False
+    for item in iter_csv_rows(stream, ctx):
+        if isinstance(item, CsvHeader):
+            columns = [h.lower() for h in item.columns]
+            text_column = "text" if "text" in columns else "full_text" if "full_text" in columns else None
+            if text_column is None:
+                reason = f"CSV has no 'text' column (columns: {', '.join(columns)})"
+                yield Rejection(Location(ctx.name, "line 1"), reason)
+                return
+            twcs = "inbound" in columns and "tweet_id" in columns
+        elif isinstance(item, CsvRow):
+            record = {k.lower(): v for k, v in item.cells.items()}
+            yield _csv_post(record, text_column or "text", twcs, item.location, ctx)
+        else:
+            yield item
 
 
 def _csv_post(record: dict[str, str], text_column: str, twcs: bool, location: Location, ctx: ReadContext) -> Item:
@@ -183,7 +118,7 @@ def _csv_post(record: dict[str, str], text_column: str, twcs: bool, location: Lo
         if inbound not in {"true", "false"}:
             return Rejection(location, f"'inbound' must be True or False, found {record.get('inbound')!r}")
         is_brand = inbound == "false"
-    return _post(
+    return social_post(
         post_id=first("tweet_id", "id", "id_str"),
         author=first("author_id", "author", "screen_name", "user", "username"),
         text=record[text_column],
@@ -226,7 +161,7 @@ def _v1_post(value: dict[str, Any], location: Location, ctx: ReadContext) -> Ite
         return Rejection(location, "retweet: carries no text of its own")
     user: dict[str, Any] = value["user"] if isinstance(value.get("user"), dict) else {}
     text = (value.get("extended_tweet") or {}).get("full_text") or value.get("full_text") or value.get("text")
-    return _post(
+    return social_post(
         post_id=str(value.get("id_str") or value.get("id") or ""),
         author=str(user.get("screen_name") or user.get("id_str") or value.get("user") or ""),
         text=str(text or ""),
@@ -247,7 +182,7 @@ def _v2_post(value: Any, users: dict[Any, Any], location: Location, ctx: ReadCon
         return Rejection(location, "retweet: carries no text of its own")
     parent = next((str(r.get("id")) for r in refs if isinstance(r, dict) and r.get("type") == "replied_to"), None)
     author_id = str(value.get("author_id") or "")
-    return _post(
+    return social_post(
         post_id=str(value.get("id") or ""),
         author=str(users.get(author_id) or author_id),
         text=str(value.get("text") or ""),

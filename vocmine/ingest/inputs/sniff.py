@@ -1,0 +1,95 @@
+"""What format detection looks at, and what a format is.
+
+Each reader family (``vocmine.ingest.readers.*``) declares its formats as ``Format`` objects with a
+``detect`` test over a ``Sniff`` of the input; ``vocmine.ingest.inputs.formats`` collects them.
+Detection is by content first: the name's suffix only breaks ties a content test leaves open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from vocmine.ingest.records import Reader
+from vocmine.schema import Channel
+
+_KEY = re.compile(rb'"([A-Za-z_@$][A-Za-z0-9_@$.:-]*)"\s*:')
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """The first 64 KiB of an input (UTF-8, BOM removed), its lower-cased name and suffix (after
+    .gz), and the channel the user named, if any."""
+
+    name: str
+    head: bytes
+    channel: str | None = None
+
+    @cached_property
+    def suffix(self) -> str:
+        last = self.name.rsplit("/", 1)[-1]
+        return last.rsplit(".", 1)[-1] if "." in last else ""
+
+    @cached_property
+    def stripped(self) -> bytes:
+        return self.head.lstrip(b"\xef\xbb\xbf \t\r\n")
+
+    @cached_property
+    def is_json(self) -> bool:
+        return self.stripped[:1] in (b"{", b"[")
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """Every JSON object key seen in the head (empty when the input is not JSON)."""
+        if not self.is_json:
+            return frozenset()
+        return frozenset(k.decode("ascii") for k in _KEY.findall(self.head))
+
+    @cached_property
+    def text(self) -> str:
+        """The head as text (undecodable bytes replaced), for line-oriented tests."""
+        return self.stripped.decode("utf-8", errors="replace")
+
+    @cached_property
+    def csv_header(self) -> tuple[str, ...]:
+        """The first line split as CSV (lower-cased, trimmed), or () when it does not look like one."""
+        import csv
+        import io
+
+        if self.is_json or b"\x00" in self.head[:4096]:
+            return ()
+        first = self.text.split("\n", 1)[0].strip("\r")
+        if not first or ("," not in first and ";" not in first and "\t" not in first):
+            return ()
+        delimiter = max((",", ";", "\t"), key=first.count)
+        try:
+            row = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            return ()
+        return tuple(cell.strip().strip('"').lower() for cell in row)
+
+    def has_keys(self, *names: str) -> bool:
+        return all(name in self.keys for name in names)
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format: its name, channel, reader, a line for `vocmine formats`, where a user gets
+    such a file (the export button or API endpoint), and its content test (None for the core formats,
+    which ``formats`` tests itself, after every family's tests). ``reads_bytes`` formats (e-mail)
+    decode their own parts by the charsets they declare, so their inputs are never transcoded.
+    ``tickets`` formats (help desks; Genesys, one transcript per call leg) export one conversation in
+    pieces across files and set each record's channel themselves: their conversations are combined
+    with the stored one of the same id (``vocmine.ingest.ticket_merge``) instead of replacing it, and
+    ``--channel`` does not exclude them."""
+
+    name: str
+    channel: Channel
+    reader: Reader
+    description: str
+    export: str = ""
+    detect: Callable[[Sniff], bool] | None = field(default=None, compare=False)
+    reads_bytes: bool = False
+    tickets: bool = False
