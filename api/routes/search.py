@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from vocmine.errors import ConfigError
 from vocmine.store.cursor import decode_cursor, encode_cursor
-from vocmine.store.protocol import Store
-from vocmine.store.query import ConversationFilter, SearchQuery
+from vocmine.store.fusion import FUSION_DEPTH
+from vocmine.store.query import SearchQuery
 from vocmine_api.deps import (
     FilterDep,
     SettingsDep,
@@ -24,8 +24,6 @@ from vocmine_api.schemas import ErrorResponse, SearchHitView, SearchResults
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require("read"))])
 
-RRF_K = 60  # reciprocal rank fusion constant (the usual choice, and Elasticsearch's default)
-FUSION_DEPTH = 200  # how deep each ranking is read before fusing
 Mode = Literal["text", "semantic", "hybrid"]
 
 
@@ -75,7 +73,7 @@ def search(
         ranked = store.semantic_search(vector, filter, limit=limit + 1, offset=offset)
         scored = [(cid, score, [text]) for cid, score, text in ranked]
     else:
-        fused = _fused(store, q, vector, filter)
+        fused = store.hybrid_search(q, vector, filter, depth=FUSION_DEPTH)
         scored = fused[offset : offset + limit + 1]
     more = len(scored) > limit
     scored = scored[:limit]
@@ -108,19 +106,3 @@ def _offset(cursor: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
     return value
-
-
-def _fused(store: Store, q: str, vector: object, filter: ConversationFilter) -> list[tuple[str, float, list[str]]]:
-    """Reciprocal rank fusion: score = Σ 1 / (RRF_K + rank) over the full-text and semantic rankings."""
-    text_hits = store.search(SearchQuery(text=q, filter=filter, limit=FUSION_DEPTH)).hits
-    semantic = store.semantic_search(vector, filter, limit=FUSION_DEPTH)
-    scores: dict[str, float] = {}
-    why: dict[str, list[str]] = {}
-    for rank, hit in enumerate(text_hits, start=1):
-        scores[hit.conversation.id] = scores.get(hit.conversation.id, 0.0) + 1 / (RRF_K + rank)
-        why.setdefault(hit.conversation.id, []).extend(hit.highlights)
-    for rank, (cid, _, text) in enumerate(semantic, start=1):
-        scores[cid] = scores.get(cid, 0.0) + 1 / (RRF_K + rank)
-        why.setdefault(cid, []).append(text)
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return [(cid, round(score, 6), why[cid]) for cid, score in ranked]

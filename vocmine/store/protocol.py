@@ -70,6 +70,12 @@ class ConversationStore(Protocol):
     ) -> list[tuple[str, float, str]]:
         """(conversation id, cosine of its best segment, that segment's text), best first."""
 
+    def hybrid_search(
+        self, text: str, vector: Any, filter: ConversationFilter, depth: int = 200
+    ) -> list[tuple[str, float, list[str]]]:
+        """Full text and semantic rankings fused by reciprocal rank (``vocmine.store.fusion``):
+        (conversation id, fused score, what matched), best first."""
+
     def facet_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Counts by channel, sentiment, stage and signal over everything the query matches."""
 

@@ -39,10 +39,11 @@ from vocmine.store.elastic.aggs import facets_body, latest_start_body, stats_bod
 from vocmine.store.elastic.analysis import ElasticAnalysisMixin
 from vocmine.store.elastic.bulk import BulkReport, BulkWriter
 from vocmine.store.elastic.docs import BulkAction, BulkItem, conversation_document
-from vocmine.store.elastic.queries import filter_queries, knn_body, search_body
+from vocmine.store.elastic.queries import filter_queries, hybrid_body, knn_body, search_body
 from vocmine.store.elastic.schema import KINDS, MAPPING_VERSION, alias, index_name, index_template, move_alias_actions
 from vocmine.store.elastic.state import ElasticStateMixin
 from vocmine.store.elastic.themes import ElasticThemesMixin
+from vocmine.store.fusion import FUSION_DEPTH, FusedHit, fused_search
 from vocmine.store.protocol import Merge
 from vocmine.store.query import ConversationFilter, SearchHit, SearchPage, SearchQuery, StoreStats, UpsertOutcome
 
@@ -95,6 +96,7 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
         self.es = client if client is not None else _client(url, self.options)
         self.bulk = BulkWriter(self.es)
         self._ready = False
+        self._rrf: bool | None = None  # whether the licence allows the rrf retriever; asked on first use
 
     # ------------------------------------------------------------ indices
 
@@ -415,6 +417,33 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             for hit in hits[offset : offset + limit]
         ]
 
+    def hybrid_search(
+        self, text: str, vector: Any, filter: ConversationFilter, depth: int = FUSION_DEPTH
+    ) -> list[FusedHit]:
+        """Fused on the server by the ``rrf`` retriever where the licence allows it, else here."""
+        if not self._rrf_licensed():
+            return fused_search(self, text, vector, filter, depth)
+        body = hybrid_body(text, [float(x) for x in vector], filter, k=depth)
+        fused: dict[str, FusedHit] = {}
+        for hit in self._search("segments", body)["hits"]["hits"]:  # segments: the first is the best
+            conversation_id = hit["_source"]["conversation_id"]
+            if conversation_id not in fused:
+                fused[conversation_id] = (conversation_id, round(float(hit["_score"]), 6), [hit["_source"]["text"]])
+        return list(fused.values())
+
+    def _rrf_licensed(self) -> bool:
+        """Whether the cluster's licence allows the ``rrf`` retriever (Enterprise, or a trial): asked
+        once. A cluster that does not answer GET /_license (an emulator, a proxy) is fused here."""
+        from elasticsearch import ApiError, ConnectionError, TransportError
+
+        if self._rrf is None:
+            try:
+                licence = _body(self.es.license.get()).get("license") or {}
+                self._rrf = licence.get("status") == "active" and licence.get("type") in RRF_LICENCES
+            except (ApiError, ConnectionError, TransportError, AttributeError, TypeError):
+                self._rrf = False  # no licence to read: fusing here works on every server
+        return self._rrf
+
     def facet_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         clause = search_body(query.model_copy(update={"cursor": None})).get("query")
         aggregations = self._search("conversations", facets_body(clause))["aggregations"]
@@ -445,6 +474,11 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             by_source=counts("source"),
             by_language=counts("language"),
         )
+
+
+# Licences under which Elasticsearch runs the rrf retriever (RRFRetrieverBuilder checks for Enterprise;
+# a trial licence has every feature).
+RRF_LICENCES = {"enterprise", "trial"}
 
 
 def _client(url: str, options: ElasticOptions) -> Any:

@@ -8,11 +8,12 @@ and points at the Elasticsearch backend (kNN), where vector search belongs at th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vocmine.errors import ConfigError
+from vocmine.store.fusion import FUSION_DEPTH, FusedHit, fused_search
 from vocmine.store.query import ConversationFilter, SearchQuery
 from vocmine.store.sqlite.fts import all_matches, matches_sql, to_fts_query
 
@@ -49,6 +50,11 @@ class SQLiteSemanticMixin(_Host):
         )
         self._vector_cache = (stamp, owners, rowids, matrix)
         return owners, rowids, matrix
+
+    def hybrid_search(
+        self, text: str, vector: Any, filter: ConversationFilter, depth: int = FUSION_DEPTH
+    ) -> list[FusedHit]:
+        return fused_search(self, text, vector, filter, depth)  # type: ignore[arg-type]  # a mixin of the store
 
     def semantic_search(
         self, vector: np.ndarray, filter: ConversationFilter | None = None, limit: int = 20, offset: int = 0
