@@ -26,6 +26,10 @@ class FakeClient:
         self.script = list(script)
         self.calls: list[list[str]] = []
 
+    def options(self, **options):
+        assert options == {"max_retries": 0}  # the writer's retries are the only ones
+        return self
+
     def bulk(self, *, operations, refresh=False):
         ids = [op["index"]["_id"] for op in operations[::2]]
         self.calls.append(ids)
@@ -71,3 +75,40 @@ def test_items_still_failing_after_the_last_retry_are_reported():
     client = FakeClient([{"d0": (503, "unavailable")}] * 5)
     report = BulkWriter(client, sleep=lambda _: None).write("vocmine-segments", DOCS[:1])
     assert len(client.calls) == 5 and report.failed[0].error_type == "unavailable"
+
+
+def test_a_real_client_sends_a_failing_bulk_request_five_times_not_twenty():
+    """The store's client retries 3 times on its own; for bulk writes only the writer retries."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from vocmine.store.elastic.store import ElasticOptions, _client
+
+    sent = []
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            sent.append(self.path)
+            body = b'{"error": {"type": "unavailable", "reason": "busy"}, "status": 503}'
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Elastic-Product", "Elasticsearch")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_PUT = do_POST  # the client sends _bulk as PUT
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = _client(f"http://127.0.0.1:{server.server_port}", ElasticOptions())
+        report = BulkWriter(client, sleep=lambda _: None).write("vocmine-conversations", DOCS[:2])
+    finally:
+        server.shutdown()
+    assert len(sent) == 5 and all(path.startswith("/_bulk") for path in sent)
+    assert [f.id for f in report.failed] == ["d0", "d1"] and report.failed[0].status == 503

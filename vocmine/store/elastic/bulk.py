@@ -5,6 +5,12 @@ many requests) or 5xx are sent again, alone, after a backoff (0.5 s, 1 s, 2 s, 4
 whole request that fails that way (or cannot connect) is retried the same way. Any other item error
 (a mapping conflict, a malformed document) is not retried: it is reported with the document's id,
 status, error type and reason, as is anything still failing after the last retry.
+
+This is the only retry policy for bulk writes: the requests go through ``client.options(max_retries=0)``
+so the transport's own retries (3, for the store's other calls) do not stack under these (a failing
+request was sent up to 20 times; now 5). The library's ``helpers.streaming_bulk`` was weighed and not
+used: it retries only statuses, leaves connection errors to the transport's retries (a second policy)
+and reports a request it could not send by raising, where this writer names every id it failed.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ RETRYABLE = {429, 500, 502, 503, 504}
 
 
 class BulkClient(Protocol):
+    def options(self, *, max_retries: int) -> BulkClient: ...
+
     def bulk(self, *, operations: list[dict[str, Any]], refresh: bool | str = ...) -> Any: ...
 
 
@@ -71,7 +79,9 @@ class BulkWriter:
         from vocmine.store.elastic.docs import bulk_operations
 
         try:
-            response = self.client.bulk(operations=bulk_operations(index, documents), refresh=refresh)
+            response = self.client.options(max_retries=0).bulk(
+                operations=bulk_operations(index, documents), refresh=refresh
+            )
         except (ConnectionError, TransportError, ApiError) as exc:
             status = int(getattr(getattr(exc, "meta", None), "status", 0) or 0)
             if (status in RETRYABLE or isinstance(exc, ConnectionError | TransportError)) and not last:
