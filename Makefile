@@ -42,6 +42,8 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml setup.py | $(BIN)/p
 demo: $(VENV)/.installed-runtime
 	$(BIN)/vocmine demo --workdir $(DEMO_DIR) $(DEMO_FLAGS)
 
+# The suite includes the live Elasticsearch tests: the dev lock installs the noida-db emulator, which
+# the tests start on a loopback port (VOCMINE_TEST_ES_URL=http://… runs them on a real cluster instead).
 test: $(VENV)/.installed-dev typecheck
 	$(BIN)/ruff check vocmine api tests bench .ci
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q

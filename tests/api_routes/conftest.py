@@ -1,9 +1,13 @@
-"""An API over a SQLite store seeded with analysed conversations and a theme catalog (written
-directly, no model run), and one key per scope."""
+"""An API over a store seeded with analysed conversations and a theme catalog (written directly, no
+model run), and one key per scope. Every test that uses the seeded store runs twice: on the embedded
+SQLite store and on Elasticsearch on the live server of the session (``es_server`` in tests/conftest.py:
+the noida-db emulator, or the cluster VOCMINE_TEST_ES_URL names), where it skips, saying how to run
+it, when neither is at hand."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from vocmine.services.keys import create_key
 from vocmine.settings import Settings
+from vocmine.store.protocol import Store
 from vocmine.store.sqlite.store import SQLiteStore
 from vocmine.testing.factories import catalog, seed_analysed
 from vocmine_api import create_app
@@ -32,24 +37,57 @@ ROWS = [
 ]
 
 
+BACKENDS = ["sqlite", "elasticsearch"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "api_store" in metafunc.fixturenames:
+        metafunc.parametrize("store_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def api_store(tmp_path: Path):
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of this run of the test; SQLite for a test that does not use the seeded store."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def backend_store(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An empty store of the test's backend (Elasticsearch: indices of its own on the live server)."""
+    if store_backend == "elasticsearch":
+        yield request.getfixturevalue("elastic_store")
+        return
     store = SQLiteStore(str(tmp_path / "api.sqlite"))
-    seed_analysed(store, ROWS)
-    store.replace_themes(catalog("t1", "t2", "t3"), "themes-test")
     yield store
     store.close()
 
 
 @pytest.fixture
-def tokens(api_store: SQLiteStore) -> dict[str, str]:
+def api_store(backend_store: Store) -> Store:
+    seed_analysed(backend_store, ROWS)
+    backend_store.replace_themes(catalog("t1", "t2", "t3"), "themes-test")
+    return backend_store
+
+
+@pytest.fixture
+def tokens(api_store: Store) -> dict[str, str]:
     return {scope: create_key(api_store, f"{scope} key", [scope])[1] for scope in ("read", "ingest", "review", "admin")}
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(
+    tmp_path: Path, store_backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings naming the test's store, so an app opened without a store (as ``vocmine serve``
+    opens one) reads and writes the same data."""
+    store_url = f"sqlite:///{tmp_path / 'api.sqlite'}"
+    if store_backend == "elasticsearch":
+        elastic = request.getfixturevalue("elastic_store")
+        store_url = elastic.url
+        for option in ("prefix", "dimensions", "replicas", "refresh"):
+            monkeypatch.setenv(f"VOCMINE_ES_{option.upper()}", str(getattr(elastic.options, option)))
     return Settings(
-        store=f"sqlite:///{tmp_path / 'api.sqlite'}",
+        store=store_url,
         api_max_body_bytes=10_000,
         api_max_page_size=50,
         api_load_models=False,  # route tests need no models; tests/integration/test_api_ingest.py loads them
@@ -58,7 +96,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(api_store: SQLiteStore, settings: Settings):
+def client(api_store: Store, settings: Settings):
     with TestClient(create_app(settings, store=api_store)) as test_client:
         yield test_client
 

@@ -106,13 +106,23 @@ def search_body(
     return body
 
 
+# Most segments a kNN search reads (Elasticsearch refuses a num_candidates above 10,000).
+MAX_CANDIDATES = 10_000
+SEGMENTS_PER_CONVERSATION = 4  # nearest segments read for each conversation asked for (at least ``candidates``)
+
+
 def knn_body(vector: Sequence[float], f: ConversationFilter, k: int = 20, candidates: int = 200) -> dict[str, Any]:
-    """Semantic search over segments: the k nearest segment vectors that pass the filter, one per
-    conversation (collapsed), best first."""
+    """Semantic search over segments: the k conversations with the nearest segment vectors that
+    pass the filter, each once with its nearest segment (collapsed), best first. Elasticsearch
+    collapses the kNN's ``k`` nearest *segments*, so a conversation with several near segments
+    would take several of k places and fewer than k conversations would come back: the kNN reads
+    all of its candidates (at least ``candidates``, ``SEGMENTS_PER_CONVERSATION`` per conversation
+    asked for) and the page is cut to k after the collapse."""
+    segments = min(MAX_CANDIDATES, max(candidates, SEGMENTS_PER_CONVERSATION * k, k))
     search = Search().knn(
         field="vector",
-        k=k,
-        num_candidates=max(candidates, k),
+        k=segments,
+        num_candidates=segments,
         query_vector=list(map(float, vector)),
         filter=Q("bool", filter=filter_queries(f, segments=True)),
     )

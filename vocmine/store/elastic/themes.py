@@ -164,6 +164,7 @@ class ElasticThemesMixin(_Host):
             self.es.update_by_query,
             index=self.index("segments"),
             body={
+                "conflicts": "abort",  # in the body: the client deprecates it beside a body as a parameter
                 "query": {"terms": {"theme_id": sources}},
                 "script": {
                     "lang": "painless",
@@ -172,12 +173,12 @@ class ElasticThemesMixin(_Host):
                 },
             },
             refresh=True,
-            conflicts="abort",
         )
         self._call(
             self.es.update_by_query,
             index=self.index("conversations"),
             body={
+                "conflicts": "abort",
                 "query": {"terms": {"themes": sources}},
                 "script": {
                     "lang": "painless",
@@ -187,7 +188,6 @@ class ElasticThemesMixin(_Host):
                 },
             },
             refresh=True,
-            conflicts="abort",
         )
 
     def theme_events(self, theme_id: str | None = None) -> list[dict[str, Any]]:
