@@ -53,6 +53,16 @@ class Sniff:
         return self.stripped.decode("utf-8", errors="replace")
 
     @cached_property
+    def lines(self) -> list[str]:
+        """The first lines of a text input, from its first 16 KiB (the last, which the cut may have
+        split, dropped); empty for JSON and binary inputs. Line-pattern tests share this."""
+        if self.is_json or "\x00" in self.text[:4096]:
+            return []
+        text = self.text[:16384]
+        lines = text.splitlines()
+        return lines[:-1] if len(text) < len(self.text) or len(self.head) >= 65536 else lines
+
+    @cached_property
     def csv_header(self) -> tuple[str, ...]:
         """The first line split as CSV (lower-cased, trimmed), or () when it does not look like one."""
         import csv

@@ -200,11 +200,7 @@ def is_whisper(sniff: Sniff) -> bool:
 
 def _text_lines(sniff: Sniff, limit: int = 40) -> list[str]:
     """The first lines of a text input, without comments and the line the head may cut."""
-    if sniff.is_json or "\x00" in sniff.text[:4096]:
-        return []
-    lines = sniff.text.splitlines()
-    if len(sniff.head) >= 65536:
-        lines = lines[:-1]
+    lines = sniff.lines
     return [line.strip() for line in lines if not is_comment(line)][:limit]
 
 
