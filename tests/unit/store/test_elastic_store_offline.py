@@ -199,6 +199,18 @@ def test_two_workers_creating_the_indices_at_once_both_start(es_store, fake, mon
     es_store.ensure_indices()  # no error: the other worker made them
 
 
+def test_a_point_in_time_already_gone_when_closed_ends_the_iteration_quietly(es_store, fake, monkeypatch):
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import NotFoundError as ClientNotFound
+
+    def gone(**kwargs):
+        meta = ApiResponseMeta(404, "1.1", HttpHeaders(), 0.01, NodeConfig("http", "localhost", 9200))
+        raise ClientNotFound("gone", meta, {"num_freed": 0, "succeeded": True})
+
+    monkeypatch.setattr(fake, "close_point_in_time", gone)
+    assert es_store.list_themes() == []  # read through a point in time: expired or freed, all pages read
+
+
 def test_cluster_errors_say_what_happened(es_store, fake, monkeypatch):
     def refused(**kwargs):
         raise _api_error(403, "security_exception")

@@ -25,6 +25,7 @@ Differences from the embedded store, by design:
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -179,12 +180,25 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
         self._ready = True
         return moved
 
+    def own_indices(self) -> list[str]:
+        """The indices of this prefix, ``<prefix>-<kind>-v<N>`` exactly: a longer prefix that starts
+        with this one (``vocmine-demo`` beside ``vocmine``) and anything else under ``<prefix>-*``
+        is not ours and is left out."""
+        own = re.compile(rf"^{re.escape(self.prefix)}-(?:{'|'.join(KINDS)})-v[0-9]+$")
+        listed = _body(self._call(self.es.indices.get, index=f"{self.prefix}-*", allow_no_indices=True))
+        return sorted(name for name in listed if own.match(name))
+
+    def document_counts(self) -> dict[str, int]:
+        """How many documents each of ``own_indices`` holds (empty where there are none)."""
+        return {name: int(_body(self._call(self.es.count, index=name))["count"]) for name in self.own_indices()}
+
     def drop_indices(self) -> None:
-        """Delete every vocmine index of this prefix (the contract tests clean up with it)."""
+        """Delete this prefix's indices (``own_indices``: nothing of another prefix) and index
+        templates (the contract tests clean up with it, ``vocmine demo --replace`` starts afresh)."""
         from elasticsearch import NotFoundError
 
         # By name: wildcard deletes are refused by default (action.destructive_requires_name).
-        for name in _body(self.es.indices.get(index=f"{self.prefix}-*", allow_no_indices=True)):
+        for name in self.own_indices():
             self.es.indices.delete(index=name)
         for kind in KINDS:
             with contextlib.suppress(NotFoundError):
@@ -290,7 +304,12 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
                 yield from hits
                 after = hits[-1]["sort"]
         finally:
-            self.es.close_point_in_time(id=pit)
+            from elasticsearch import NotFoundError
+
+            # Gone already (it expired, or the server freed it: seen on noida-db under concurrent
+            # requests): closing it has nothing left to do, and the iteration had its pages.
+            with contextlib.suppress(NotFoundError):
+                self.es.close_point_in_time(id=pit)
 
     def _conversation_query(self, f: ConversationFilter | None, *extra: dict[str, Any]) -> dict[str, Any]:
         clauses = [c.to_dict() for c in filter_queries(f or ConversationFilter())] + list(extra)
