@@ -22,6 +22,14 @@ then deletes), so the API writes as it answers.
 
 Reported per route: p50, p95, requests/s; and the API processes' peak RSS (VmHWM, summed). Targets at 1M
 conversations (issue 6): search p95 ≤ 100 ms, trends p95 ≤ 250 ms, priorities p95 ≤ 500 ms.
+
+``--store http(s)://[user:password@]host:9200`` runs the same bench on an Elasticsearch cluster: each
+size is written through the generic Store API into indices of its own, ``<--es-prefix>-<size>-*``
+(reused when they already hold that size, rebuilt otherwise; no other index is touched), and the API
+serves them (``VOCMINE_ES_PREFIX``); ``--while-ingesting`` posts into a copy, ``<prefix>-live``, deleted
+after. ``--start-emulator`` instead starts the noida-db emulator (``vocmine/testing/elastic.py``; data
+under ``--folder``) and runs on it: its figures are the emulator's, not representative of Elasticsearch,
+and the report says so. The server's own memory is not in the API RSS.
 """
 
 from __future__ import annotations
@@ -37,8 +45,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,10 +62,55 @@ from vocmine.schema import (  # noqa: E402
     Theme,
 )
 from vocmine.services.keys import create_key  # noqa: E402
+from vocmine.services.reindex import reindex  # noqa: E402
+from vocmine.store.factory import open_elastic_store, open_store  # noqa: E402
 from vocmine.store.sqlite.store import SQLiteStore  # noqa: E402
 from vocmine.testing.corpus import LOAD_THEMES, LOAD_WORDS, load_record  # noqa: E402
+from vocmine.testing.elastic import emulator, is_emulator, server_info  # noqa: E402
+
+if TYPE_CHECKING:
+    from vocmine.store.elastic.store import ElasticStore
+    from vocmine.store.protocol import Store
 
 INGEST_BATCH = 100
+EMULATOR_NOTE = "noida-db emulator, not representative of Elasticsearch"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The store one size is measured on: a SQLite file, or an index prefix on a cluster."""
+
+    url: str  # sqlite:///path or http(s)://host:9200
+    prefix: str | None = None  # Elasticsearch: the indices' prefix
+
+    def open(self) -> Store:
+        return open_store(self.url) if self.prefix is None else self.elastic()
+
+    def elastic(self) -> ElasticStore:
+        assert self.prefix is not None
+        return open_elastic_store(self.url, prefix=self.prefix)
+
+    def env(self) -> dict[str, str]:
+        """What the API processes need to open it."""
+        return {"VOCMINE_STORE": self.url, **({"VOCMINE_ES_PREFIX": self.prefix} if self.prefix else {})}
+
+
+def _write_records(store: Store, size: int, started: float) -> None:
+    """The synthetic corpus of ``size`` conversations with their analyses (seeded by the size)."""
+    rng = random.Random(size)
+    for first in range(0, size, 2000):
+        rows = [load_record(n, rng) for n in range(first, min(size, first + 2000))]
+        store.upsert_conversations([c for c, _, _ in rows])
+        store.write_analyses([a for _, a, _ in rows], [None] * len(rows))
+        if first % 100_000 == 0:
+            print(f"  {first:,} conversations written ({time.perf_counter() - started:.0f}s)", flush=True)
+
+
+def _bench_themes() -> list[Theme]:
+    return [
+        Theme(id=f"t{i + 1}", label=f"theme {i + 1}", keywords=[LOAD_WORDS[i % len(LOAD_WORDS)]])
+        for i in range(LOAD_THEMES)
+    ]
 
 
 def build_store(path: Path, size: int) -> None:
@@ -62,27 +120,58 @@ def build_store(path: Path, size: int) -> None:
     for leftover in partial.parent.glob(partial.name + "*"):
         leftover.unlink()
     store = SQLiteStore(str(partial))
-    rng = random.Random(size)
     started = time.perf_counter()
-    for first in range(0, size, 2000):
-        rows = [load_record(n, rng) for n in range(first, min(size, first + 2000))]
-        store.upsert_conversations([c for c, _, _ in rows])
-        store.write_analyses([a for _, a, _ in rows], [None] * len(rows))
-        if first % 100_000 == 0:
-            print(f"  {first:,} conversations written ({time.perf_counter() - started:.0f}s)", flush=True)
-    store.replace_themes(
-        [
-            Theme(id=f"t{i + 1}", label=f"theme {i + 1}", keywords=[LOAD_WORDS[i % len(LOAD_WORDS)]])
-            for i in range(LOAD_THEMES)
-        ],
-        "themes-bench",
-    )
+    _write_records(store, size, started)
+    store.replace_themes(_bench_themes(), "themes-bench")
     store.conn.execute("PRAGMA optimize")
     store.close()
     for suffix in ("-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     partial.rename(path)
     print(f"  built {path} in {time.perf_counter() - started:.0f}s", flush=True)
+
+
+def build_elastic(target: Target, size: int) -> None:
+    """``size`` conversations under ``target.prefix``, reused when its indices hold exactly that
+    with the themes (written last, so a build cut short is never taken for a whole one); else that
+    prefix's own indices (no other) are deleted and written again."""
+    store = target.elastic()
+    try:
+        if store.document_counts():
+            if store.stats().conversations == size and len(store.list_themes()) == LOAD_THEMES:
+                print(f"  reusing the indices {target.prefix}-*", flush=True)
+                return
+            print(f"  {target.prefix}-* holds another build: deleting its indices", flush=True)
+            store.drop_indices()
+        started = time.perf_counter()
+        _write_records(store, size, started)
+        _refresh(store)
+        store.replace_themes(_bench_themes(), "themes-bench")
+        print(f"  built {target.prefix}-* in {time.perf_counter() - started:.0f}s", flush=True)
+    finally:
+        store.close()
+
+
+def _refresh(store: ElasticStore) -> None:
+    """What Elasticsearch needs in place of SQLite's PRAGMA: every write visible to the next search."""
+    store.es.indices.refresh(index=store.own_indices())
+
+
+@contextmanager
+def elastic_copy(target: Target) -> Iterator[Target]:
+    """A copy of the prefix's store under ``<prefix>-live`` (its posted conversations must not stay),
+    deleted after."""
+    live = Target(target.url, f"{target.prefix}-live")
+    origin, copy = target.elastic(), live.elastic()
+    try:
+        copy.drop_indices()  # a copy an interrupted run left
+        reindex(origin, copy)
+        _refresh(copy)
+        yield live
+    finally:
+        copy.drop_indices()
+        origin.close()
+        copy.close()
 
 
 def _free_port() -> int:
@@ -128,7 +217,7 @@ def _children(pid: int) -> list[int]:
 
 
 def measure(
-    path: Path,
+    target: Target,
     size: int,
     requests: int,
     clients: int,
@@ -136,11 +225,11 @@ def measure(
     workers: int = 1,
     while_ingesting: bool = False,
 ) -> dict[str, object]:
-    store = SQLiteStore(str(path))
+    store = target.open()
     _, token = create_key(store, "bench", ["read", "ingest"] if while_ingesting else ["read"])
     store.close()
     port = _free_port()
-    env = {**os.environ, "VOCMINE_STORE": f"sqlite:///{path}", "VOCMINE_API_LOAD_MODELS": "false"}
+    env = {**os.environ, **target.env(), "VOCMINE_API_LOAD_MODELS": "false"}
     command = [sys.executable, "-m", "uvicorn", "vocmine_api.app:create_app", "--factory", "--port", str(port)]
     command += ["--workers", str(workers)]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
@@ -254,8 +343,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="API worker processes (each builds its own columns)")
     parser.add_argument("--routes", nargs="+", choices=["search", "browse", "trends", "priorities", "conversation"])
     parser.add_argument("--while-ingesting", action="store_true", help="measure while a client posts new conversations")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--store", help="an Elasticsearch URL, http(s)://[user:password@]host:9200 (default: SQLite)")
+    where.add_argument("--start-emulator", action="store_true", help=f"start noida-db and run on it ({EMULATOR_NOTE})")
+    parser.add_argument(
+        "--es-prefix", default="vocmine-bench-api", help="Elasticsearch: indices go under <this>-<size>-*"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api.json")
     args = parser.parse_args()
+    if args.store and not args.store.startswith(("http://", "https://")):
+        parser.error("--store takes an Elasticsearch URL; the SQLite stores go under --folder")
     args.folder.mkdir(parents=True, exist_ok=True)
     report: dict[str, object] = {
         "requests_per_route": args.requests,
@@ -263,23 +360,65 @@ def main() -> None:
         "workers": args.workers,
         "while_ingesting": args.while_ingesting,
     }
-    for size in args.sizes:
-        path = args.folder / f"store-{size}.sqlite"
-        print(f"{size:,} conversations", flush=True)
-        build_store(path, size)
-        if not args.while_ingesting:
-            report[str(size)] = measure(path, size, args.requests, args.clients, args.routes, args.workers)
-            continue
-        live = path.with_name(f"{path.stem}-live.sqlite")  # the posted conversations must not stay
-        shutil.copyfile(path, live)
-        try:
-            report[str(size)] = measure(live, size, args.requests, args.clients, args.routes, args.workers, True)
-        finally:
-            for leftover in live.parent.glob(live.name + "*"):
-                leftover.unlink()
+    if args.store or args.start_emulator:
+        with _cluster(args.store, args.folder) as url:
+            info = server_info(url, timeout=10.0)
+            version = str(info.get("version", {}).get("number", "?"))
+            report = {
+                "store": "elasticsearch",
+                "server": f"noida-db (reports Elasticsearch {version})"
+                if is_emulator(info)
+                else f"Elasticsearch {version}",
+                **({"note": EMULATOR_NOTE} if is_emulator(info) else {}),
+                "date": datetime.now(UTC).date().isoformat(),
+                "cpus": os.cpu_count(),
+                **report,
+            }
+            for size in args.sizes:
+                print(f"{size:,} conversations", flush=True)
+                target = Target(url, f"{args.es_prefix}-{size}")
+                build_elastic(target, size)
+                if not args.while_ingesting:
+                    report[str(size)] = measure(target, size, args.requests, args.clients, args.routes, args.workers)
+                    continue
+                with elastic_copy(target) as live:
+                    report[str(size)] = measure(
+                        live, size, args.requests, args.clients, args.routes, args.workers, True
+                    )
+    else:
+        for size in args.sizes:
+            path = args.folder / f"store-{size}.sqlite"
+            print(f"{size:,} conversations", flush=True)
+            build_store(path, size)
+            if not args.while_ingesting:
+                report[str(size)] = measure(
+                    Target(f"sqlite:///{path}"), size, args.requests, args.clients, args.routes, args.workers
+                )
+                continue
+            live = path.with_name(f"{path.stem}-live.sqlite")  # the posted conversations must not stay
+            shutil.copyfile(path, live)
+            try:
+                report[str(size)] = measure(
+                    Target(f"sqlite:///{live}"), size, args.requests, args.clients, args.routes, args.workers, True
+                )
+            finally:
+                for leftover in live.parent.glob(live.name + "*"):
+                    leftover.unlink()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"written: {args.out}")
+
+
+@contextmanager
+def _cluster(url: str | None, folder: Path) -> Iterator[str]:
+    """The cluster ``--store`` names, or noida-db started for the run (its data kept under ``folder``,
+    so the next run reuses what this one built)."""
+    if url:
+        yield url
+        return
+    with emulator(folder / "noida-db") as server:
+        print(f"noida-db at {server.url} ({EMULATOR_NOTE})", flush=True)
+        yield server.url
 
 
 if __name__ == "__main__":

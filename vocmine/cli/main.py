@@ -484,6 +484,9 @@ def formats() -> None:
     console.print(table)
 
 
+DEMO_ES_PREFIX = "vocmine-demo"  # the demo's own indices on a cluster: vocmine-demo-<kind>-v<N>
+
+
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="where the corpus, store and reports go")] = Path("var/demo"),
@@ -491,17 +494,44 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
     serve_api: Annotated[bool, typer.Option("--serve", help="then serve the HTTP API on the demo store")] = False,
     port: Annotated[int, typer.Option(help="port for --serve")] = 8000,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="build the demo on this Elasticsearch cluster (https://host:9200, a user in the URL or "
+            f"VOCMINE_ES_API_KEY) instead of WORKDIR/vocmine.sqlite, in indices of its own, {DEMO_ES_PREFIX}-* "
+            "(not VOCMINE_ES_PREFIX's); no other index is read, written or deleted. VOCMINE_STORE is not used here",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help=f"with --store: if the demo's {DEMO_ES_PREFIX}-* indices already hold documents (an earlier "
+            "demo), delete those indices, and only those, first; without it the demo stops and says so",
+        ),
+    ] = False,
 ) -> None:
     """Generate the bundled sample corpus, ingest it into a fresh embedded store, analyse it, fit
-    themes, show insights; with --serve, end by serving the API over it."""
+    themes, show insights; with --serve, end by serving the API over it. With --store URL the same
+    demo is built on an Elasticsearch cluster, in its own vocmine-demo-* indices."""
     from vocmine.demo.generate import DEMO_BRAND_ACCOUNTS, DEMO_COMPANY_DOMAINS, write_corpus
 
     ensure_installed(*ANALYSIS_MODULES, *(("uvicorn", "fastapi") if serve_api else ()))
 
     corpus = workdir / "corpus"
-    store_path = workdir / "vocmine.sqlite"
-    for stale in (store_path, Path(f"{store_path}-wal"), Path(f"{store_path}-shm")):
-        stale.unlink(missing_ok=True)
+    elastic: Store | None = None
+    if store is None:
+        store_path = workdir / "vocmine.sqlite"
+        for stale in (store_path, Path(f"{store_path}-wal"), Path(f"{store_path}-shm")):
+            stale.unlink(missing_ok=True)
+        store_url = f"sqlite:///{store_path}"
+        beside: dict[str, str] = {}
+    else:
+        elastic = demo_elastic_store(store, replace=replace)
+        store_url = store
+        # A cluster has no folder: the theme models and the embedding cache stay in the workdir.
+        beside = {"themes_dir": str(workdir / "themes"), "embedding_cache": str(workdir / "embeddings.sqlite")}
     shutil.rmtree(workdir / "themes", ignore_errors=True)  # a fresh store starts a fresh theme history
     console.rule("1. sample corpus")
     written = write_corpus(corpus, conversations=conversations, seed=seed)
@@ -509,9 +539,9 @@ def demo(
         console.print(f"  {kind}: {count}")
     console.rule("2. ingest")
     settings = _settings(
-        store=f"sqlite:///{store_path}", company_domains=DEMO_COMPANY_DOMAINS, brand_accounts=DEMO_BRAND_ACCOUNTS
+        store=store_url, company_domains=DEMO_COMPANY_DOMAINS, brand_accounts=DEMO_BRAND_ACCOUNTS, **beside
     )
-    target = _open(settings)
+    target = _open(settings) if elastic is None else elastic
     report = _run_ingest([str(corpus)], settings, target, None, None, workdir / "reports")
     print_report(report)
     console.rule("3. store")
@@ -544,15 +574,68 @@ def demo(
                 + highlight(hit.highlights[0] if hit.highlights else "")
             )
     _demo_themes(settings, target)
-    console.print(f"\nTry: vocmine search 'late delivery' --sentiment negative --store sqlite:///{store_path}")
-    console.print(f"     vocmine search --flag escalation --store sqlite:///{store_path}")
-    console.print(f"     vocmine show <id> --store sqlite:///{store_path}")
-    console.print(f"     vocmine insights drivers nps --store sqlite:///{store_path}")
-    console.print(f"     vocmine insights trends <theme id> --store sqlite:///{store_path}")
-    _demo_api(target, port, serve_api, store_path)
+    if elastic is None:
+        console.print(f"\nTry: vocmine search 'late delivery' --sentiment negative --store {store_url}")
+    else:
+        console.print(
+            f"\nTry: export VOCMINE_ES_PREFIX={DEMO_ES_PREFIX}   # the demo's indices (unset it for your own)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        _print_command(f"     vocmine search 'late delivery' --sentiment negative --store {store_url}")
+    _print_command(f"     vocmine search --flag escalation --store {store_url}", elastic is None)
+    _print_command(f"     vocmine show <id> --store {store_url}", elastic is None)
+    _print_command(f"     vocmine insights drivers nps --store {store_url}", elastic is None)
+    _print_command(f"     vocmine insights trends <theme id> --store {store_url}", elastic is None)
+    serve_env = {} if elastic is None else {"VOCMINE_ES_PREFIX": DEMO_ES_PREFIX, **_demo_theme_env(settings)}
+    _demo_api(target, port, serve_api, store_url, serve_env)
 
 
-def _demo_api(target: Store, port: int, serve_api: bool, store_path: Path) -> None:
+def _print_command(line: str, rich_markup: bool = False) -> None:
+    """A line to copy: as before for the embedded store (rich's rendering), as written for a URL (rich
+    would read ``[…]`` in it as markup and break it across lines)."""
+    if rich_markup:
+        console.print(line)
+    else:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _demo_theme_env(settings: Settings) -> dict[str, str]:
+    return {"VOCMINE_THEMES_DIR": str(settings.themes_dir)} if settings.themes_dir else {}
+
+
+def demo_elastic_store(url: str, *, replace: bool) -> Store:
+    """The demo's store on a cluster: indices of its own (``DEMO_ES_PREFIX``), whatever
+    VOCMINE_ES_PREFIX says, so it never mixes with a user's data; writes wait for the refresh, so each
+    step sees the last one's. If those indices already hold documents it stops, unless ``replace``:
+    then it deletes them (they only, by exact name) and starts afresh."""
+    from vocmine.store.factory import open_elastic_store
+
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"--store takes an Elasticsearch URL (http(s)://host:9200), not {url!r}",
+            hint="the embedded demo store is WORKDIR/vocmine.sqlite: choose its folder with --workdir",
+        )
+    elastic = open_elastic_store(url, prefix=DEMO_ES_PREFIX, refresh="wait_for")
+    held = elastic.document_counts()
+    if sum(held.values()) and not replace:
+        conversations = sum(n for name, n in held.items() if name.startswith(f"{DEMO_ES_PREFIX}-conversations-"))
+        indices = ", ".join(f"{name} ({n})" for name, n in held.items())
+        elastic.close()
+        raise ConfigError(
+            f"the demo's indices there already hold {conversations} conversations ({indices}); "
+            "the demo starts from an empty store",
+            hint=f"run it again with --replace to delete those {DEMO_ES_PREFIX}-* indices (no other) first",
+        )
+    if held:
+        elastic.drop_indices()
+        if sum(held.values()):
+            _print_command(f"deleted the demo's earlier indices: {', '.join(held)}")
+    return elastic
+
+
+def _demo_api(target: Store, port: int, serve_api: bool, store_url: str, env: dict[str, str] | None = None) -> None:
     from vocmine.services.keys import create_key
 
     console.rule("10. HTTP API")
@@ -571,14 +654,19 @@ def _demo_api(target: Store, port: int, serve_api: bool, store_path: Path) -> No
             f'curl -H "Authorization: Bearer {token}" "{base}/{path}"', markup=False, highlight=False, soft_wrap=True
         )
     if not serve_api:
-        console.print(f"serve it: vocmine serve --store sqlite:///{store_path} --port {port}")
+        if env:
+            assignments = " ".join(f"{name}={value}" for name, value in env.items())
+            _print_command(f"serve it: {assignments} vocmine serve --store {store_url} --port {port}")
+        else:
+            console.print(f"serve it: vocmine serve --store {store_url} --port {port}")
         return
     import os
 
     import uvicorn
 
     target.close()
-    os.environ["VOCMINE_STORE"] = f"sqlite:///{store_path}"
+    os.environ["VOCMINE_STORE"] = store_url
+    os.environ.update(env or {})
     console.print(f"serving {base} (Ctrl-C to stop)")
     uvicorn.run("vocmine_api.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
 

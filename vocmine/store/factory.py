@@ -3,7 +3,7 @@ backend, nor anything above the store, imports a concrete store to get one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vocmine.errors import ConfigError
 from vocmine.store.protocol import Store
@@ -34,15 +34,16 @@ def open_store(url: str) -> Store:
     raise ConfigError(f"unknown store URL {url!r}", hint="use sqlite:///path or an http(s):// Elasticsearch URL")
 
 
-def open_elastic_store(url: str) -> ElasticStore:
+def open_elastic_store(url: str, **options: Any) -> ElasticStore:
     """The Elasticsearch store at an http(s):// URL, for what only that backend does (index setup
-    and mapping migrations)."""
+    and mapping migrations, the demo's own indices); ``options`` (``prefix="vocmine-demo"``) take
+    the place of those VOCMINE_ES_* variables."""
     if not url.startswith(("http://", "https://")):
         raise ConfigError("this command manages Elasticsearch indices", hint="pass --store https://host:9200")
     try:
-        from vocmine.store.elastic.store import ElasticStore
+        from vocmine.store.elastic.store import ElasticOptions, ElasticStore
     except ImportError as exc:
         raise ConfigError(
             "the Elasticsearch store needs the elasticsearch client", hint="pip install 'vocmine[elastic]'"
         ) from exc
-    return ElasticStore(url)
+    return ElasticStore(url, ElasticOptions(**options))
