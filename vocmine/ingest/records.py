@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
+from vocmine.ingest.cleaning import decode_guessing
 from vocmine.schema import Channel, Conversation, SurveyScores, Turn
 from vocmine.settings import Settings
 
@@ -88,6 +89,22 @@ def read_whole(stream: BinaryIO, ctx: ReadContext, what: str) -> bytes | Rejecti
             Location(ctx.name, "file"), f"{what} larger than the {ctx.settings.max_record_bytes:,}-byte limit"
         )
     return data
+
+
+def read_whole_text(stream: BinaryIO, ctx: ReadContext, what: str, kind: str) -> str | Rejection:
+    """A one-record text input (a transcript, a chat export) as text: UTF-8 (with or without a
+    BOM), else the encoding charset-normalizer finds; ``what`` names it in the size rejection,
+    ``kind`` in the rejection of binary content."""
+    data = read_whole(stream, ctx, what)
+    if isinstance(data, Rejection):
+        return data
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = decode_guessing(data)
+    if "\x00" in text:
+        return Rejection(Location(ctx.name, "file"), f"binary content, not a {kind}")
+    return text
 
 
 # Tried in order: where a date could be day-first or month-first, day-first wins unless the time has

@@ -24,10 +24,10 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from vocmine.ingest.cleaning import clean_text, decode_guessing
+from vocmine.ingest.cleaning import clean_text
 from vocmine.ingest.inputs.jsonstream import iter_json_records
 from vocmine.ingest.readers.native import native_conversation
-from vocmine.ingest.records import Item, Location, ReadContext, Rejection, parse_timestamp, read_whole
+from vocmine.ingest.records import Item, Location, ReadContext, Rejection, parse_timestamp, read_whole_text
 from vocmine.ingest.roles import SpeakerRoles
 from vocmine.schema import Conversation, SurveyScores, Turn, conversation_id_from_content
 
@@ -147,16 +147,9 @@ _HEADERS = {
 
 
 def read_chat_text(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    data = read_whole(stream, ctx, "transcript")
-    if isinstance(data, Rejection):
-        yield data
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = decode_guessing(data)
-    if "\x00" in text:
-        yield Rejection(Location(ctx.name, "file"), "binary content, not a text transcript")
+    text = read_whole_text(stream, ctx, "transcript", "text transcript")
+    if isinstance(text, Rejection):
+        yield text
         return
     block: list[str] = []
     start_line = 1

@@ -50,9 +50,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from vocmine.ingest.cleaning import clean_text, decode_guessing
+from vocmine.ingest.cleaning import clean_text
 from vocmine.ingest.inputs.sniff import Sniff
-from vocmine.ingest.records import Item, Location, ReadContext, Rejection, read_whole
+from vocmine.ingest.records import Item, Location, ReadContext, Rejection, read_whole_text
 from vocmine.ingest.roles import SpeakerRoles
 from vocmine.schema import Conversation, SpeakerRole, Turn, conversation_id_from_content
 
@@ -154,16 +154,9 @@ class _Session:
 
 
 def read_whatsapp(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    data = read_whole(stream, ctx, "WhatsApp export")
-    if isinstance(data, Rejection):
-        yield data
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = decode_guessing(data)
-    if "\x00" in text:
-        yield Rejection(Location(ctx.name, "file"), "binary content, not a WhatsApp text export")
+    text = read_whole_text(stream, ctx, "WhatsApp export", "WhatsApp text export")
+    if isinstance(text, Rejection):
+        yield text
         return
     messages, preamble = _split_messages(text)
     if preamble is not None:

@@ -38,7 +38,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from vocmine.ingest.cleaning import decode_guessing
 from vocmine.ingest.readers.speech.common import (
     CallFacts,
     Piece,
@@ -47,7 +46,7 @@ from vocmine.ingest.readers.speech.common import (
     seconds,
     split_on_pauses,
 )
-from vocmine.ingest.records import Item, Location, ReadContext, Rejection, read_whole
+from vocmine.ingest.records import Item, Location, ReadContext, Rejection, read_whole_text
 from vocmine.ingest.roles import SpeakerRoles
 from vocmine.settings import Settings
 
@@ -76,19 +75,10 @@ def is_comment(line: str) -> bool:
 
 def read_text(stream: BinaryIO, ctx: ReadContext) -> str | Rejection:
     """The whole input as text (it is one recording's transcript or a few of them)."""
-    data = read_whole(stream, ctx, "transcript")
-    if isinstance(data, Rejection):
-        return data
-    location = Location(ctx.name, "file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = decode_guessing(data)
-    if "\x00" in text:
-        return Rejection(location, "binary content, not a text transcript")
-    if not text.strip():
-        return Rejection(location, "empty file")
-    return text
+    text = read_whole_text(stream, ctx, "transcript", "text transcript")
+    if isinstance(text, Rejection) or text.strip():
+        return text
+    return Rejection(Location(ctx.name, "file"), "empty file")
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
