@@ -22,5 +22,9 @@ packages += [MODELS, *model_folders]
 setup(
     packages=packages,
     package_dir={"": ".", API: "api", MODELS: "models"},
-    package_data={"vocmine.analysis.signals": ["*.toml"], **{folder: ["*"] for folder in model_folders}},
+    package_data={
+        "vocmine.analysis.signals": ["*.toml"],
+        f"{API}.console": ["templates/*.html", "static/*"],  # the web console's pages and assets
+        **{folder: ["*"] for folder in model_folders},
+    },
 )

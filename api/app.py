@@ -23,6 +23,7 @@ from vocmine.settings import Settings
 from vocmine.store.factory import open_store
 from vocmine.store.protocol import Store
 from vocmine_api import access_log, errors
+from vocmine_api.console import mount_console
 from vocmine_api.deps import require
 from vocmine_api.docs import mount_docs
 from vocmine_api.key_check import KeyBeforeBody
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return app.openapi()
 
     mount_docs(app, "/v1/openapi.json")
+    mount_console(app)  # the web console at / (api/console/)
 
     @app.get("/v1/metrics", include_in_schema=False, dependencies=[Depends(require("read"))])
     def prometheus() -> Response:

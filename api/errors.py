@@ -13,7 +13,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vocmine.errors import ConflictError, NotFoundError, StoreError, VocmineError
@@ -41,13 +41,24 @@ class ApiError(Exception):
         self.status, self.message, self.hint, self.headers = status, message, hint, headers
 
 
+def _answer(
+    request: Request, status: int, message: str, hint: str | None, headers: dict[str, str] | None = None
+) -> Response:
+    """JSON for the API; on a web console page (any path outside /v1 and /docs, when the console is
+    mounted) a page that says the same."""
+    page_error = getattr(request.app.state, "page_error", None)
+    if page_error is not None and not request.url.path.startswith(("/v1/", "/docs")):
+        return page_error(request, status, message, hint)
+    return error_response(status, message, hint, headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.hint, exc.headers)
+    async def _api(request: Request, exc: ApiError) -> Response:
+        return _answer(request, exc.status, exc.message, exc.hint, exc.headers)
 
     @app.exception_handler(VocmineError)
-    async def _vocmine(_: Request, exc: VocmineError) -> JSONResponse:
+    async def _vocmine(request: Request, exc: VocmineError) -> Response:
         status = 400
         if isinstance(exc, NotFoundError):
             status = 404
@@ -55,22 +66,22 @@ def install(app: FastAPI) -> None:
             status = 409
         elif isinstance(exc, StoreError):
             status = 503
-        return error_response(status, exc.message, exc.hint)
+        return _answer(request, status, exc.message, exc.hint)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
             problems.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
-        return error_response(400, "invalid request: " + "; ".join(problems), "fix the listed parameters")
+        return _answer(request, 400, "invalid request: " + "; ".join(problems), "fix the listed parameters")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         hint = "see /v1/openapi.json for the routes" if exc.status_code in (404, 405) else None
-        return error_response(exc.status_code, str(exc.detail), hint, getattr(exc, "headers", None))
+        return _answer(request, exc.status_code, str(exc.detail), hint, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "the server failed on this request", "retry; if it persists, report the time")
+        return _answer(request, 500, "the server failed on this request", "retry; if it persists, report the time")

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         default=False, description="let webhooks call loopback, private and link-local addresses (a receiver inside)"
     )
     api_max_page_size: int = Field(default=200, ge=1, le=1000)
+    # The web console (api/console/): sessions are signed cookies (api/console/session.py).
+    console_session_hours: float = Field(default=8, gt=0, le=24 * 30, description="how long a console sign-in lasts")
+    console_secret: str | None = Field(
+        default=None, description="an extra secret mixed into console session signatures (the same for every worker)"
+    )
     api_max_batch: int = Field(default=1000, ge=1, le=100_000, description="conversations per ingest request")
     api_load_models: bool = Field(
         default=True, description="load the analysis models at start-up so ingested conversations are analysed"

@@ -121,3 +121,16 @@ def finished_job(client: TestClient, job_id: str, headers: dict[str, str], secon
         if job["state"] in ("done", "failed") or time.monotonic() > deadline:
             return job  # type: ignore[no-any-return]
         time.sleep(0.25)
+
+
+def sign_in_console(client: TestClient, token: str, tz: str = "UTC") -> str:
+    """Sign a TestClient in to the web console with an API key, as the sign-in form does; the client
+    then carries the session cookie. Returns the CSRF token console writes must send (form field
+    ``csrf`` or header ``X-CSRF-Token``)."""
+    answer = client.post("/sign-in", data={"key": token, "next": "/preferences", "tz": tz})
+    assert answer.status_code == 200, answer.text
+    import re
+
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', answer.text)
+    assert found, "the preferences page carries the CSRF token"
+    return found.group(1)
