@@ -9,11 +9,14 @@ to 100; **CSAT** = % of answers 4–5 on the 1–5 scale. For each theme, two im
 
 Each comes with a 95% bootstrap interval (percentiles of ``resamples`` Poisson-bootstrap
 replicates: each conversation is weighted by a Poisson(1) draw, which approximates resampling with
-replacement and lets all themes share one set of replicates). Conversations with the same themes
-and the same outcome (promoter / passive / detractor) are interchangeable, so they are drawn as one
-group: k of them weigh Poisson(k) in total, exactly the sum of their k Poisson(1) weights – the same
-bootstrap at a fraction of the draws (a few thousand groups instead of 200k conversations).
-With ``resamples=0`` only the point estimates are computed (intervals' bounds are None).
+replacement). A theme's two impacts depend only on six counts: conversations with and without the
+theme, each split by outcome (promoter / passive / detractor; for CSAT satisfied or not). The k
+conversations of one such cell weigh Poisson(k) in total, exactly the sum of their k Poisson(1)
+weights, and cells are independent; so each theme's replicates are drawn as six Poisson counts, the
+same bootstrap distribution as weighting every conversation, at a cost that does not grow with the
+number of conversations (1,000 replicates of 40 themes: 240,000 draws, where weighting 200,000
+scored conversations drew 3 s worth at 1M conversations). Each theme's interval is its own
+(marginal) one, as before. With ``resamples=0`` only the point estimates are computed (bounds None).
 A theme mentioned in fewer than
 ``min_present`` scored conversations, or absent from fewer than ``min_absent``, gets
 ``status = "not enough data"`` and no numbers.
@@ -86,13 +89,9 @@ def key_drivers(
     member = member[:, mentioned]
     index = {t: i for i, t in enumerate(themes)}
     overall = _score(good.sum(), bad.sum(), n)
-    if resamples:
-        counts, good, bad, member = _groups(good, bad, member)
-    else:  # point estimates only: merging identical rows would cost more than it saves
-        counts = np.ones(len(good))
-    sums = _sums(counts[None, :], good, bad, member)
+    sums = _sums(np.ones((1, len(good))), good, bad, member)
     point = _impacts(sums)
-    boot = _impacts(_bootstrap_sums(counts, good, bad, member, resamples, seed)) if resamples else None
+    boot = _impacts(_bootstrap_sums(sums, resamples, seed)) if resamples else None
     drivers = []
     for t in themes:
         i = index[t]
@@ -140,50 +139,35 @@ def _sums(weights: np.ndarray, good: np.ndarray, bad: np.ndarray, member: np.nda
     return [s.astype(np.float64) for s in sums]
 
 
-def _groups(
-    good: np.ndarray, bad: np.ndarray, member: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Identical rows (themes and outcome) merged: their count, and one row of each."""
-    keys = np.concatenate([np.packbits(member, axis=1), good[:, None] > 0, bad[:, None] > 0], axis=1)
-    keys = np.ascontiguousarray(keys.astype(np.uint8))
-    _, first, inverse = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))), return_index=True, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), minlength=len(first)).astype(np.float64)
-    return counts, good[first], bad[first], member[first]
-
-
-def _bootstrap_sums(
-    counts: np.ndarray,
-    good: np.ndarray,
-    bad: np.ndarray,
-    member: np.ndarray,
-    resamples: int,
-    seed: int,
-    chunk: int = 4096,
-) -> list[np.ndarray]:
-    """The replicates' sums, drawn a chunk of groups at a time so memory stays at resamples ×
-    chunk weights whatever the number of conversations."""
+def _bootstrap_sums(sums: list[np.ndarray], resamples: int, seed: int) -> list[np.ndarray]:
+    """Replicates of the six sums ``_sums`` gives (totals, then per theme), drawn per theme from the
+    counts of its six cells (present / absent × good / bad / neither): shape (resamples, themes) each."""
+    total_w, total_good, total_bad, present_w, present_good, present_bad = (s[0] for s in sums)
+    absent_good, absent_bad = total_good - present_good, total_bad - present_bad
+    present = np.stack([present_good, present_bad, present_w - present_good - present_bad])
+    absent = np.stack([absent_good, absent_bad, (total_w - present_w) - absent_good - absent_bad])
     rng = np.random.default_rng(seed)
-    sums: list[np.ndarray] | None = None
-    for start in range(0, len(good), chunk):
-        rows = slice(start, start + chunk)
-        weights = rng.poisson(counts[rows], size=(resamples, len(good[rows]))).astype(np.float64)
-        part = _sums(weights, good[rows], bad[rows], member[rows])
-        sums = part if sums is None else [a + b for a, b in zip(sums, part, strict=True)]
-    assert sums is not None
-    return sums
+    drawn_present = rng.poisson(present, size=(resamples, *present.shape)).astype(np.float64)
+    drawn_absent = rng.poisson(absent, size=(resamples, *absent.shape)).astype(np.float64)
+    p_good, p_bad, p_neither = drawn_present[:, 0], drawn_present[:, 1], drawn_present[:, 2]
+    a_good, a_bad, a_neither = drawn_absent[:, 0], drawn_absent[:, 1], drawn_absent[:, 2]
+    p_w = p_good + p_bad + p_neither
+    return [p_w + a_good + a_bad + a_neither, p_good + a_good, p_bad + a_bad, p_w, p_good, p_bad]
 
 
 def _impacts(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
     """Per replicate and theme: scores present / absent, removal impact, present − absent."""
-    total_w, total_good, total_bad, present_w, present_good, present_bad = sums
-    absent_w = total_w[:, None] - present_w
-    absent_good = total_good[:, None] - present_good
-    absent_bad = total_bad[:, None] - present_bad
+    present_w, present_good, present_bad = sums[3:]
+    # Totals are one per replicate (point estimate) or one per replicate and theme (bootstrap).
+    total_w, total_good, total_bad = (t[:, None] if t.ndim == 1 else t for t in sums[:3])
+    absent_w = total_w - present_w
+    absent_good = total_good - present_good
+    absent_bad = total_bad - present_bad
     with np.errstate(invalid="ignore", divide="ignore"):
         overall = 100.0 * (total_good - total_bad) / total_w
         present = 100.0 * (present_good - present_bad) / present_w
         absent = 100.0 * (absent_good - absent_bad) / absent_w
-    return {"present": present, "absent": absent, "removal": overall[:, None] - absent, "difference": present - absent}
+    return {"present": present, "absent": absent, "removal": overall - absent, "difference": present - absent}
 
 
 def _interval(value: float, replicates: np.ndarray | None) -> Interval:
