@@ -29,7 +29,7 @@ from vocmine_api.docs import mount_docs
 from vocmine_api.key_check import KeyBeforeBody
 from vocmine_api.limits import BodySizeLimit
 from vocmine_api.metrics import Metrics
-from vocmine_api.routes import agents, alerts, conversations, health, ingest, insights, review, search, themes
+from vocmine_api.routes import agents, alerts, conversations, health, ingest, insights, review, scores, search, themes
 
 
 def _load_analyzer(settings: Settings, store: Store) -> Analyzer:
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
     app.include_router(health.router)
     # insights before themes: /themes/trends must not be read as the theme id "trends".
-    for module in (conversations, search, insights, themes, review, agents, ingest, alerts):
+    for module in (conversations, search, insights, scores, themes, review, agents, ingest, alerts):
         app.include_router(module.router)
 
     # The schema and its reader are public: they describe the routes, never the data, and /docs must

@@ -58,9 +58,10 @@ def line_chart(
     for tick in (low, (low + high) / 2, high):
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
-    every = max(1, len(x_labels) // 6)
+    every = max(1, -(-len(x_labels) // 6))  # at most about six labels, so they never overlap
+    last = len(x_labels) - 1
     for i, name in enumerate(x_labels):
-        if i % every == 0 or i == len(x_labels) - 1:
+        if i % every == 0 or (i == last and last % every >= every / 2):
             parts.append(
                 f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">{escape(name)}</text>'
             )

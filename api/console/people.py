@@ -101,9 +101,10 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
-def writer(scope: str) -> Callable[..., Awaitable[Person]]:
-    """A dependency for a console write: the person must hold ``scope``, the request must come from
-    this site and carry the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``)."""
+def writer(scope: str | None) -> Callable[..., Awaitable[Person]]:
+    """A dependency for a console write: the person must hold ``scope`` (None: any signed-in person,
+    e.g. signing out), the request must come from this site and carry the session's CSRF token (form
+    field ``csrf`` or header ``X-CSRF-Token``)."""
 
     async def check(request: Request, person: Annotated[Person, Depends(_signed_in)]) -> Person:
         token = request.headers.get("x-csrf-token")
@@ -115,7 +116,7 @@ def writer(scope: str) -> Callable[..., Awaitable[Person]]:
             raise ConsoleError(
                 403, "this form has expired or did not come from this console", "reload the page and retry"
             )
-        if not person.can(scope):
+        if scope is not None and not person.can(scope):
             raise ConsoleError(
                 403,
                 f"your key ({person.name}) lacks the {scope!r} scope this action needs",
@@ -131,3 +132,4 @@ def sign_in_url(next_path: str) -> str:
 
 
 Reader = Annotated[Person, Depends(viewer("read"))]
+Anyone = Annotated[Person, Depends(_signed_in)]  # any signed-in person, whatever the scopes (preferences)

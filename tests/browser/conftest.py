@@ -6,7 +6,7 @@ missing) and is launched by path, ``/usr/bin/chromium`` or ``VOCMINE_CHROMIUM``;
 browser download is never used. Without Chromium or Playwright the tests skip and say how to run them.
 
 People: each test signs in as one of three people with personal keys: an analyst (read), a quality
-reviewer (review) and an admin. Tests that write pick items of their own (a theme, a review item), so
+reviewer (read and review) and an admin. Tests that write pick items of their own (a theme, a review item), so
 they do not depend on the order they run in.
 """
 
@@ -21,12 +21,18 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 CHROMIUM = os.environ.get("VOCMINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-PEOPLE = {"analyst": ("Ana Analyst", "read"), "reviewer": ("Rita Reviewer", "review"), "admin": ("Adam Admin", "admin")}
+# who: (name, scopes). A quality reviewer reads conversations and works the queue: read and review.
+PEOPLE = {
+    "analyst": ("Ana Analyst", ["read"]),
+    "reviewer": ("Rita Reviewer", ["read", "review"]),
+    "admin": ("Adam Admin", ["admin"]),
+}
 HOW_TO_RUN = (
     "install Debian's Chromium (as root: apt-get install chromium; .ci/run does this) or set VOCMINE_CHROMIUM "
     "to a Chromium executable, then run: .venv/bin/python -m pytest tests/browser"
@@ -78,7 +84,7 @@ def tokens(console_store: Path) -> dict[str, str]:
 
     store = SQLiteStore(str(console_store))
     try:
-        return {who: create_key(store, name, [scope])[1] for who, (name, scope) in PEOPLE.items()}
+        return {who: create_key(store, name, scopes)[1] for who, (name, scopes) in PEOPLE.items()}
     finally:
         store.close()
 
@@ -149,7 +155,7 @@ def new_page(browser: Any, console_url: str) -> Iterator[Any]:
 
 def sign_in(page: Any, token: str, next_path: str = "/") -> Any:
     """Sign in through the form, as a person would; returns the page, on ``next_path``."""
-    page.goto(f"/sign-in?next={next_path}")
+    page.goto(f"/sign-in?next={quote(next_path, safe='')}")
     page.get_by_label("API key").fill(token)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("domcontentloaded")

@@ -643,6 +643,7 @@ def _demo_api(target: Store, port: int, serve_api: bool, store_url: str, env: di
     base = f"http://127.0.0.1:{port}/v1"
     console.print("demo API key (read, review, admin):")
     console.print(token, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"web console: http://127.0.0.1:{port}/ (sign in with the key above)", markup=False, highlight=False)
     for path in (
         "search?q=refund&sentiment=negative&limit=3",
         "themes/emerging",

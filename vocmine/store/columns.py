@@ -33,6 +33,7 @@ from vocmine.store.query import (
     ConversationFilter,
     ConversationTotal,
     Interval,
+    ScoreTotal,
     SurveyTable,
     ThemeAggregate,
     frozen_map,
@@ -315,6 +316,55 @@ class FactSnapshot:
         ]
         out.sort(key=lambda t: (_nulls_first(t.bucket), _nulls_first(t.group)))
         return out
+
+    def score_totals(self, f: ConversationFilter, interval: Interval | None, tz: str | None = None) -> list[ScoreTotal]:
+        return self.answers.get(
+            ("scores", f, interval, tz), lambda: self._scores(f, interval, tz), previous_while_computing=True
+        )
+
+    def _scores(self, f: ConversationFilter, interval: Interval | None, tz: str | None) -> list[ScoreTotal]:
+        c = self.columns
+        keep = self.mask(f, analysed_only=False)  # the volume and the surveys count unanalysed ones too
+        if interval:
+            keep &= ~np.isnan(c.started)
+        at = np.flatnonzero(keep)
+        keys = _Keys(len(at), [self.buckets(interval, tz).take(at) if interval else None])
+        analysed = c.analysed.take(at)
+        sentiment = np.where(analysed, c.codes["sentiment"].take(at), 0)
+        nps, csat = c.nps.take(at), c.csat.take(at)
+        with np.errstate(invalid="ignore"):  # NaN (no answer) compares False: neither promoter nor detractor
+            promoters, detractors = nps >= 9, nps <= 6
+        labels = [
+            np.isin(sentiment, self.vocab["sentiment"].lookup([name])) for name in ("negative", "neutral", "positive")
+        ]
+        sums = keys.sum(
+            [
+                None,
+                analysed.astype(np.float64),
+                *(label.astype(np.float64) for label in labels),
+                (~np.isnan(nps)).astype(np.float64),
+                promoters.astype(np.float64),
+                detractors.astype(np.float64),
+                (~np.isnan(csat)).astype(np.float64),
+                np.nan_to_num(csat, nan=0.0),
+            ]
+        )
+        return [
+            ScoreTotal(
+                bucket=_bucket_label(bucket) if interval else None,
+                conversations=int(s[0]),
+                analysed=int(s[1]),
+                negative=int(s[2]),
+                neutral=int(s[3]),
+                positive=int(s[4]),
+                nps_responses=int(s[5]),
+                promoters=int(s[6]),
+                detractors=int(s[7]),
+                csat_responses=int(s[8]),
+                csat_sum=float(s[9]),
+            )
+            for (bucket,), s in keys.rows(sums)
+        ]
 
     def agent_aggregates(
         self, by: AgentGrouping, f: ConversationFilter, interval: Interval | None

@@ -32,6 +32,7 @@ from vocmine.store.query import (
     Interval,
     ReviewPage,
     ReviewQuery,
+    ScoreTotal,
     SearchPage,
     SearchQuery,
     StoreStats,
@@ -160,6 +161,14 @@ class AggregateStore(Protocol):
         breakdown: Breakdown | None = None,
         tz: str | None = None,
     ) -> list[ConversationTotal]: ...
+
+    def score_totals(
+        self, filter: ConversationFilter | None = None, interval: Interval | None = None, tz: str | None = None
+    ) -> list[ScoreTotal]:
+        """Volume, conversation sentiment labels and survey answers per bucket (one row, bucket None,
+        without ``interval``; no row for an empty bucket). Unlike ``conversation_totals`` the volume
+        and the survey answers count every matching conversation, analysed or not; the sentiment
+        labels only the analysed ones (``analysed`` is their number). Buckets as in ``theme_aggregates``."""
 
     def agent_aggregates(
         self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None

@@ -175,6 +175,24 @@ class ConversationTotal(BaseModel):
     conversations: int
 
 
+class ScoreTotal(BaseModel):
+    """Per bucket, what the overview's headline figures are made of: every conversation matching the
+    filter (the volume), the conversation-level sentiment labels of the analysed ones, and the survey
+    answers (NPS promoters score 9–10, detractors 0–6; CSAT as a count and a sum, so buckets add up)."""
+
+    bucket: str | None = None  # ISO date of the bucket's first day (weeks start on Monday)
+    conversations: int  # matching the filter, analysed or not
+    analysed: int  # with an analysis: the denominator of the sentiment shares
+    negative: int
+    neutral: int
+    positive: int
+    nps_responses: int
+    promoters: int
+    detractors: int
+    csat_responses: int
+    csat_sum: float
+
+
 class SurveyThemes(BaseModel):
     """One analysed conversation's survey scores and the themes it touched, for key drivers."""
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from vocmine.services.keys import verify_token
+from vocmine.services.keys import allows, verify_token
 from vocmine_api.console import session
-from vocmine_api.console.people import TZ_COOKIE, Person, Reader, writer
+from vocmine_api.console.people import TZ_COOKIE, Anyone, Person, writer
 from vocmine_api.console.render import page
 from vocmine_api.deps import SettingsDep, StoreDep
 
@@ -55,7 +55,10 @@ def sign_in(
         )
         return page(request, None, "sign_in.html", "Sign in", status_code=401, next=_safe_next(next), problem=problem)
     cookie, opened = session.issue(store, found, settings)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if target == "/" and not allows(found, "read") and allows(found, "review"):
+        target = "/review"  # a reviewer-only key lands on its work, not on a page it may not read
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         session.COOKIE,
         cookie,
@@ -71,7 +74,7 @@ def sign_in(
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, _: Annotated[Person, Depends(writer("read"))]) -> Response:
+def sign_out(request: Request, _: Annotated[Person, Depends(writer(None))]) -> Response:
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(session.COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
     return response
@@ -80,7 +83,7 @@ def sign_out(request: Request, _: Annotated[Person, Depends(writer("read"))]) ->
 @router.post("/preferences/time-zone")
 def choose_time_zone(
     request: Request,
-    _: Annotated[Person, Depends(writer("read"))],
+    _: Annotated[Person, Depends(writer(None))],
     tz: Annotated[str, Form(max_length=64)],
     back: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
@@ -94,5 +97,5 @@ def choose_time_zone(
 
 
 @router.get("/preferences")
-def preferences(request: Request, person: Reader, back: str = "/") -> Response:
+def preferences(request: Request, person: Anyone, back: str = "/") -> Response:
     return page(request, person, "preferences.html", "Preferences", zones=ZONES, back=_safe_next(back))

@@ -95,6 +95,7 @@ def test_searches_and_aggregations_send_valid_bodies(es_store, fake):
             es_store.theme_aggregates(FILTER, interval, breakdown, {"t1": "g1", "t2": "g1", "t3": "g2"})
             es_store.conversation_totals(FILTER, interval, breakdown)
         es_store.agent_aggregates("agent", FILTER, interval)
+        es_store.score_totals(FILTER, interval, tz="Europe/Madrid")
     es_store.review_queue(ReviewQuery(filter=FILTER, statuses=["new", "in_review"], assignee="ana", min_severity=3))
     for iterator in (
         es_store.iter_conversations(FILTER),

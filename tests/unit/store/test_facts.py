@@ -64,6 +64,9 @@ def _same_answers(facts: SQLiteStore, sql: SQLiteStore) -> None:
             got = facts.theme_aggregates(f, interval, breakdown)  # type: ignore[arg-type]
             assert _rounded(got) == _rounded(expected), (f, interval, breakdown)
             assert facts.conversation_totals(f, interval, breakdown) == sql.conversation_totals(f, interval, breakdown)  # type: ignore[arg-type]
+        for interval, tz in itertools.product((None, "day", "week", "month"), (None, "Europe/Madrid")):
+            got_scores, expected_scores = facts.score_totals(f, interval, tz), sql.score_totals(f, interval, tz)  # type: ignore[arg-type]
+            assert _rounded(got_scores) == _rounded(expected_scores), (f, interval, tz)
         for by, interval in itertools.product(("agent", "team"), (None, "week")):
             assert _rounded(facts.agent_aggregates(by, f, interval)) == _rounded(sql.agent_aggregates(by, f, interval))  # type: ignore[arg-type]
         for theme_map in (None, TOP_LEVEL):

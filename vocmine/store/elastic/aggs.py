@@ -115,6 +115,27 @@ def totals_body(
     return search.extra(track_total_hits=True).to_dict()
 
 
+def scores_body(f: ConversationFilter, interval: Interval | None = None, tz: str | None = None) -> dict[str, Any]:
+    """Per bucket: every matching conversation (analysed or not), the sentiment labels of the analysed
+    ones, and the survey answers (NPS promoters 9–10, detractors 0–6; CSAT count and sum)."""
+    metrics = A("filter", filter=Q("match_all"))
+    analysed = metrics.bucket("analysed", "filter", filter=ANALYSED)
+    analysed.bucket("sentiment", "terms", field="sentiment_label", size=10)
+    metrics.metric("nps_responses", "value_count", field="nps")
+    metrics.bucket("promoters", "filter", filter=Q("range", nps={"gte": 9}))
+    metrics.bucket("detractors", "filter", filter=Q("range", nps={"lte": 6}))
+    metrics.metric("csat_responses", "value_count", field="csat")
+    metrics.metric("csat_sum", "sum", field="csat")
+    search = _filtered(f)
+    if interval:
+        histogram = _histogram(interval, tz)
+        histogram.bucket("inner", metrics)
+        search.aggs.bucket("result", histogram)
+    else:
+        search.aggs.bucket("result", metrics)
+    return search.to_dict()
+
+
 def agents_body(by: AgentGrouping, f: ConversationFilter, interval: Interval | None = None) -> dict[str, Any]:
     """Per agent or team (× bucket): conversations, sentiment, trajectories, flags."""
     field = BREAKDOWN_FIELDS[by]

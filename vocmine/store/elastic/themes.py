@@ -15,6 +15,7 @@ from vocmine.store.elastic.aggs import (
     ANALYSED,
     MISSING,
     agents_body,
+    scores_body,
     theme_aggregation_body,
     totals_body,
 )
@@ -27,6 +28,7 @@ from vocmine.store.query import (
     ConversationFilter,
     ConversationTotal,
     Interval,
+    ScoreTotal,
     SurveyTable,
     SurveyThemes,
     ThemeAggregate,
@@ -251,6 +253,34 @@ class ElasticThemesMixin(_Host):
                 counts = [(None, int(level["doc_count"]))]
             rows += [ConversationTotal(bucket=bucket, group=group, conversations=n) for group, n in counts]
         return sorted(rows, key=lambda r: (r.bucket or "", r.group or ""))
+
+    def score_totals(
+        self, filter: ConversationFilter | None = None, interval: Interval | None = None, tz: str | None = None
+    ) -> list[ScoreTotal]:
+        result = self._search("conversations", scores_body(filter or ConversationFilter(), interval, tz))
+        top = result["aggregations"]["result"]
+        cells = [(b["key_as_string"], b["inner"]) for b in top["buckets"]] if interval else [(None, top)]
+        rows = []
+        for bucket, m in cells:
+            if m["doc_count"] == 0:
+                continue  # no conversation: no row, as in the embedded store
+            labels = {str(b["key"]): int(b["doc_count"]) for b in m["analysed"]["sentiment"]["buckets"]}
+            rows.append(
+                ScoreTotal(
+                    bucket=bucket,
+                    conversations=int(m["doc_count"]),
+                    analysed=int(m["analysed"]["doc_count"]),
+                    negative=labels.get("negative", 0),
+                    neutral=labels.get("neutral", 0),
+                    positive=labels.get("positive", 0),
+                    nps_responses=int(m["nps_responses"]["value"]),
+                    promoters=int(m["promoters"]["doc_count"]),
+                    detractors=int(m["detractors"]["doc_count"]),
+                    csat_responses=int(m["csat_responses"]["value"]),
+                    csat_sum=float(m["csat_sum"]["value"] or 0.0),
+                )
+            )
+        return sorted(rows, key=lambda r: r.bucket or "")
 
     def agent_aggregates(
         self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None

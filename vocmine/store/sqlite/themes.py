@@ -27,6 +27,7 @@ from vocmine.store.query import (
     ConversationFilter,
     ConversationTotal,
     Interval,
+    ScoreTotal,
     SurveyTable,
     SurveyThemes,
     ThemeAggregate,
@@ -252,6 +253,41 @@ class SQLiteThemesMixin(_Host):
         with self._lock:
             rows = self.conn.execute(sql, params).fetchall()
         return [ConversationTotal(bucket=r[0], group=r[1], conversations=r[2]) for r in rows]
+
+    def score_totals(
+        self, filter: ConversationFilter | None = None, interval: Interval | None = None, tz: str | None = None
+    ) -> list[ScoreTotal]:
+        f = filter or ConversationFilter()
+        if snapshot := self._snapshot(f):
+            return snapshot.score_totals(f, interval, tz)
+        where, params = self._where_sql(f)
+        bucket = bucket_sql(interval, tz) if interval else "NULL"
+        # One pass over the matching conversations; the analysis is joined by its primary key.
+        sql = (
+            f"SELECT {bucket} AS bucket, COUNT(*), COUNT(a.conversation_id), SUM(a.sentiment_label = 'negative'), "
+            "SUM(a.sentiment_label = 'neutral'), SUM(a.sentiment_label = 'positive'), COUNT(c.nps), "
+            "SUM(c.nps >= 9), SUM(c.nps <= 6), COUNT(c.csat), SUM(c.csat) "
+            f"FROM conversations c LEFT JOIN analyses a ON a.conversation_id = c.id WHERE {where} "
+            f"{'AND c.started_at IS NOT NULL' if interval else ''} GROUP BY bucket ORDER BY bucket"
+        )
+        with self._lock:  # the store's own connection: it has the time zone function bucket_sql calls
+            rows = self.conn.execute(sql, params).fetchall()
+        return [
+            ScoreTotal(
+                bucket=r[0],
+                conversations=r[1],
+                analysed=r[2],
+                negative=r[3] or 0,
+                neutral=r[4] or 0,
+                positive=r[5] or 0,
+                nps_responses=r[6],
+                promoters=r[7] or 0,
+                detractors=r[8] or 0,
+                csat_responses=r[9],
+                csat_sum=float(r[10] or 0.0),
+            )
+            for r in rows
+        ]
 
     def agent_aggregates(
         self, by: AgentGrouping, filter: ConversationFilter | None = None, interval: Interval | None = None

@@ -94,6 +94,56 @@ class ThemesContract:
         assert survey["a"].themes == ["t1", "t2"] and survey["a"].nps == 0
         assert store.theme_aggregates(ConversationFilter(channels=["email"]))[0].theme_id == "t1"
 
+    def test_score_totals_count_volume_sentiment_nps_and_csat_per_bucket(self, store):
+        from vocmine.schema import Conversation, SurveyScores, Turn
+        from vocmine.store.query import ScoreTotal
+
+        assert store.score_totals() == []
+
+        def scored(cid: str, day: int, channel: str, nps: int | None, csat: float | None) -> Conversation:
+            c = survey_conversation(cid, day, ["about my order"], channel=channel)
+            return c.model_copy(update={"survey": SurveyScores(nps=nps, csat=csat)})
+
+        analysed = {
+            "a": (scored("a", 0, "chat", 0, 2.0), "negative"),
+            "b": (scored("b", 1, "email", 10, None), "positive"),
+            "c": (scored("c", 8, "chat", 3, None), "negative"),
+            "d": (scored("d", 8, "chat", None, None), "neutral"),
+        }
+        unanalysed = [
+            scored("e", 9, "chat", 9, 4.0),
+            Conversation(id="f", channel="chat", source="test", turns=[Turn(role="customer", text="no start")]),
+        ]
+        store.upsert_conversations([c for c, _ in analysed.values()] + unanalysed)
+        results = [analysis(c, label=label) for c, label in analysed.values()]
+        store.write_analyses(results, [vectors(len(a.segments), seed=n) for n, a in enumerate(results)])
+
+        def counts(row: ScoreTotal) -> tuple[int, ...]:
+            return (
+                row.conversations, row.analysed, row.negative, row.neutral, row.positive,
+                row.nps_responses, row.promoters, row.detractors, row.csat_responses,
+            )  # fmt: skip
+
+        (overall,) = store.score_totals()
+        # Volume and survey answers count every matching conversation; sentiment only the analysed ones.
+        assert overall.bucket is None and counts(overall) == (6, 4, 2, 1, 1, 4, 2, 2, 2)
+        assert overall.csat_sum == pytest.approx(6.0)
+        # 2026-09-01 is a Tuesday: days 0 and 1 fall in the week of Monday 08-31, days 8 and 9 in 09-07;
+        # the conversation without a start time is in no bucket.
+        weekly = {row.bucket: row for row in store.score_totals(interval="week")}
+        assert set(weekly) == {"2026-08-31", "2026-09-07"}
+        assert counts(weekly["2026-08-31"]) == (2, 2, 1, 0, 1, 2, 1, 1, 1)
+        assert counts(weekly["2026-09-07"]) == (3, 2, 1, 1, 0, 2, 1, 1, 1)
+        assert weekly["2026-09-07"].csat_sum == pytest.approx(4.0)
+        daily = [(row.bucket, row.conversations) for row in store.score_totals(interval="day")]
+        assert daily == [("2026-09-01", 1), ("2026-09-02", 1), ("2026-09-09", 2), ("2026-09-10", 1)]
+        (email,) = store.score_totals(ConversationFilter(channels=["email"]))
+        assert counts(email) == (1, 1, 0, 0, 1, 1, 1, 0, 0)
+        (negative,) = store.score_totals(ConversationFilter(sentiments=["negative"]), "month")
+        assert negative.bucket == "2026-09-01" and counts(negative) == (2, 2, 2, 0, 0, 2, 0, 2, 1)
+        late = ConversationFilter(since=datetime(2026, 9, 9, tzinfo=UTC))
+        assert [counts(row) for row in store.score_totals(late)] == [(3, 2, 1, 1, 0, 2, 1, 1, 1)]
+
     def test_aggregates_by_a_theme_map_count_a_conversation_once_per_reported_theme(self, store):
         """Top-level insights: sub-themes t1 and t2 report as g1, t3 is left out of the map."""
         seed_analysed(
