@@ -11,6 +11,8 @@ seeded random order. The texts are for labelling only: the repository keeps ids 
 (``vocmine.analysis.content.real_segments``).
 
     python bench/content_sample.py ../shared/data --size 800 > /tmp/content_sample.jsonl
+    # a further sample, none of it labelled before:
+    python bench/content_sample.py ../shared/data --size 1200 --seed 8 --exclude models/content/labels.jsonl
 """
 
 from __future__ import annotations
@@ -32,12 +34,18 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--size", type=int, default=800)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--exclude", type=Path, help="a labels file (JSON lines with an id) whose segments are not drawn"
+    )
     args = parser.parse_args()
+    labelled = set()
+    if args.exclude:
+        labelled = {json.loads(line)["id"] for line in args.exclude.read_text().splitlines() if line.strip()}
     rng = random.Random(args.seed)
     per_source = args.size // len(SOURCES)
     drawn: list[tuple[str, str]] = []
     for source in SOURCES:
-        segments = list(real_segments(args.data, source))
+        segments = [s for s in real_segments(args.data, source) if s[0] not in labelled]
         short = [s for s in segments if len(s[1].split()) <= 6]
         long = [s for s in segments if len(s[1].split()) > 6]
         take_short = min(len(short), per_source // 2)

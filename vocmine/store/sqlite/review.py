@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vocmine.errors import NotFoundError
 from vocmine.schema import AlertRule, LabelCorrection, ReviewNote, ReviewState, utcnow
 from vocmine.store.cursor import decode_cursor, encode_cursor
-from vocmine.store.query import ReviewPage, ReviewQuery
+from vocmine.store.query import ConversationFilter, ReviewPage, ReviewQuery
 from vocmine.store.review_rules import review_changes
 from vocmine.store.sqlite.sql import from_epoch
 from vocmine.store.sqlite.tx import immediate
@@ -47,11 +47,14 @@ class SQLiteReviewMixin(_Host):
             values.append(query.assignee)
         condition = " AND ".join(clauses)
         with self._lock:
-            total = self.conn.execute(
-                "SELECT COUNT(*) FROM conversations c JOIN analyses a ON a.conversation_id = c.id "
-                f"LEFT JOIN reviews r ON r.conversation_id = c.id WHERE {condition}",
-                values,
-            ).fetchone()[0]
+            if query.filter == ConversationFilter():
+                total = self._queue_total_unfiltered(query)
+            else:
+                total = self.conn.execute(
+                    "SELECT COUNT(*) FROM conversations c JOIN analyses a ON a.conversation_id = c.id "
+                    f"LEFT JOIN reviews r ON r.conversation_id = c.id WHERE {condition}",
+                    values,
+                ).fetchone()[0]
             page_condition, page_values = condition, list(values)
             if query.cursor:
                 severity, started, last_id = decode_cursor(query.cursor, 3)
@@ -137,6 +140,33 @@ class SQLiteReviewMixin(_Host):
             self._write_state(conn, current, current.loop_closed_at)
             self._event(conn, actor, conversation_id, "correction", stored.model_dump(mode="json"))
         return self.get_review(conversation_id)
+
+    def _queue_total_unfiltered(self, query: ReviewQuery) -> int:
+        """The queue's count without a conversation filter, from the severity index and the (small)
+        reviews table: a conversation without a review row is "new" and unassigned. Joining every
+        flagged analysis to conversations and reviews took 0.45 s at 1M conversations (120k flagged),
+        most of the review page's time; this takes milliseconds."""
+        flagged = self.conn.execute(
+            "SELECT COUNT(*) FROM analyses WHERE max_severity >= ?", (query.min_severity,)
+        ).fetchone()[0]
+        # CROSS JOIN keeps SQLite's join order: the few reviews first, each looking up its analysis
+        # (the planner otherwise walks every flagged analysis and probes reviews: 0.18 s at 1M).
+        reviewed_sql = (
+            "FROM reviews r CROSS JOIN analyses a ON a.conversation_id = r.conversation_id WHERE a.max_severity >= ?"
+        )
+        reviewed = self.conn.execute(f"SELECT COUNT(*) {reviewed_sql}", (query.min_severity,)).fetchone()[0]
+        clauses, values = [], [query.min_severity]
+        if query.statuses:
+            clauses.append(f"COALESCE(r.status, 'new') IN ({','.join('?' * len(query.statuses))})")
+            values += query.statuses
+        if query.assignee is not None:
+            clauses.append("r.assignee = ?")
+            values.append(query.assignee)
+        matching = self.conn.execute(
+            f"SELECT COUNT(*) {reviewed_sql}" + "".join(f" AND {c}" for c in clauses), values
+        ).fetchone()[0]
+        unreviewed_match = query.assignee is None and (not query.statuses or "new" in query.statuses)
+        return int(matching + (flagged - reviewed if unreviewed_match else 0))
 
     def enqueue_review(self, conversation_id: str, actor: str, reason: str) -> bool:
         """Put a conversation in the queue (an alert fired); False if it already had a review."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -56,6 +57,25 @@ class StateContract:
         assert [i.conversation_id for i in flagged.review_queue(ReviewQuery(min_severity=4)).items] == ["worst"]
         only_chat = flagged.review_queue(ReviewQuery(filter=ConversationFilter(channels=["email"])))
         assert only_chat.total == 0
+
+    def test_the_queue_total_counts_what_paging_returns(self, flagged):
+        flagged.update_review("worst", "ana", status="in_review", assignee="ana")
+        flagged.alert_review("calm", "rule:r1", "a rule matched")  # a review row without a flag
+        everything = ConversationFilter(channels=["chat", "email", "social", "call"])
+        for statuses, assignee, severity, filter in itertools.product(
+            ([], ["new"], ["in_review"], ["new", "in_review"], ["resolved"]),
+            (None, "ana", "bo"),
+            (0, 1, 4),
+            (ConversationFilter(), everything),
+        ):
+            query = ReviewQuery(statuses=statuses, assignee=assignee, min_severity=severity, filter=filter, limit=1)
+            seen, page = [], flagged.review_queue(query)
+            while True:
+                seen += page.items
+                if page.next_cursor is None:
+                    break
+                page = flagged.review_queue(query.model_copy(update={"cursor": page.next_cursor}))
+            assert page.total == len(seen), (statuses, assignee, severity, filter)
 
     def test_review_moves_notes_corrections_and_audit(self, flagged):
         state = flagged.update_review("worst", "ana", status="in_review", assignee="ana")
