@@ -297,11 +297,14 @@ def at_level(themes: Sequence[Theme], level: ThemeLevel) -> list[Theme]:
 
 
 def subthemes_of(themes: Sequence[Theme]) -> dict[str, list[str]]:
-    """Top-level theme id → the ids of its active sub-themes."""
+    """Top-level theme id → the ids of its active sub-themes. After a top-level theme was merged
+    into another, its sub-themes are the other's (as ``level_map`` counts them), so a filter on the
+    merged-into theme reaches every segment its counts include."""
+    active = {t.id for t in themes if t.level == "subtheme" and t.status == "active"}
     children: dict[str, list[str]] = {}
-    for theme in themes:
-        if theme.level == "subtheme" and theme.parent and theme.status == "active":
-            children.setdefault(theme.parent, []).append(theme.id)
+    for subtheme, top in level_map(themes).items():
+        if subtheme in active:
+            children.setdefault(top, []).append(subtheme)
     return children
 
 
