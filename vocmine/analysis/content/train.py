@@ -40,7 +40,7 @@ def load_labelled(data: Path, labels: Path = LABELS) -> tuple[list[str], list[st
     return ids, [texts[i] for i in ids], np.array([r["label"] == "filler" for r in rows], dtype=np.int64)
 
 
-def _classifier() -> Any:
+def classifier() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=5000, C=C, class_weight="balanced")
@@ -51,7 +51,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> 
 
     probability = np.zeros(len(y), dtype=np.float64)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        probability[test] = _classifier().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+        probability[test] = classifier().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
     return probability
 
 
@@ -91,7 +91,7 @@ def train_content_head(data: Path, encoder: Encoder, output: Path = DEFAULT_HEAD
     ids, texts, y = load_labelled(data)
     vectors = encoder.encode(texts)
     metrics = evaluate(ids, texts, vectors, y)
-    final = _classifier().fit(features(texts, vectors), y)
+    final = classifier().fit(features(texts, vectors), y)
     head = ContentFilter(
         weights=final.coef_[0],
         bias=float(final.intercept_[0]),
