@@ -3,13 +3,11 @@ reciprocal rank), with filters, highlights, facets and cursor paging."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from vocmine.errors import ConfigError
-from vocmine.store.cursor import decode_cursor, encode_cursor
-from vocmine.store.fusion import FUSION_DEPTH
+from vocmine.services.search import Mode, search_by_meaning
 from vocmine.store.query import SearchQuery
 from vocmine_api.deps import (
     FilterDep,
@@ -23,8 +21,6 @@ from vocmine_api.routes.conversations import ERRORS
 from vocmine_api.schemas import ErrorResponse, SearchHitView, SearchResults
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require("read"))])
-
-Mode = Literal["text", "semantic", "hybrid"]
 
 
 @router.get(
@@ -67,42 +63,11 @@ def search(
             503, "semantic search needs the encoder, which this server did not load",
             "start the API with VOCMINE_API_LOAD_MODELS=true",
         )  # fmt: skip
-    offset = _offset(cursor) if cursor else 0
-    vector = embed([q])[0]
-    if mode == "semantic":
-        ranked = store.semantic_search(vector, filter, limit=limit + 1, offset=offset)
-        scored = [(cid, score, [text]) for cid, score, text in ranked]
-    else:
-        fused = store.hybrid_search(q, vector, filter, depth=FUSION_DEPTH)
-        scored = fused[offset : offset + limit + 1]
-    more = len(scored) > limit
-    scored = scored[:limit]
-    total, relation = (len(fused), "eq") if mode == "hybrid" else _semantic_total(offset, len(scored), more)
-    found = store.get_conversations([cid for cid, _, _ in scored])
-    hits = [
-        SearchHitView(conversation=found[cid], score=score, highlights=why)
-        for cid, score, why in scored
-        if cid in found
-    ]
+    found = search_by_meaning(store, embed([q])[0], q, mode, filter, limit, cursor)
     return SearchResults(
-        total=total,
-        total_relation=relation,
-        hits=hits,
-        next_cursor=encode_cursor([offset + limit]) if more else None,
+        total=found.total,
+        total_relation=found.total_relation,
+        hits=[SearchHitView(conversation=c, score=score, highlights=why) for c, score, why in found.hits],
+        next_cursor=found.next_cursor,
         facets=counts,
     )
-
-
-def _semantic_total(offset: int, on_page: int, more: bool) -> tuple[int, Literal["eq", "gte"]]:
-    """Ranking by meaning has no cut-off: every analysed conversation matching the filters is a hit
-    somewhere down the list. Known without ranking them all: the hits up to this page, and at least
-    one more when there is a next page (then the total is a lower bound)."""
-    return offset + on_page + (1 if more else 0), ("gte" if more else "eq")
-
-
-def _offset(cursor: str) -> int:
-    """The position a semantic or hybrid page starts at, from its cursor."""
-    value = decode_cursor(cursor, 1)[0]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError("cursor does not belong to this query", hint="start again without a cursor")
-    return value

@@ -13,17 +13,16 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup, escape
 
 from vocmine.analysis.signals.heads import SIGNALS
-from vocmine.errors import ConfigError, VocmineError
+from vocmine.errors import VocmineError
 from vocmine.schema import Conversation, ConversationAnalysis, Theme
-from vocmine.store.cursor import decode_cursor, encode_cursor
-from vocmine.store.fusion import FUSION_DEPTH
+from vocmine.services.search import Mode, search_by_meaning
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, SearchQuery
 from vocmine_api.console.filters import SENTIMENTS, STAGES, Filters, FiltersDep
@@ -33,7 +32,6 @@ from vocmine_api.deps import SettingsDep, StoreDep
 
 router = APIRouter(include_in_schema=False)
 
-Mode = Literal["text", "semantic", "hybrid"]
 MODES: dict[str, str] = {"text": "Words (full text)", "semantic": "Meaning (semantic)", "hybrid": "Both (hybrid)"}
 PAGE_SIZE = 20
 CSV_LIMIT = 10_000  # rows in one download (stated beside its link)
@@ -77,7 +75,7 @@ def marked(passage: str) -> Markup:
 
 @dataclass
 class Results:
-    found: list[Found]
+    found: Sequence[Found]
     total: int
     relation: str  # "eq" or "gte" (total is a lower bound)
     next_cursor: str | None
@@ -93,14 +91,6 @@ class Outcome:
     problem: str | None = None
 
 
-def _offset(cursor: str) -> int:
-    """Where a semantic or hybrid page starts, from its cursor (as the API reads it)."""
-    value = decode_cursor(cursor, 1)[0]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError("cursor does not belong to this query", hint="start again from the first page")
-    return value
-
-
 def run_search(
     store: Store, embed: Embed | None, q: str, mode: Mode, filter: ConversationFilter, limit: int, cursor: str | None
 ) -> Results:
@@ -111,24 +101,8 @@ def run_search(
         hits = [(h.conversation, h.score, list(h.highlights)) for h in found.hits]
         return Results(hits, found.total, found.total_relation, found.next_cursor)
     assert embed is not None
-    offset = _offset(cursor) if cursor else 0
-    vector = embed([q])[0]
-    fused: list[tuple[str, float, list[str]]] = []
-    if mode == "semantic":
-        ranked = store.semantic_search(vector, filter, limit=limit + 1, offset=offset)
-        scored = [(cid, score, [text]) for cid, score, text in ranked]
-    else:
-        fused = store.hybrid_search(q, vector, filter, depth=FUSION_DEPTH)
-        scored = fused[offset : offset + limit + 1]
-    more = len(scored) > limit
-    scored = scored[:limit]
-    if mode == "hybrid":
-        total, relation = len(fused), "eq"
-    else:  # ranking by meaning has no cut-off: known up to this page, and one more when there is a next page
-        total, relation = offset + len(scored) + (1 if more else 0), ("gte" if more else "eq")
-    conversations = store.get_conversations([cid for cid, _, _ in scored])
-    hits = [(conversations[cid], score, why) for cid, score, why in scored if cid in conversations]
-    return Results(hits, total, relation, encode_cursor([offset + limit]) if more else None)
+    ranked = search_by_meaning(store, embed([q])[0], q, mode, filter, limit, cursor)
+    return Results(list(ranked.hits), ranked.total, ranked.total_relation, ranked.next_cursor)
 
 
 def _outcome(

@@ -155,7 +155,8 @@ class SQLiteReviewMixin(_Host):
             "FROM reviews r CROSS JOIN analyses a ON a.conversation_id = r.conversation_id WHERE a.max_severity >= ?"
         )
         reviewed = self.conn.execute(f"SELECT COUNT(*) {reviewed_sql}", (query.min_severity,)).fetchone()[0]
-        clauses, values = [], [query.min_severity]
+        clauses: list[str] = []
+        values: list[object] = [query.min_severity]
         if query.statuses:
             clauses.append(f"COALESCE(r.status, 'new') IN ({','.join('?' * len(query.statuses))})")
             values += query.statuses
