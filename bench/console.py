@@ -17,8 +17,8 @@ server started (reported on its own: it pays for one-time preparation such as a 
 
 Target (issue 19): every page under 1 s at 1M conversations with one worker.
 
-``--screenshots DIR`` instead takes a screenshot (the first 1280 × 1000 pixels) of every page on ``--store-file`` (the demo
-store: ``make demo DEMO_FLAGS=`` builds it) for the documentation.
+``--screenshots DIR`` instead takes a screenshot (the first 1280 × 1000 pixels) of every page on
+``--store-file`` (the demo store: ``make demo DEMO_FLAGS=`` builds it) for the documentation.
 """
 
 from __future__ import annotations
