@@ -19,6 +19,7 @@ by a checker wherever one exists, so that order numbers and dates are not redact
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -55,6 +56,14 @@ _ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
+_NON_DIGIT = re.compile(r"\D")
+_PHONE_FORMATTING = re.compile(r"[+()\s.-]")
+# The fewest digits (``\d``: the Unicode digits the patterns mean) a match of each kind holds: a card
+# 13, a phone number 7, a UK NI number 6 (a US SSN 9), an IBAN's check digits 2, a house number 1.
+# No placeholder holds a digit, so replacing never adds any: a text with fewer digits than a kind
+# needs cannot hold that kind, before or after the kinds redacted ahead of it, and skips its pattern.
+_DIGIT = re.compile(r"\d")
+_MIN_DIGITS = {"email": 0, "iban": 2, "card": 13, "national_id": 6, "phone": 7, "address": 1, "handle": 0}
 
 PLACEHOLDERS = {
     "email": "[EMAIL]",
@@ -93,8 +102,11 @@ class Redactor:
     def redact(self, text: str | None) -> str | None:
         if not text:
             return text
-        for kind in ("email", "iban", "card", "national_id", "phone", "address", "handle"):
-            if kind in self.types:
+        digits = len(_DIGIT.findall(text))
+        if not digits and "@" not in text:
+            return text  # nothing any pattern can match (e-mail addresses and handles need an "@")
+        for kind, fewest in _MIN_DIGITS.items():
+            if digits >= fewest and kind in self.types:
                 text = getattr(self, f"_redact_{kind}")(text)
         return text
 
@@ -121,7 +133,7 @@ class Redactor:
         from stdnum import luhn
 
         def is_card(match: re.Match[str]) -> bool:
-            digits = re.sub(r"\D", "", match.group(0))
+            digits = _NON_DIGIT.sub("", match.group(0))
             return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn.is_valid(digits)
 
         return self._sub("card", _CARD, text, is_card)
@@ -129,7 +141,8 @@ class Redactor:
     def _redact_national_id(self, text: str) -> str:
         from stdnum.us import ssn
 
-        text = self._sub("national_id", _SSN, text, lambda m: ssn.is_valid(m.group(0)))
+        if "-" in text:  # an SSN is written 123-45-6789
+            text = self._sub("national_id", _SSN, text, lambda m: ssn.is_valid(m.group(0)))
         return self._sub("national_id", _NINO, text)
 
     def _redact_phone(self, text: str) -> str:
@@ -145,26 +158,14 @@ class Redactor:
         """Valid numbers that look or are announced like phone numbers; merely *possible* numbers
         (reserved ranges such as the UK's 07700 900xxx, new allocations) only when written in a
         dialling form: 9+ digits, starting with +, 0 or a bracket, with separators, not a date."""
-        import phonenumbers
-
         digits = sum(ch.isdigit() for ch in raw)
         if digits < 7 or digits > 15 or _DATE.fullmatch(raw.strip()):
             return False
-        formatted = bool(re.search(r"[+()\s.-]", raw))
+        formatted = bool(_PHONE_FORMATTING.search(raw))
         announced = bool(_PHONE_HINT.search(text[max(0, start - 40) : start]))
         if not (formatted or announced):
             return False  # a bare digit run is an order or account number unless announced
-        possible = False
-        for region in self.phone_regions:
-            try:
-                number = phonenumbers.parse(raw, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                return formatted or announced
-            possible = possible or phonenumbers.is_possible_number(number)
-        dialling_form = raw[:1] in "+0(" and formatted
-        return possible and digits >= 9 and (dialling_form or (announced and raw[:1] in "+0("))
+        return _is_dialable(raw, tuple(self.phone_regions), formatted, announced, digits)
 
     def _redact_address(self, text: str) -> str:
         return self._sub("address", _ADDRESS, text)
@@ -173,6 +174,26 @@ class Redactor:
         if "@" not in text:
             return text
         return self._sub("handle", _HANDLE, text, lambda m: m.group(1).lower() not in self._keep)
+
+
+# libphonenumber's verdict is a pure function of these arguments and its slowest part (finding a
+# number's region walks every region of its country code); the same numbers come back again and again
+# (a company's lines in every agent signature), so each verdict is computed once per process.
+@functools.lru_cache(maxsize=65536)
+def _is_dialable(raw: str, regions: tuple[str, ...], formatted: bool, announced: bool, digits: int) -> bool:
+    import phonenumbers
+
+    possible = False
+    for region in regions:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True  # formatted or announced, as the caller checked
+        possible = possible or phonenumbers.is_possible_number(number)
+    dialling_form = raw[:1] in "+0(" and formatted
+    return possible and digits >= 9 and (dialling_form or (announced and raw[:1] in "+0("))
 
 
 def pseudonymise(value: str, *, salt: str = "vocmine") -> str:

@@ -35,6 +35,8 @@ from vocmine.settings import Settings
 
 _ENVELOPE = re.compile(rb"^From \S+\s.*\b\d{1,2}:\d{2}(?::\d{2})?\b.*\b\d{4}\b")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_MBOXRD_ESCAPE = re.compile(rb">+From ")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit header bytes, as compat32 hands them over
 _REPLY_PREFIX = re.compile(r"^\s*((?:re|aw|sv|vs|antw|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
@@ -68,7 +70,7 @@ def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
             lines, size, oversized, start, in_message = [], 0, False, offset, True
         elif not oversized:
             in_message = True  # content before any envelope is still a message, not lost
-            if re.match(rb">+From ", line):
+            if line[:1] == b">" and _MBOXRD_ESCAPE.match(line):
                 line = line[1:]
             size += len(line)
             if size > limit:
@@ -137,14 +139,15 @@ def _header(message: Message, name: str) -> str:
         return ""
     if not isinstance(value, str):  # an email.header.Header for some malformed input
         value = str(value)  # type: ignore[unreachable]
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and _SURROGATE.search(value):
         raw = value.encode("ascii", "surrogateescape")
         try:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
             value = decode_guessing(raw)
-    with contextlib.suppress(HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
-        value = str(make_header(decode_header(value)))
+    if "=?" in value:  # an RFC 2047 encoded word starts so; without one decode_header returns the text as is
+        with contextlib.suppress(HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+            value = str(make_header(decode_header(value)))
     return " ".join(value.split())
 
 
