@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from vocmine.insights.drivers import DriverReport
 from vocmine.insights.emerging import EmergingTheme, Window
-from vocmine.insights.priorities import Priority
+from vocmine.insights.priorities import FORMULA, Priority
 from vocmine.insights.trends import TrendPoint
 from vocmine.services.insights import drivers, emerging, priority_table, trends
 from vocmine.store.query import AnalysisStats, Breakdown, Interval
@@ -92,8 +92,7 @@ def signal_priorities(
 ) -> Priorities:
     """One score per theme with every term, its weight and the numbers behind it."""
     window, table = priority_table(store, filter, spec, level)
-    formula = "100 × reach × (0.35 × negativity + 0.20 × growth + 0.25 × severity + 0.20 × nps_impact)"
-    return Priorities(window=_window(window), formula=formula, priorities=table)
+    return Priorities(window=_window(window), formula=FORMULA, priorities=table)
 
 
 @router.get("/drivers/{metric}", response_model=DriverReport, responses=NOT_FOUND)

@@ -28,6 +28,8 @@ from vocmine.insights.emerging import EmergingTheme
 from vocmine.store.query import ThemeAggregate
 
 WEIGHTS = {"negativity": 0.35, "growth": 0.20, "severity": 0.25, "nps_impact": 0.20}
+# The score as the API and the console state it, written from the weights so it cannot drift from them.
+FORMULA = "100 × reach × (" + " + ".join(f"{weight:.2f} × {term}" for term, weight in WEIGHTS.items()) + ")"
 
 
 @dataclass(frozen=True)

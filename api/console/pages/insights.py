@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from vocmine.insights.drivers import DriverReport, Interval, Metric
 from vocmine.insights.emerging import EmergingTheme, Window, emerging_themes
-from vocmine.insights.priorities import WEIGHTS, Priority
+from vocmine.insights.priorities import FORMULA, WEIGHTS, Priority
 from vocmine.schema import ThemeLevel
 from vocmine.services.insights import WindowSpec, drivers, emerging, priority_table
 from vocmine.store.protocol import Store
@@ -44,7 +44,6 @@ MIN_RATIO: float = _RULE["min_ratio"].default
 
 TERMS = ("negativity", "growth", "severity", "nps_impact")
 TERM_NAMES = {"negativity": "Negativity", "growth": "Growth", "severity": "Severity", "nps_impact": "NPS impact"}
-FORMULA = "100 × reach × (" + " + ".join(f"{WEIGHTS[t]:.2f} × {t}" for t in TERMS) + ")"
 METRICS: dict[Metric, str] = {"nps": "NPS", "csat": "CSAT"}
 
 
