@@ -2,7 +2,7 @@
 # exactly the versions in a lock file (with their hashes), so every machine runs what CI tested;
 # a second run only re-checks the stamp file, so it is quick.
 #
-#   requirements.lock       the product: core + the analysis, api and elastic extras (demo, Docker, wheel check)
+#   requirements.lock       the product: core + the analysis, api, elastic and scale extras (demo, Docker, wheel check)
 #   requirements-dev.lock   the same versions plus the dev tools (tests, CI)
 #   requirements-core.lock  the same versions, core only (the core-install check in CI)
 #
@@ -70,7 +70,7 @@ lock:
 	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet "pip-tools==7.6.2")
 	$(PIP_COMPILE) --upgrade --all-extras -o requirements-dev.lock pyproject.toml
 	sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' requirements-dev.lock > $(LOCK_VENV)/pins.txt
-	$(PIP_COMPILE) --upgrade --extra analysis --extra api --extra elastic -c $(LOCK_VENV)/pins.txt -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --upgrade --extra analysis --extra api --extra elastic --extra scale -c $(LOCK_VENV)/pins.txt -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) --upgrade -c $(LOCK_VENV)/pins.txt -o requirements-core.lock pyproject.toml
 	sed -i '/^# WARNING: pip install will require the following package to be hashed/,/^vocmine @ /d' requirements*.lock
 	! grep -n '^vocmine' requirements*.lock

@@ -111,8 +111,8 @@ def test_a_missing_module_no_extra_brings_is_not_hidden(monkeypatch):
 
 LOCKS = {
     "requirements-core.lock": [],
-    "requirements.lock": ["analysis", "api", "elastic"],
-    "requirements-dev.lock": ["analysis", "api", "elastic", "dev"],
+    "requirements.lock": ["analysis", "api", "elastic", "scale"],
+    "requirements-dev.lock": ["analysis", "api", "elastic", "scale", "dev"],
 }
 
 
