@@ -1,6 +1,6 @@
 """Analysis throughput against the raw encoder, measured in the same run.
 
-    python bench/throughput.py --data ../shared/data [--limit 5000] [--out bench/results/throughput.json]
+    python bench/throughput.py --data ../shared/data [--backend torch|onnx|both] [--out bench/results/throughput.json]
 
 Corpus: the TWCS sample (real customer ↔ brand threads) ingested into a fresh embedded store with
 vocmine's own reader. Its customer segments are what both sides process:
@@ -17,6 +17,12 @@ Each side runs in its own fresh process (so each pays its own model load, which 
 left out, and has its own peak memory), in the order encoder, analysis, encoder, analysis; the
 figures are the medians. Overhead = analysis time / encoder time − 1, in wall time and in the
 process's CPU time (less moved by other load on a shared machine); each A-B pair is listed too.
+
+``--backend`` picks what runs the encoder (``VOCMINE_ENCODER_BACKEND``): ``both`` runs the encoder
+and the analysis on torch and on ONNX Runtime alternately in the same run (encoder torch, encoder
+onnx, analysis torch, analysis onnx, repeated; no rules-only phase) and reports ONNX / torch
+throughput ratios, per pair and of the medians, in wall and CPU time. The ONNX graph is exported
+before the first phase (its one-off export is not timed; loading it is, apart, as for torch).
 """
 
 from __future__ import annotations
@@ -58,11 +64,11 @@ def segment_texts(store_path: Path) -> list[str]:
     return [s.text for c in store.iter_conversations() for s in segment_conversation(c)]
 
 
-def phase_encoder(store_path: Path) -> dict[str, float]:
+def phase_encoder(store_path: Path, backend: str = "torch") -> dict[str, float]:
     from vocmine.analysis.encoder import Encoder
 
     texts = list(dict.fromkeys(segment_texts(store_path)))
-    encoder = Encoder()
+    encoder = Encoder(backend=backend)
     started = time.perf_counter()
     encoder.encode(texts[:8])  # load the model (timed apart)
     loaded, cpu = time.perf_counter(), time.process_time()
@@ -76,12 +82,19 @@ def phase_encoder(store_path: Path) -> dict[str, float]:
     }
 
 
-def phase_analysis(store_path: Path, cache: Path, signal_heads: str = "shipped") -> dict[str, float]:
+def phase_analysis(
+    store_path: Path, cache: Path, signal_heads: str = "shipped", backend: str = "torch"
+) -> dict[str, float]:
     from vocmine.services.analysis import analyze_store, build_analyzer
     from vocmine.settings import Settings
     from vocmine.store.sqlite.store import SQLiteStore
 
-    settings = Settings(store=f"sqlite:///{store_path}", embedding_cache=str(cache), signal_heads=signal_heads)
+    settings = Settings(
+        store=f"sqlite:///{store_path}",
+        embedding_cache=str(cache),
+        signal_heads=signal_heads,
+        encoder_backend=backend,  # type: ignore[arg-type]  # a checked choice of BACKENDS
+    )
     analyzer = build_analyzer(settings)
     started = time.perf_counter()
     analyzer.sentiment.analyse(["warm up"])  # type: ignore[attr-defined]  # load the models (timed apart)
@@ -100,18 +113,90 @@ def phase_analysis(store_path: Path, cache: Path, signal_heads: str = "shipped")
 
 
 PHASES = ("encoder", "analysis", "rules_only")
+BACKENDS = ("torch", "onnx")
 
 
-def run_phase(name: str, store_path: Path, folder: Path, run: int) -> dict[str, float]:
+def run_phase(name: str, store_path: Path, folder: Path, run: int, backend: str = "torch") -> dict[str, float]:
     """Run one phase in a fresh interpreter; returns its figures and its peak memory."""
-    cache = folder / f"cache-{name}-{run}.sqlite"
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--store", str(store_path), "--cache", str(cache)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    cache = folder / f"cache-{name}-{backend}-{run}.sqlite"
+    command = [sys.executable, __file__, "--phase", name, "--store", str(store_path), "--cache", str(cache)]
+    output = subprocess.run([*command, "--backend", backend], check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def export_onnx() -> None:
+    """Export (or find in the cache) the ONNX graph both the encoder and the analysis load."""
+    from vocmine.analysis.encoder import DEFAULT_MODEL, encoder_version, model_location
+    from vocmine.analysis.onnx_trunk import OnnxTrunk
+
+    OnnxTrunk(model_location(DEFAULT_MODEL), encoder_version(DEFAULT_MODEL)).ensure_exported()
+
+
+def compare_backends(args: argparse.Namespace) -> None:
+    """Torch and ONNX Runtime, alternately in the same run: encoder alone and full analysis."""
+    export_onnx()
+    names = [(phase, backend) for phase in ("encoder", "analysis") for backend in BACKENDS]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store_path = build_store(args.data, folder)
+        runs: dict[str, list[dict[str, float]]] = {f"{p}-{b}": [] for p, b in names}
+        for run in range(args.repeats):
+            for phase, backend in names:
+                runs[f"{phase}-{backend}"].append(run_phase(phase, store_path, folder, run, backend))
+                print(f"run {run + 1} {phase} {backend}: {runs[f'{phase}-{backend}'][-1]}", flush=True)
+    segments = runs["analysis-torch"][0]["segments"]
+    results: dict[str, object] = {
+        "corpus": "TWCS sample (first 5,000 rows), customer segments",
+        "conversations": runs["analysis-torch"][0]["conversations"],
+        "segments": segments,
+        "distinct_segment_texts": runs["encoder-torch"][0]["texts"],
+        "threads": os.cpu_count(),
+    }
+    print(f"\n{'':22} {'seconds':>8} {'CPU s':>7} {'segments/s':>11} {'peak RSS MB':>12}")
+    for key, rs in runs.items():
+        wall = statistics.median(r["seconds"] for r in rs)
+        cpu = statistics.median(r["cpu_seconds"] for r in rs)
+        results[key] = {
+            "seconds": round(wall, 2),
+            "cpu_seconds": round(cpu, 2),
+            "segments_per_s": round(segments / wall, 1),
+            "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rs)),
+            "load_s": round(statistics.median(r["load_s"] for r in rs), 1),
+        }
+        row = results[key]
+        print(
+            f"{key:22} {wall:>8.1f} {cpu:>7.1f} {row['segments_per_s']:>11} {row['peak_rss_mb']:>12}"  # type: ignore[index]
+        )
+    for phase in ("encoder", "analysis"):
+        torch_runs, onnx_runs = runs[f"{phase}-torch"], runs[f"{phase}-onnx"]
+        per_pair = [t["seconds"] / o["seconds"] for t, o in zip(torch_runs, onnx_runs, strict=True)]
+        cpu_pair = [t["cpu_seconds"] / o["cpu_seconds"] for t, o in zip(torch_runs, onnx_runs, strict=True)]
+        speedup = {
+            "wall_median": round(
+                statistics.median(r["seconds"] for r in torch_runs)
+                / statistics.median(r["seconds"] for r in onnx_runs),
+                3,
+            ),
+            "wall_per_pair": [round(p, 3) for p in per_pair],
+            "cpu_median": round(
+                statistics.median(r["cpu_seconds"] for r in torch_runs)
+                / statistics.median(r["cpu_seconds"] for r in onnx_runs),
+                3,
+            ),
+            "cpu_per_pair": [round(p, 3) for p in cpu_pair],
+        }
+        results[f"{phase}_onnx_speedup"] = speedup
+        print(
+            f"{phase}: ONNX / torch throughput {speedup['wall_median']:.2f}x wall (pairs "
+            + ", ".join(f"{p:.2f}x" for p in per_pair)
+            + f"), {speedup['cpu_median']:.2f}x CPU time (pairs "
+            + ", ".join(f"{p:.2f}x" for p in cpu_pair)
+            + ")"
+        )
+    results["runs"] = runs
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {args.out}")
 
 
 def main() -> None:
@@ -119,6 +204,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="torch", help="what runs the encoder")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
@@ -126,12 +212,18 @@ def main() -> None:
 
     if args.phase:
         if args.phase == "encoder":
-            result = phase_encoder(args.store)
+            result = phase_encoder(args.store, args.backend)
         else:
-            result = phase_analysis(args.store, args.cache, "none" if args.phase == "rules_only" else "shipped")
+            heads = "none" if args.phase == "rules_only" else "shipped"
+            result = phase_analysis(args.store, args.cache, heads, args.backend)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
+    if args.backend == "both":
+        compare_backends(args)
+        return
+    if args.backend == "onnx":
+        export_onnx()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -139,7 +231,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in PHASES}
         for run in range(args.repeats):
             for name in PHASES:
-                runs[name].append(run_phase(name, store_path, folder, run))
+                runs[name].append(run_phase(name, store_path, folder, run, args.backend))
                 print(f"run {run + 1} {name}: {runs[name][-1]}", flush=True)
 
     encoder_s = statistics.median(r["seconds"] for r in runs["encoder"])
@@ -152,6 +244,7 @@ def main() -> None:
     segments = runs["analysis"][0]["segments"]
     results = {
         "corpus": "TWCS sample (first 5,000 rows), customer segments",
+        "backend": args.backend,
         "conversations": runs["analysis"][0]["conversations"],
         "segments": segments,
         "distinct_segment_texts": runs["encoder"][0]["texts"],

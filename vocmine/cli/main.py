@@ -355,10 +355,10 @@ def train_journey(
 
     needed = ["bitext_cs", "twcs_sample", "airline", "semeval2014_restaurants", "cfpb_complaints_sample", "banking77"]
     _require_data(data, needed)
-    from vocmine.analysis.encoder import Encoder
+    from vocmine.services.analysis import encoder_for
 
     # Trained on the configured encoder's vectors: a head only makes sense for the encoder it saw.
-    metrics = train(data, out or DEFAULT_HEAD, encoder=Encoder(_settings().encoder))
+    metrics = train(data, out or DEFAULT_HEAD, encoder=encoder_for(_settings()))
     table = Table("metric", "value", title="Journey head")
     for key, value in metrics.items():
         table.add_row(key, str(value))
@@ -377,9 +377,9 @@ def train_signals(
 
     needed = ["bitext_cs", "twcs_sample", "airline", "cfpb_complaints_sample", "banking77"]
     _require_data(data, needed)
-    from vocmine.analysis.encoder import Encoder
+    from vocmine.services.analysis import encoder_for
 
-    metrics = train(data, out or DEFAULT_HEADS, encoder=Encoder(_settings().encoder))
+    metrics = train(data, out or DEFAULT_HEADS, encoder=encoder_for(_settings()))
     table = Table("signal", "labelled", "rules P / R / F1", "heads P / R / F1", "heads + rules P / R / F1")
     cv = metrics["cv"]
     for signal, labelled in metrics["labelled"].items():
@@ -401,11 +401,11 @@ def train_content(
     real segments; print its cross-validated precision and recall."""
     from vocmine.analysis.content.filter import DEFAULT_HEAD
     from vocmine.analysis.content.train import train_content_head
-    from vocmine.analysis.encoder import Encoder
+    from vocmine.services.analysis import encoder_for
 
     needed = ["twcs_sample", "airline", "cfpb_complaints_sample"]
     _require_data(data, needed)
-    metrics = train_content_head(data, Encoder(_settings().encoder), out or DEFAULT_HEAD)
+    metrics = train_content_head(data, encoder_for(_settings()), out or DEFAULT_HEAD)
     table = Table("measured (5-fold CV)", "filler precision", "filler recall", "content kept", title="Content filter")
     for name in ("rule", "head", "rule_or_head"):
         row = metrics[name]

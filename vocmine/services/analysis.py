@@ -14,12 +14,16 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vocmine.analysis.pipeline import Analyzer, SentimentBackend
 from vocmine.schema import Conversation, ConversationAnalysis
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, versions_key
+
+if TYPE_CHECKING:
+    from vocmine.analysis.encoder import EmbeddingCache, Encoder
 
 
 def default_cache_path(settings: Settings) -> Path:
@@ -28,10 +32,17 @@ def default_cache_path(settings: Settings) -> Path:
     return settings.beside_store("embeddings.sqlite", "var/embeddings.sqlite")
 
 
+def encoder_for(settings: Settings, cache: EmbeddingCache | None = None) -> Encoder:
+    """The sentence encoder the settings describe (model, backend, device)."""
+    from vocmine.analysis.encoder import Encoder
+
+    return Encoder(settings.encoder, cache=cache, backend=settings.encoder_backend, device=settings.device)
+
+
 def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | None = None) -> Analyzer:
     """The analyzer the settings describe; models load lazily, on the first batch. With a store,
     new segments also get themes from the current theme model (if one was fitted)."""
-    from vocmine.analysis.encoder import DEFAULT_MODEL, EmbeddingCache, Encoder
+    from vocmine.analysis.encoder import DEFAULT_MODEL, EmbeddingCache
     from vocmine.analysis.journey.model import DEFAULT_HEAD, JourneyHead
     from vocmine.analysis.signals.detector import SignalDetector
     from vocmine.analysis.signals.heads import DEFAULT_HEADS
@@ -48,16 +59,18 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
     if settings.sentiment_model == "shipped":
         from vocmine.analysis.sentiment.model import SentimentModel
 
-        sentiment = SentimentModel(int8=settings.sentiment_int8)
+        sentiment = SentimentModel(
+            int8=settings.sentiment_int8, backend=settings.encoder_backend, device=settings.device
+        )
         if settings.encoder != DEFAULT_MODEL:
             # The shipped sentiment layers sit on MiniLM; another encoder means two passes.
-            encoder = Encoder(settings.encoder)
+            encoder = encoder_for(settings)
             sentiment.shares_encoder = False
     else:
         from vocmine.analysis.sentiment.hf import HuggingFaceSentiment
 
         sentiment = HuggingFaceSentiment(settings.sentiment_model)
-        encoder = Encoder(settings.encoder)
+        encoder = encoder_for(settings)
     themes = None
     if store is not None:
         from vocmine.services.themes import LiveThemes

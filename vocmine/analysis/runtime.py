@@ -1,0 +1,70 @@
+"""Where the models run: the device (``VOCMINE_DEVICE``) and the encoder backend (``VOCMINE_ENCODER_BACKEND``).
+
+``auto`` is what a user who sets nothing gets, and it is the fast choice for the machine at hand:
+
+* device ``auto``: the first CUDA GPU when torch sees one, else the CPU;
+* backend ``auto``: ONNX Runtime on the CPU when onnxruntime and onnx are installed (the same float32
+  MiniLM, about twice torch's speed on CPU: bench/throughput.py), torch on a GPU (its CUDA kernels
+  are what the GPU is for) or when ONNX Runtime is missing.
+
+Both backends give the same vectors (to float rounding: tests/unit/analysis/test_onnx_backend.py),
+so a store analysed by one is consistent with the other and they share the embedding cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from typing import Literal
+
+from vocmine.errors import ConfigError
+
+Backend = Literal["torch", "onnx"]
+BACKEND_CHOICES = ("auto", "torch", "onnx")
+
+
+def configured_device(device: str | None) -> str:
+    """A device given in code, else the environment's (``VOCMINE_DEVICE``, as Settings reads it), else auto:
+    so a model built without Settings (training commands, benches) runs where the user said."""
+    return device or os.environ.get("VOCMINE_DEVICE") or "auto"
+
+
+def configured_backend(backend: str | None) -> str:
+    """A backend given in code, else ``VOCMINE_ENCODER_BACKEND``, else auto."""
+    return backend or os.environ.get("VOCMINE_ENCODER_BACKEND") or "auto"
+
+
+@functools.cache
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` made concrete; anything else (``cpu``, ``cuda``, ``cuda:1``, ``mps``) as given."""
+    device = device.strip().lower() or "auto"
+    if device != "auto":
+        return device
+    return "cuda" if _cuda_available() else "cpu"
+
+
+def onnx_backend_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def resolve_backend(backend: str, device: str) -> Backend:
+    """The backend ``backend`` means on ``device`` (already resolved)."""
+    if backend == "torch":
+        return "torch"
+    if backend == "onnx":
+        if device != "cpu":
+            raise ConfigError(
+                f"the onnx encoder backend runs on the CPU, not on {device!r}",
+                hint="set VOCMINE_ENCODER_BACKEND=torch (or auto) to use the GPU, or VOCMINE_DEVICE=cpu",
+            )
+        return "onnx"
+    if backend != "auto":
+        raise ConfigError(f"unknown encoder backend {backend!r}", hint=f"use one of {', '.join(BACKEND_CHOICES)}")
+    return "onnx" if device == "cpu" and onnx_backend_installed() else "torch"
