@@ -1,7 +1,8 @@
 """Theme fitting cost at 50k segments and assignment throughput, against plain BERTopic with default
 settings on the same embeddings, measured in the same run.
 
-    python bench/topics.py --data ../shared/data [--segments 50000] [--out bench/results/topics.json]
+    python bench/topics.py --data ../shared/data [--segments 50000] [--old <commit>] [--repeat 1]
+                           [--out bench/results/topics.json]
 
 Corpus: real customer text from ../shared/data – every customer sentence (vocmine's segmenter) of
 the TWCS inbound tweets, airline tweets, restaurant reviews, CFPB complaint narratives and banking77
@@ -16,16 +17,24 @@ has its own peak memory:
   the size rule, the noise pass and reassignment, c-TF-IDF keywords, centroids, hierarchy);
   assignment of new segments = ``ThemeModel.assign`` (nearest centroid; no UMAP, no HDBSCAN);
 * **BERTopic defaults** – ``BERTopic().fit_transform(texts, embeddings)``; assignment =
-  ``BERTopic.transform(texts, embeddings)`` (UMAP transform + HDBSCAN approximate predict).
+  ``BERTopic.transform(texts, embeddings)`` (UMAP transform + HDBSCAN approximate predict). Its fit
+  time leaves out ``import bertopic`` (reported apart as ``import_seconds``), while vocmine's
+  includes importing UMAP and HDBSCAN, which it does on first use.
+
+With ``--old <commit>`` an older commit's vocmine fits too (a temporary git worktree, the same bench
+code: ``bench/sides.py``); ``--repeat N`` runs every side N times, the order of the sides rotated
+from one round to the next, and reports each side's median with the ratios of medians and of each
+round (the machine is shared, so one round alone says little).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -34,8 +43,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
+from sides import call_in_side, worktree  # noqa: E402
 
 HELD_OUT = 5000
 
@@ -96,8 +107,10 @@ def side_vocmine(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
 
 
 def side_bertopic(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
+    started = time.perf_counter()
     from bertopic import BERTopic
 
+    import_s = time.perf_counter() - started
     fit_texts, fit_vectors = texts[:-HELD_OUT], vectors[:-HELD_OUT]
     started = time.perf_counter()
     model = BERTopic()
@@ -109,6 +122,7 @@ def side_bertopic(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
     topics = np.asarray(topics)
     return {
         "fit_seconds": round(fit_s, 1),
+        "import_seconds": round(import_s, 1),
         "themes": len(set(topics.tolist()) - {-1}),
         "unassigned_share": round(float((topics == -1).mean()), 4),
         "assign_seconds": round(assign_s, 3),
@@ -116,11 +130,31 @@ def side_bertopic(texts: list[str], vectors: np.ndarray) -> dict[str, object]:
     }
 
 
-def run_side(name: str, folder: Path) -> dict[str, object]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--side", name, "--folder", str(folder)], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def side(name: str, folder: str) -> dict[str, object]:
+    """One side's fit in this (fresh) process, on the corpus saved in ``folder``."""
+    texts = json.loads((Path(folder) / "texts.json").read_text(encoding="utf-8"))
+    vectors = np.load(Path(folder) / "vectors.npy")
+    result = (side_vocmine if name == "vocmine" else side_bertopic)(texts, vectors)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return result
+
+
+def rounds(sides: dict[str, tuple[str, Path]], folder: Path, repeat: int) -> dict[str, list[dict[str, object]]]:
+    """Each side ``repeat`` times, each run in a fresh process; the order rotates every round."""
+    names = list(sides)
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in names}
+    for number in range(repeat):
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            kind, code_root = sides[name]
+            runs[name].append(call_in_side(code_root, "topics", "side", kind, str(folder)))
+            print(f"round {number + 1}: {name} fitted in {runs[name][-1]['fit_seconds']}s", flush=True)
+    return runs
+
+
+def summary(runs: list[dict[str, object]]) -> dict[str, object]:
+    """The last run's figures, with the median fit time and every run's."""
+    times = [float(r["fit_seconds"]) for r in runs]  # type: ignore[arg-type]
+    return {**runs[-1], "fit_seconds": round(statistics.median(times), 1), "fit_seconds_each": times}
 
 
 def main() -> None:
@@ -128,38 +162,53 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--segments", type=int, default=50_000, help="fitted segments (+5,000 held out)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "topics.json")
-    parser.add_argument("--side", choices=["vocmine", "bertopic"], help=argparse.SUPPRESS)
-    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--old", help="an older commit whose vocmine fits too (a temporary worktree)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every side, order rotated (medians reported)")
     args = parser.parse_args()
-
-    if args.side:
-        texts = json.loads((args.folder / "texts.json").read_text(encoding="utf-8"))
-        vectors = np.load(args.folder / "vectors.npy")
-        result = (side_vocmine if args.side == "vocmine" else side_bertopic)(texts, vectors)
-        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        print(json.dumps(result))
-        return
 
     texts = corpus(args.data, args.segments + HELD_OUT)
     started = time.perf_counter()
     vectors = embed(texts)
     print(f"{len(texts):,} segments embedded in {time.perf_counter() - started:.0f}s (cached after the first run)")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
         (folder / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
         np.save(folder / "vectors.npy", vectors)
-        sides = {name: run_side(name, folder) for name in ("vocmine", "bertopic")}
-    results = {"fitted_segments": len(texts) - HELD_OUT, "new_segments": HELD_OUT, **sides}
-    ours, plain = sides["vocmine"], sides["bertopic"]
-    print(f"\n{'':22}{'vocmine':>12}{'BERTopic defaults':>20}")
+        sides = {"vocmine": ("vocmine", ROOT), "bertopic": ("bertopic", ROOT)}
+        if args.old:
+            sides["vocmine_old"] = ("vocmine", stack.enter_context(worktree(args.old)))
+        runs = rounds(sides, folder, max(1, args.repeat))
+    results: dict[str, object] = {
+        "fitted_segments": len(texts) - HELD_OUT,
+        "new_segments": HELD_OUT,
+        **({"old_commit": args.old} if args.old else {}),
+        **{name: summary(side_runs) for name, side_runs in runs.items()},
+    }
+    columns = [name for name in ("vocmine", "vocmine_old", "bertopic") if name in runs]
+    print(f"\n{'':22}" + "".join(f"{name:>14}" for name in columns))
     for key in ("fit_seconds", "peak_rss_mb", "themes", "unassigned_share", "assign_segments_per_s"):
-        print(f"{key:22}{ours[key]!s:>12}{plain[key]!s:>20}")
-    results["fit_time_ratio"] = round(float(ours["fit_seconds"]) / float(plain["fit_seconds"]), 2)  # type: ignore[arg-type]
+        print(f"{key:22}" + "".join(f"{results[name][key]!s:>14}" for name in columns))  # type: ignore[index]
+
+    def ratio(side: str, other: str) -> dict[str, object]:
+        each = [
+            round(float(a["fit_seconds"]) / float(b["fit_seconds"]), 2)  # type: ignore[arg-type]
+            for a, b in zip(runs[side], runs[other], strict=True)
+        ]
+        medians = float(results[side]["fit_seconds"]) / float(results[other]["fit_seconds"])  # type: ignore[index]
+        return {"of_medians": round(medians, 2), "each_round": each}
+
+    results["fit_time_ratio"] = ratio("vocmine", "bertopic")
+    print(f"fit time ratio (vocmine / defaults): {results['fit_time_ratio']}")
+    if args.old:
+        results["fit_time_ratio_old"] = ratio("vocmine_old", "bertopic")
+        results["fit_time_new_over_old"] = ratio("vocmine", "vocmine_old")
+        print(f"fit time ratio (old vocmine / defaults): {results['fit_time_ratio_old']}")
+        print(f"fit time ratio (new / old vocmine): {results['fit_time_new_over_old']}")
+    ours, plain = results["vocmine"], results["bertopic"]
     results["assign_speedup"] = round(
-        float(ours["assign_segments_per_s"]) / float(plain["assign_segments_per_s"]),  # type: ignore[arg-type]
+        float(ours["assign_segments_per_s"]) / float(plain["assign_segments_per_s"]),  # type: ignore[index]
         1,
     )
-    print(f"fit time ratio (vocmine / defaults): {results['fit_time_ratio']}")
     print(f"assignment speed-up: {results['assign_speedup']}x")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")

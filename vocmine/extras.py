@@ -57,7 +57,7 @@ def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
 
 
 # What the analysis needs, checked before a command starts work it could not finish.
-ANALYSIS_MODULES = ("torch", "sentence_transformers", "safetensors", "bertopic")
+ANALYSIS_MODULES = ("torch", "sentence_transformers", "safetensors", "umap", "hdbscan")
 
 
 def ensure_installed(*modules: str) -> None:

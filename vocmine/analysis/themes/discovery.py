@@ -1,9 +1,15 @@
 """Themes: BERTopic discovery over stored segment embeddings, served by nearest centroid.
 
-Fitting (``discover``) runs BERTopic on the segments' existing vectors (never re-embedding them):
-UMAP to 5 dimensions, HDBSCAN, and c-TF-IDF keywords. Serving (``ThemeModel.assign``) never runs
-UMAP or HDBSCAN again – their first call in a process costs a minute of numba compilation – but
-compares a segment's vector with each theme's centroid in the original embedding space.
+Fitting (``discover``) runs BERTopic's pipeline on the segments' existing vectors (never
+re-embedding them): UMAP to 5 dimensions, HDBSCAN, and c-TF-IDF keywords (``labels.py``). It calls
+UMAP and HDBSCAN itself, with the settings a ``BERTopic`` object would pass them, and numbers the
+clusters by size as BERTopic numbers its topics, so the clusters and their order are BERTopic's.
+What it does without: importing ``bertopic`` (torch, sentence-transformers and plotly: about 10 s
+and 450 MB on our 2 cores, in a fit that needs none of them) and BERTopic's own c-TF-IDF and
+representative documents, which it computed only for ``labels.py`` to replace them. Serving
+(``ThemeModel.assign``) never runs UMAP or HDBSCAN again – their first call in a process costs a
+minute of numba compilation – but compares a segment's vector with each theme's centroid in the
+original embedding space.
 
 Choices, measured on banking77 and the demo corpus (``bench/quality.py``; figures and sensitivity
 in ``docs/themes.md`` and the README):
@@ -119,12 +125,11 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
         )
     fit_texts = [texts[i] for i in fit_index]
     fit_vectors = vectors[fit_index]
-    model = _bertopic(params, size, len(fit_index))
-    topics = np.asarray(model.fit_transform(fit_texts, fit_vectors)[0])
+    reduced, topics = bertopic_clusters(fit_vectors, params, size)
     noise_share = float((topics == -1).mean())
     if params.noise_pass:
-        topics = _cluster_noise(topics, model.umap_model.embedding_, max(params.min_cluster_floor, size // 3))
-    topics = _reassign_noise(topics, model.umap_model.embedding_, fit_vectors, params.min_similarity)
+        topics = _cluster_noise(topics, reduced, max(params.min_cluster_floor, size // 3))
+    topics = _reassign_noise(topics, reduced, fit_vectors, params.min_similarity)
     if (topics >= 0).sum() == 0:
         raise ConfigError("no theme was found in these segments", hint="lower the minimum theme size (--min-size)")
     # Labels and keywords are computed after the noise went to its themes, so they describe what is
@@ -167,44 +172,63 @@ def discover(texts: Sequence[str], vectors: np.ndarray, params: DiscoveryParams 
     )
 
 
-def _bertopic(params: DiscoveryParams, min_cluster_size: int, n: int) -> Any:
-    from bertopic import BERTopic
-    from hdbscan import HDBSCAN
+def bertopic_clusters(
+    vectors: np.ndarray, params: DiscoveryParams, min_cluster_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """BERTopic's clustering step: (the vectors reduced by UMAP, each one's cluster numbered by size or
+    -1 for noise), what ``BERTopic(umap_model=…, hdbscan_model=…).fit_transform`` gives for these
+    settings (tests/unit/analysis/test_bertopic_equivalence.py holds it to that)."""
+    reduced = _reduce(params, vectors)
+    return reduced, _by_size(_hdbscan(min_cluster_size).fit(reduced).labels_)
+
+
+def _reduce(params: DiscoveryParams, vectors: np.ndarray) -> np.ndarray:
+    """The vectors in UMAP's ``n_components`` dimensions, as BERTopic reduces them."""
     from umap import UMAP
 
-    return BERTopic(
-        umap_model=UMAP(
-            n_neighbors=min(params.n_neighbors, n - 1),  # UMAP needs fewer neighbours than points
-            n_components=params.n_components,
-            min_dist=0.0,
-            metric="cosine",
-            init=params.umap_init,
-            random_state=params.random_state,
-        ),
-        hdbscan_model=HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean", cluster_selection_method="eom"),
-        vectorizer_model=_vectorizer(),
-        top_n_words=params.keywords,
-        calculate_probabilities=False,
+    reducer = UMAP(
+        n_neighbors=min(params.n_neighbors, len(vectors) - 1),  # UMAP needs fewer neighbours than points
+        n_components=params.n_components,
+        min_dist=0.0,
+        metric="cosine",
+        init=params.umap_init,
+        random_state=params.random_state,
     )
+    return np.nan_to_num(reducer.fit_transform(vectors))
 
 
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import CountVectorizer
+def _hdbscan(min_cluster_size: int) -> Any:
+    from hdbscan import HDBSCAN
 
-    # Placeholders left by redaction ([EMAIL], [USER]) are not words customers used.
-    return CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b")
+    return HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean", cluster_selection_method="eom")
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """Clusters numbered by size, largest first, exactly as BERTopic numbers its topics (pandas'
+    descending sort of the sizes in the order the clusters – noise too – first occur, which is not
+    stable among equal sizes); noise stays -1."""
+    labels = np.asarray(labels)
+    ids, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    occurring = np.argsort(first)
+    ids, counts = ids[occurring], counts[occurring]
+    descending = np.arange(len(ids))[::-1][counts[::-1].argsort(kind="quicksort")][::-1]
+    ranked = ids[descending]
+    ranked = ranked[ranked >= 0]
+    if not len(ranked):
+        return labels.copy()
+    number = np.full(int(ranked.max()) + 1, UNASSIGNED)
+    number[ranked] = np.arange(len(ranked))
+    return np.where(labels >= 0, number[np.maximum(labels, 0)], UNASSIGNED)
 
 
 def _cluster_noise(topics: np.ndarray, reduced: np.ndarray, min_cluster_size: int) -> np.ndarray:
     """Themes too small for the corpus-wide minimum – typically a theme that only just appeared, the
     very thing emerging-theme detection is for – end up as HDBSCAN noise. A second HDBSCAN over the
     noise alone, with a third of the minimum size, gives them their own themes."""
-    from hdbscan import HDBSCAN
-
     noise = np.flatnonzero(topics == -1)
     if len(noise) < 2 * min_cluster_size:
         return topics
-    labels = HDBSCAN(min_cluster_size=min_cluster_size, cluster_selection_method="eom").fit(reduced[noise]).labels_
+    labels = _hdbscan(min_cluster_size).fit(reduced[noise]).labels_
     topics = topics.copy()
     offset = int(topics.max()) + 1
     topics[noise] = np.where(labels >= 0, labels + offset, -1)

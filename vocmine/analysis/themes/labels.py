@@ -18,10 +18,11 @@ class-based TF-IDF against the other themes (BERTopic's c-TF-IDF, over contiguou
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +32,7 @@ LABEL_SHARE = 0.5
 KEYWORDS = 8
 _NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+|\[[A-Z_]+\]|\bX{2,}\b")
 _WORD = re.compile(r"(?<![\w'’])[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)?")  # "15th" holds no word
+_SENTENCE = re.compile(r"[.!?;:,()\n\"“”]+")
 _JOINERS = {"of", "for", "on", "in", "to", "with", "and"}  # allowed inside a three-word phrase
 
 
@@ -53,37 +55,53 @@ class ThemeWords:
     keywords: list[str]
 
 
-def _phrases(text: str) -> Iterator[tuple[str, str]]:
-    """(lowercase key, surface form) of each candidate phrase in ``text``."""
+def _phrases(text: str) -> tuple[list[str], list[str]]:
+    """The lowercase key and the surface form of each candidate phrase in ``text``, in order: per
+    sentence the single words, then the pairs, then the triples."""
     stop = stop_words()
-    for sentence in re.split(r"[.!?;:,()\n\"“”]+", _NOISE.sub(" ", text)):
+    keys: list[str] = []
+    surfaces: list[str] = []
+    for sentence in _SENTENCE.split(_NOISE.sub(" ", text)):
         words = _WORD.findall(sentence)
+        if not words:
+            continue
         lower = [w.lower().replace("’", "'") for w in words]
-        for size in (1, 2, 3):
-            for start in range(len(words) - size + 1):
-                key_words = lower[start : start + size]
-                if key_words[0] in stop or key_words[-1] in stop or len(set(key_words)) < size:
-                    continue
-                if any(w in stop and w not in _JOINERS for w in key_words[1:-1]):
-                    continue
-                if size == 2 and any(w in stop for w in key_words):
-                    continue
-                yield " ".join(key_words), " ".join(words[start : start + size])
+        stopped = [w in stop for w in lower]
+        n = len(words)
+        for i in range(n):
+            if not stopped[i]:
+                keys.append(lower[i])
+                surfaces.append(words[i])
+        for i in range(n - 1):
+            # A pair holds no stop word and no word twice.
+            if not stopped[i] and not stopped[i + 1] and lower[i] != lower[i + 1]:
+                keys.append(f"{lower[i]} {lower[i + 1]}")
+                surfaces.append(f"{words[i]} {words[i + 1]}")
+        for i in range(n - 2):
+            # A triple starts and ends with a word that is not a stop word, may hold a joiner
+            # between them ("speed of light"), and never repeats a word.
+            first, middle, last = lower[i], lower[i + 1], lower[i + 2]
+            if stopped[i] or stopped[i + 2] or (stopped[i + 1] and middle not in _JOINERS):
+                continue
+            if first in (middle, last) or middle == last:
+                continue
+            keys.append(f"{first} {middle} {last}")
+            surfaces.append(f"{words[i]} {words[i + 1]} {words[i + 2]}")
+    return keys, surfaces
 
 
 def describe(texts_by_theme: Sequence[Sequence[str]], keywords: int = KEYWORDS) -> list[ThemeWords]:
     """A label and keywords for each theme, from its texts (one list per theme, in order)."""
     per_theme: list[Counter[str]] = []
-    surfaces: dict[str, Counter[str]] = {}
+    # Every (phrase, surface form) occurrence, in the order met: a phrase is written as its commonest
+    # surface form, the first met among equals.
+    occurrences: Counter[tuple[str, str]] = Counter()
     for texts in texts_by_theme:
         found: Counter[str] = Counter()
         for text in texts:
-            seen = set()
-            for key, surface in _phrases(text):
-                surfaces.setdefault(key, Counter())[surface] += 1
-                if key not in seen:  # a text votes once for a phrase
-                    seen.add(key)
-                    found[key] += 1
+            keys, forms = _phrases(text)
+            occurrences.update(zip(keys, forms, strict=True))
+            found.update(set(keys))  # a text votes once for a phrase
         per_theme.append(found)
     everywhere: Counter[str] = Counter()
     for found in per_theme:
@@ -97,8 +115,8 @@ def describe(texts_by_theme: Sequence[Sequence[str]], keywords: int = KEYWORDS) 
             if count >= 2 or len(texts) < 4  # a phrase of one text is an accident, unless the theme is tiny
         }
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
-        described.append(ThemeWords(_label(ranked, scores, surfaces), _keywords(ranked, keywords)))
-    return _distinct(described)
+        described.append(ThemeWords(_label(ranked, scores), _keywords(ranked, keywords)))
+    return _distinct(_written(described, occurrences))
 
 
 def _distinct(described: list[ThemeWords]) -> list[ThemeWords]:
@@ -117,18 +135,35 @@ def _distinct(described: list[ThemeWords]) -> list[ThemeWords]:
     return out
 
 
-def _label(ranked: list[str], scores: dict[str, float], surfaces: dict[str, Counter[str]]) -> str:
+def _label(ranked: list[str], scores: dict[str, float]) -> str:
+    """The chosen phrase's key; ``_written`` turns it into the customers' spelling."""
     if not ranked:
         return ""
-    ranked = [k for k in ranked if not is_rule_filler(k)] or ranked
-    best = scores[ranked[0]]
-    phrases = [k for k in ranked[:15] if " " in k and scores[k] >= LABEL_SHARE * best]
-    chosen = phrases[0] if phrases else ranked[0]
-    surface = surfaces[chosen].most_common(1)[0][0]
-    first, _, rest = surface.partition(" ")
-    if first.islower():  # "refund delays" → "Refund delays", but "eSIM activation" stays as written
-        first = first[0].upper() + first[1:]
-    return f"{first} {rest}".strip()
+    # Only the first 15 phrases that are no filler are read.
+    subjects = list(itertools.islice((k for k in ranked if not is_rule_filler(k)), 15)) or ranked[:15]
+    best = scores[subjects[0]]
+    phrases = [k for k in subjects if " " in k and scores[k] >= LABEL_SHARE * best]
+    return phrases[0] if phrases else subjects[0]
+
+
+def _written(described: list[ThemeWords], occurrences: Counter[tuple[str, str]]) -> list[ThemeWords]:
+    """Each label as customers most often wrote it (the first met among equals), starting with a
+    capital: "refund delays" → "Refund delays", but "eSIM activation" stays as written."""
+    wanted = {words.label for words in described if words.label}
+    best: dict[str, tuple[str, int]] = {}
+    for (key, surface), count in occurrences.items():
+        if key in wanted and count > best.get(key, ("", 0))[1]:
+            best[key] = (surface, count)
+    out = []
+    for words in described:
+        if not words.label:
+            out.append(words)
+            continue
+        first, _, rest = best[words.label][0].partition(" ")
+        if first.islower():
+            first = first[0].upper() + first[1:]
+        out.append(ThemeWords(f"{first} {rest}".strip(), words.keywords))
+    return out
 
 
 def _keywords(ranked: list[str], limit: int) -> list[str]:
