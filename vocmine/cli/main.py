@@ -271,21 +271,29 @@ def analyze(
     until: Annotated[datetime | None, typer.Option(help="only conversations started before")] = None,
     batch: Annotated[int | None, typer.Option(help="conversations per batch (VOCMINE_ANALYSIS_BATCH)")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    engine: Annotated[str, typer.Option(help="local (this process) or dask (docs/scaling.md)")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="dask: a running scheduler, tcp://host:8786")] = None,
+    workers: Annotated[int | None, typer.Option(help="dask: worker processes of a local cluster")] = None,
+    partitions: Annotated[int | None, typer.Option(help="dask: parts to split the work into")] = None,
 ) -> None:
     """Analyse stored conversations: segment sentiment, trajectory, journey stage, signals.
 
     By default only what needs it: conversations never analysed, changed since, or analysed by
-    other model versions (after retraining or editing the signal rules)."""
+    other model versions (after retraining or editing the signal rules). With --engine dask it runs
+    on a Dask cluster (the scale extra): a local one of --workers processes, or the one at --scheduler."""
+    from vocmine.cli.scaleout import check_engine_options, run_on_dask
+
+    check_engine_options(engine, redo=redo, scheduler=scheduler, workers=workers, partitions=partitions)
     try:
         settings = _settings(store=store, analysis_batch=batch)
         target = _open(settings)
-        report = _run_analyze(
-            settings,
-            target,
-            ConversationFilter(channels=channel, since=since, until=until),
-            redo=redo,
-            quiet=json_output,
-        )
+        filter = ConversationFilter(channels=channel, since=since, until=until)
+        if engine == "dask":
+            report = run_on_dask(
+                settings, target, filter, scheduler=scheduler, workers=workers, partitions=partitions, quiet=json_output
+            )
+        else:
+            report = _run_analyze(settings, target, filter, redo=redo, quiet=json_output)
     except ValueError as exc:
         raise ConfigError(f"invalid filter: {exc}") from exc
     if json_output:
@@ -355,7 +363,7 @@ def train_journey(
 
     needed = ["bitext_cs", "twcs_sample", "airline", "semeval2014_restaurants", "cfpb_complaints_sample", "banking77"]
     _require_data(data, needed)
-    from vocmine.services.analysis import encoder_for
+    from vocmine.services.encoding import encoder_for
 
     # Trained on the configured encoder's vectors: a head only makes sense for the encoder it saw.
     metrics = train(data, out or DEFAULT_HEAD, encoder=encoder_for(_settings()))
@@ -377,7 +385,7 @@ def train_signals(
 
     needed = ["bitext_cs", "twcs_sample", "airline", "cfpb_complaints_sample", "banking77"]
     _require_data(data, needed)
-    from vocmine.services.analysis import encoder_for
+    from vocmine.services.encoding import encoder_for
 
     metrics = train(data, out or DEFAULT_HEADS, encoder=encoder_for(_settings()))
     table = Table("signal", "labelled", "rules P / R / F1", "heads P / R / F1", "heads + rules P / R / F1")
@@ -401,7 +409,7 @@ def train_content(
     real segments; print its cross-validated precision and recall."""
     from vocmine.analysis.content.filter import DEFAULT_HEAD
     from vocmine.analysis.content.train import train_content_head
-    from vocmine.services.analysis import encoder_for
+    from vocmine.services.encoding import encoder_for
 
     needed = ["twcs_sample", "airline", "cfpb_complaints_sample"]
     _require_data(data, needed)

@@ -10,33 +10,23 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vocmine.analysis.pipeline import Analyzer, SentimentBackend
 from vocmine.schema import Conversation, ConversationAnalysis
+from vocmine.services.encoding import encoder_for
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import ConversationFilter, versions_key
-
-if TYPE_CHECKING:
-    from vocmine.analysis.encoder import EmbeddingCache, Encoder
 
 
 def default_cache_path(settings: Settings) -> Path:
     if settings.embedding_cache:
         return Path(settings.embedding_cache)
     return settings.beside_store("embeddings.sqlite", "var/embeddings.sqlite")
-
-
-def encoder_for(settings: Settings, cache: EmbeddingCache | None = None) -> Encoder:
-    """The sentence encoder the settings describe (model, backend, device)."""
-    from vocmine.analysis.encoder import Encoder
-
-    return Encoder(settings.encoder, cache=cache, backend=settings.encoder_backend, device=settings.device)
 
 
 def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | None = None) -> Analyzer:
@@ -131,24 +121,26 @@ def analyze_store(
     filter: ConversationFilter | None = None,
     redo: bool = False,
     ids: Collection[str] | None = None,
+    source: Iterable[Conversation] | None = None,
     on_batch: Callable[[int], None] | None = None,
     on_results: Callable[[list[tuple[Conversation, ConversationAnalysis]]], None] | None = None,
 ) -> AnalyzeReport:
     """Analyse what needs it (or everything with ``redo``) and write the results; ``on_batch`` gets
     the number of conversations each written batch held, ``on_results`` the batch's conversations
     with their analyses (alerts use it). ``ids``: analyse exactly these conversations (an upload
-    job's own), whatever else is pending; ``filter`` and ``redo`` are then not used."""
+    job's own), whatever else is pending; ``filter`` and ``redo`` are then not used. ``source``: analyse
+    what it gives instead (one part of the pending conversations, for scale-out analysis)."""
     started = time.perf_counter()
     report = AnalyzeReport(model_versions=analyzer.model_versions)
     key = versions_key(report.model_versions)
-    if ids is not None:
+    if source is None and ids is not None:
         source = _by_id(store, ids, batch_size)
-    else:
+    elif source is None:
         source = store.iter_conversations(filter) if redo else store.iter_unanalysed(key, filter)
     before = (analyzer.counters.encoded, analyzer.counters.cached, dict(analyzer.counters.seconds_by_step))
     writing = reading = 0.0
     clock = time.perf_counter()
-    for batch in _batches(source, batch_size):
+    for batch in _batches(iter(source), batch_size):
         reading += time.perf_counter() - clock
         results = analyzer.analyse(batch)
         clock = time.perf_counter()

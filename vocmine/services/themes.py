@@ -311,7 +311,7 @@ def discover_file(
     """Themes of an ad-hoc export: each good input line embedded whole, clustered, and written back
     in input order with its theme; a JSON summary of the themes beside it."""
     from vocmine.analysis.classify import read_records
-    from vocmine.services.analysis import encoder_for
+    from vocmine.services.encoding import encoder_for
 
     records = list(read_records(source, input_format=input_format, text_column=text_column, text_field=text_field))
     good = [r for r in records if r.text is not None]
@@ -397,7 +397,7 @@ def _encoder_version(settings: Settings) -> str:
 
 def _embed_seeds(settings: Settings, seeds: list) -> np.ndarray:  # type: ignore[type-arg]
     from vocmine.analysis.themes.discovery import normalise
-    from vocmine.services.analysis import encoder_for
+    from vocmine.services.encoding import encoder_for
 
     encoder = encoder_for(settings)
     rows = []

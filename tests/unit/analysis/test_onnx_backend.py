@@ -78,7 +78,8 @@ def test_sentiment_on_the_onnx_trunk_matches_torch(onnx_cache):
 
 @needs_onnx
 def test_the_setting_reaches_the_shared_pass(monkeypatch):
-    from vocmine.services.analysis import build_analyzer, encoder_for
+    from vocmine.services.analysis import build_analyzer
+    from vocmine.services.encoding import encoder_for
 
     monkeypatch.setattr(runtime, "_cuda_available", lambda: False)
     assert Settings().encoder_backend == "auto" and Settings().device == "auto"
