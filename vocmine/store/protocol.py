@@ -9,6 +9,7 @@ its signature says what it touches and a test can hand it a small fake.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -43,6 +44,18 @@ from vocmine.store.query import (
 )
 
 Merge = Callable[[Conversation | None, Conversation], Conversation]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One of ``of`` parts of the conversations pending analysis, as ``plan_partitions`` planned it:
+    small and picklable (plain values only), so a driver can send it to a worker on another machine.
+    ``bounds`` is the backend's own description of its part: SQLite (after rowid, up to rowid or None
+    for no end), Elasticsearch (point-in-time id, slice id, number of slices)."""
+
+    number: int
+    of: int
+    bounds: tuple[str | int | None, ...]
 
 
 class ConversationStore(Protocol):
@@ -101,6 +114,22 @@ class AnalysisStore(Protocol):
         """Conversations with no analysis, an analysis of older content, or one made by other models."""
 
     def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int: ...
+
+    def plan_partitions(
+        self, versions_key: str, count: int, filter: ConversationFilter | None = None
+    ) -> list[Partition]:
+        """Split what ``iter_unanalysed`` would give into at most ``count`` balanced parts (none when
+        nothing is pending): every pending conversation is in exactly one. Pass the plan to
+        ``release_partitions`` when the run is over."""
+
+    def iter_partition(
+        self, partition: Partition, versions_key: str, filter: ConversationFilter | None = None
+    ) -> Iterator[Conversation]:
+        """The conversations of ``partition`` that need analysis now: read when called, so a partition
+        run again after a failure skips what the failed attempt already wrote."""
+
+    def release_partitions(self, partitions: Sequence[Partition]) -> None:
+        """Free what a plan holds on the server (Elasticsearch: its point in time)."""
 
     def iter_segment_vectors(
         self, filter: ConversationFilter | None = None, batch_size: int = 2048

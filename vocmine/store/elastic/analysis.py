@@ -7,6 +7,7 @@ embedding. Re-analysing a conversation rewrites its segments and deletes the one
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,13 @@ from vocmine.schema import AnalysedSegment, Conversation, ConversationAnalysis
 from vocmine.store.elastic.aggs import analysis_stats_body
 from vocmine.store.elastic.docs import BulkAction, BulkItem, conversation_document, segment_documents
 from vocmine.store.elastic.queries import filter_queries
+from vocmine.store.protocol import Partition
 from vocmine.store.query import AnalysisStats, ConversationFilter, versions_key
+
+# How long a plan's point in time lives without a request (each page read renews it): the longest a
+# part may wait in the cluster's queue behind the others. A part read after that fails, naming it.
+PIT_KEEP_ALIVE = "1h"
+_PARTITION_PAGE = 500
 
 _SEGMENT_FIELDS = [
     "segment_id",
@@ -128,6 +135,86 @@ class ElasticAnalysisMixin(_Host):
 
     def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int:
         return self._count("conversations", self._unanalysed_query(versions_key, filter))
+
+    # ------------------------------------------------------------ partitions (scale-out analysis)
+    #
+    # Sliced point in time: the plan opens one point in time over the conversations and each part is
+    # a slice of it (``slice: {id, max}``), read with ``iter_unanalysed``'s query. A slice's members
+    # are only defined within one point in time (by default Elasticsearch slices on ``_shard_doc``,
+    # which changes as segments merge), so every attempt at a part reads the plan's point in time,
+    # and drops, by a real-time get, what an earlier attempt has analysed since the snapshot.
+
+    def plan_partitions(
+        self, versions_key: str, count: int, filter: ConversationFilter | None = None
+    ) -> list[Partition]:
+        # Refreshed first, so the count and the snapshot hold everything written before the plan.
+        self._call(self.es.indices.refresh, index=self.index("conversations"))
+        parts = min(max(count, 1), self.count_unanalysed(versions_key, filter))
+        if parts == 0:
+            return []
+        opened = self._call(self.es.open_point_in_time, index=self.index("conversations"), keep_alive=PIT_KEEP_ALIVE)
+        pit = str(getattr(opened, "body", opened)["id"])
+        return [Partition(i, parts, (pit, i, parts)) for i in range(parts)]
+
+    def iter_partition(
+        self, partition: Partition, versions_key: str, filter: ConversationFilter | None = None
+    ) -> Iterator[Conversation]:
+        pit, slice_id, slices = partition.bounds
+        if not isinstance(pit, str) or not isinstance(slice_id, int) or not isinstance(slices, int):
+            raise StoreError(f"partition {partition.number}: {partition.bounds!r} is not a point-in-time slice")
+        body: dict[str, Any] = {
+            "query": self._unanalysed_query(versions_key, filter),
+            "size": _PARTITION_PAGE,
+            "sort": [{"conversation_id": {"order": "asc"}}, {"_shard_doc": {"order": "asc"}}],
+            "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE},
+            "_source": {"includes": ["doc"]},
+            "track_total_hits": False,
+        }
+        if slices > 1:  # Elasticsearch refuses a slice of one
+            body["slice"] = {"id": slice_id, "max": slices}
+        while True:
+            response = self._call(self.es.search, body=body)
+            hits = getattr(response, "body", response)["hits"]["hits"]
+            if not hits:
+                return
+            if "search_after" not in body:
+                self._check_same_index(partition, str(hits[0]["_index"]))
+            still = self._still_unanalysed([h["_id"] for h in hits], versions_key)
+            for hit in hits:
+                if hit["_id"] in still:
+                    yield Conversation.model_validate(hit["_source"]["doc"])
+            body["search_after"] = hits[-1]["sort"]
+
+    def _check_same_index(self, partition: Partition, planned_on: str) -> None:
+        """A worker configured with another index prefix than the driver would find none of the
+        partition's conversations (and skip them all): it must fail instead, saying why."""
+        name = self.index("conversations")
+        response = self._call(self.es.indices.get_alias, name=name)
+        behind = set(getattr(response, "body", response))
+        if planned_on not in behind:
+            raise StoreError(
+                f"partition {partition.number} was planned on index {planned_on}, but this store's "
+                f"{name} is {', '.join(sorted(behind)) or 'no index'}",
+                hint="give every worker the driver's VOCMINE_ES_* settings (VOCMINE_ES_PREFIX in particular)",
+            )
+
+    def _still_unanalysed(self, ids: list[str], key: str) -> set[str]:
+        """Which of ``ids`` need analysis now (a get is real time, unlike the snapshot): the same test
+        as ``_unanalysed_query``, on the fields it reads."""
+        docs = self._mget("conversations", ids, includes=["versions_key", "analysis_stale"])
+        return {
+            cid
+            for cid, doc in docs.items()
+            if doc["_source"].get("versions_key") != key or doc["_source"].get("analysis_stale") is True
+        }
+
+    def release_partitions(self, partitions: Sequence[Partition]) -> None:
+        from elasticsearch import NotFoundError
+
+        for pit in {p.bounds[0] for p in partitions}:
+            # Already gone (expired, or freed by the server) leaves nothing to close.
+            with contextlib.suppress(NotFoundError):
+                self.es.close_point_in_time(id=str(pit))
 
     def _segment_query(self, f: ConversationFilter | None) -> dict[str, Any]:
         clauses = [c.to_dict() for c in filter_queries(f or ConversationFilter(), segments=True)]

@@ -18,6 +18,7 @@ import numpy as np
 
 from vocmine.errors import StoreError
 from vocmine.schema import AnalysedSegment, Conversation, ConversationAnalysis
+from vocmine.store.protocol import Partition
 from vocmine.store.query import AnalysisStats, ConversationFilter, versions_key
 
 _SEGMENT_COLUMNS = (
@@ -134,17 +135,29 @@ class SQLiteAnalysisMixin(_Host):
         return self.get_analyses([conversation_id]).get(conversation_id)
 
     def iter_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> Iterator[Conversation]:
+        return self._iter_pending(versions_key, filter, after=0, upto=None)
+
+    def _pending_sql(self, filter: ConversationFilter | None) -> tuple[str, list[Any]]:
+        """FROM and WHERE of the conversations that need analysis (the versions key is the last parameter)."""
         where, params = self._where_sql(filter or ConversationFilter())
-        last = 0
+        sql = (
+            "FROM conversations c LEFT JOIN analyses a ON a.conversation_id = c.id "
+            f"WHERE {where} AND (a.conversation_id IS NULL OR a.content_hash != c.content_hash OR a.versions_key != ?)"
+        )
+        return sql, params
+
+    def _iter_pending(
+        self, versions_key: str, filter: ConversationFilter | None, *, after: int, upto: int | None
+    ) -> Iterator[Conversation]:
+        pending, params = self._pending_sql(filter)
+        last = after
         while True:
             # Paged by rowid, so analyses written while iterating neither repeat nor skip anything.
             with self._lock:
                 rows = self.conn.execute(
-                    "SELECT c.rowid, c.doc FROM conversations c "
-                    "LEFT JOIN analyses a ON a.conversation_id = c.id "
-                    f"WHERE c.rowid > ? AND {where} AND (a.conversation_id IS NULL "
-                    "OR a.content_hash != c.content_hash OR a.versions_key != ?) ORDER BY c.rowid LIMIT 200",
-                    [last, *params, versions_key],
+                    f"SELECT c.rowid, c.doc {pending} AND c.rowid > ? AND (? IS NULL OR c.rowid <= ?) "
+                    "ORDER BY c.rowid LIMIT 200",
+                    [*params, versions_key, last, upto, upto],
                 ).fetchall()
             if not rows:
                 return
@@ -152,17 +165,38 @@ class SQLiteAnalysisMixin(_Host):
                 last = rowid
                 yield Conversation.model_validate_json(doc)
 
-    def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int:
-        where, params = self._where_sql(filter or ConversationFilter())
+    def plan_partitions(
+        self, versions_key: str, count: int, filter: ConversationFilter | None = None
+    ) -> list[Partition]:
+        # Rowid ranges cut at the pending rows' own rowids, so each part holds the same number of
+        # pending conversations however the analysed ones are spread. One integer a row: 8 MB for 1M.
+        pending, params = self._pending_sql(filter)
         with self._lock:
-            return int(
-                self.conn.execute(
-                    "SELECT COUNT(*) FROM conversations c LEFT JOIN analyses a ON a.conversation_id = c.id "
-                    f"WHERE {where} AND (a.conversation_id IS NULL OR a.content_hash != c.content_hash "
-                    "OR a.versions_key != ?)",
-                    [*params, versions_key],
-                ).fetchone()[0]
-            )
+            rowids = [
+                r for (r,) in self.conn.execute(f"SELECT c.rowid {pending} ORDER BY c.rowid", [*params, versions_key])
+            ]
+        parts = min(max(count, 1), len(rowids))
+        uppers: list[int | None] = [rowids[(i + 1) * len(rowids) // parts - 1] for i in range(parts - 1)]
+        # The last part has no end: a conversation re-ingested meanwhile (a new rowid) still has a part.
+        uppers.append(None)
+        lowers = [0, *(u for u in uppers[:-1] if u is not None)]
+        return [Partition(i, parts, (lowers[i], uppers[i])) for i in range(parts)]
+
+    def iter_partition(
+        self, partition: Partition, versions_key: str, filter: ConversationFilter | None = None
+    ) -> Iterator[Conversation]:
+        after, upto = partition.bounds
+        if not isinstance(after, int) or not (upto is None or isinstance(upto, int)):
+            raise StoreError(f"partition {partition.number}: {partition.bounds!r} is not a rowid range of this store")
+        return self._iter_pending(versions_key, filter, after=after, upto=upto)
+
+    def release_partitions(self, partitions: Sequence[Partition]) -> None:
+        """Nothing to free: a rowid range holds nothing on the store."""
+
+    def count_unanalysed(self, versions_key: str, filter: ConversationFilter | None = None) -> int:
+        pending, params = self._pending_sql(filter)
+        with self._lock:
+            return int(self.conn.execute(f"SELECT COUNT(*) {pending}", [*params, versions_key]).fetchone()[0])
 
     def iter_segment_vectors(
         self, filter: ConversationFilter | None = None, batch_size: int = 2048
