@@ -12,6 +12,11 @@ It prints conversations/s, MB/s, the ratio to the read baseline measured in the 
 ``--large-mbox-mb N`` adds a synthetic mailbox of about N MB (the demo's mbox messages repeated with
 fresh Message-IDs) to show that memory does not grow with the size of the input.
 
+``--old COMMIT`` also measures that commit's code (a temporary git worktree, ``bench/sides.py``) in the
+same run, stage by stage (this code's stage, then the old code's), and prints the new/old ratios of
+ingest MB/s and conversations/s: the machine is shared, so only ratios from one run compare.
+``peak worker MB`` is the largest worker process of the ingest stage (``VOCMINE_INGEST_WORKERS``).
+
 ``--per-format`` instead prints a table of every format's reader speed: each sample file under
 tests/data (one per format and tool, written from the tools' documentation) is detected, then parsed
 from memory again and again for ``--seconds`` each; records/s and MB/s per format, and the ratio of
@@ -21,6 +26,7 @@ its MB/s to the vocmine JSON reader's in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -31,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
 
 
 def _input_bytes(path: Path) -> int:
@@ -78,28 +85,62 @@ def run_stage(stage: str, path: Path, workdir: Path) -> dict[str, float]:
         "records": records,
         "conversations": conversations,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the largest worker process (ingestion's workers, where it starts any)
+        "peak_worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
-def measure(name: str, path: Path) -> dict[str, object]:
+def stage_in_side(stage: str, path: str, workdir: str) -> dict[str, float]:
+    """``run_stage`` as a side of ``bench/sides.py`` calls it (JSON-friendly arguments)."""
+    return run_stage(stage, Path(path), Path(workdir))
+
+
+def _run(stage: str, path: Path, workdir: Path, side: Path | None) -> dict[str, float]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    if side is not None:
+        from sides import call_in_side
+
+        return call_in_side(side, "ingest", "stage_in_side", stage, str(path), str(workdir))  # type: ignore[no-any-return]
+    out = subprocess.run(
+        [sys.executable, __file__, "--stage", stage, "--input", str(path), "--workdir", str(workdir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def measure(name: str, path: Path, old: Path | None = None) -> dict[str, object]:
+    """Every stage in a fresh process; with ``old``, each stage of this code and then of the old, so
+    both see the same machine (others share its two cores) as closely as two runs can."""
     size = _input_bytes(path)
     results: dict[str, object] = {"corpus": name, "path": str(path), "bytes": size}
+    sides: dict[str, dict[str, dict[str, float]]] = {"new": {}, "old": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for stage in ("read", "parse", "ingest"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--stage", stage, "--input", str(path), "--workdir", tmp],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            results[stage] = json.loads(out)
-    read_s = results["read"]["seconds"]  # type: ignore[index]
-    for stage in ("parse", "ingest"):
-        entry = results[stage]
-        entry["mb_per_s"] = size / 1e6 / entry["seconds"]  # type: ignore[index]
-        entry["times_read_baseline"] = entry["seconds"] / read_s  # type: ignore[index]
-    ingest = results["ingest"]
-    ingest["conversations_per_s"] = ingest["conversations"] / ingest["seconds"]  # type: ignore[index]
+            for side, root in (("new", ROOT if old else None), ("old", old)):
+                if side == "old" and old is None:
+                    continue
+                sides[side][stage] = _run(stage, path, Path(tmp) / f"{side}-{stage}", root)
+    for side_results in sides.values():
+        if not side_results:
+            continue
+        read_s = side_results["read"]["seconds"]
+        for stage in ("parse", "ingest"):
+            entry = side_results[stage]
+            entry["mb_per_s"] = size / 1e6 / entry["seconds"]
+            entry["times_read_baseline"] = entry["seconds"] / read_s
+        ingest = side_results["ingest"]
+        ingest["conversations_per_s"] = ingest["conversations"] / ingest["seconds"]
+    results.update(sides["new"])
+    if old is not None:
+        results["old"] = sides["old"]
+        results["new_over_old"] = {
+            "ingest_mb_per_s": sides["new"]["ingest"]["mb_per_s"] / sides["old"]["ingest"]["mb_per_s"],
+            "ingest_conversations_per_s": sides["new"]["ingest"]["conversations_per_s"]
+            / sides["old"]["ingest"]["conversations_per_s"],
+            "parse_mb_per_s": sides["new"]["parse"]["mb_per_s"] / sides["old"]["parse"]["mb_per_s"],
+        }
     return results
 
 
@@ -175,6 +216,7 @@ def main() -> None:
     parser.add_argument("--large-mbox-mb", type=int, default=0, help="also measure a synthetic mbox of this size")
     parser.add_argument("--per-format", action="store_true", help="reader speed per format over tests/data")
     parser.add_argument("--seconds", type=float, default=0.5, help="--per-format: time spent on each sample file")
+    parser.add_argument("--old", help="also measure this commit's code, stage by stage in the same run (a worktree)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -193,34 +235,49 @@ def main() -> None:
 
     from vocmine.demo.generate import write_corpus
 
-    corpora = []
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = Path(tmp) / "demo"
+    with contextlib.ExitStack() as stack:
+        old = None
+        if args.old:
+            from sides import worktree
+
+            old = stack.enter_context(worktree(args.old))
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        corpora = []
+        demo = tmp / "demo"
         write_corpus(demo, conversations=args.conversations)
-        corpora.append(measure(f"demo ({args.conversations} conversations)", demo))
+        corpora.append(measure(f"demo ({args.conversations} conversations)", demo, old))
         if args.large_mbox_mb:
-            large = Path(tmp) / "large.mbox"
+            large = tmp / "large.mbox"
             _write_large_mbox(demo, large, args.large_mbox_mb * 1_000_000)
-            corpora.append(measure(f"large mbox ({args.large_mbox_mb} MB)", large))
+            corpora.append(measure(f"large mbox ({args.large_mbox_mb} MB)", large, old))
         twcs = args.shared / "twcs_sample" / "twcs_first5000.csv"
         if twcs.exists():
-            corpora.append(measure("twcs_sample (5,000 tweets)", twcs))
+            corpora.append(measure("twcs_sample (5,000 tweets)", twcs, old))
         else:
             print(f"skipping TWCS: {twcs} not found (pass --shared)", file=sys.stderr)
 
     header = (
-        f"{'corpus':32} {'MB':>6} {'records':>8} {'convs':>6} {'conv/s':>8} {'MB/s':>6} "
-        f"{'parse MB/s':>10} {'ingest/read':>11} {'peak MB':>8}"
+        f"{'corpus':32} {'side':4} {'MB':>6} {'records':>8} {'convs':>6} {'conv/s':>8} {'MB/s':>6} "
+        f"{'parse MB/s':>10} {'ingest/read':>11} {'peak MB':>8} {'worker MB':>9}"
     )
     print(header)
     print("-" * len(header))
     for r in corpora:
-        i, p = r["ingest"], r["parse"]
-        print(
-            f"{r['corpus']:32} {r['bytes'] / 1e6:6.1f} {i['records']:8d} {i['conversations']:6d} "  # type: ignore[index]
-            f"{i['conversations_per_s']:8.0f} {i['mb_per_s']:6.2f} {p['mb_per_s']:10.2f} "  # type: ignore[index]
-            f"{i['times_read_baseline']:10.0f}x {i['peak_rss_mb']:8.0f}"
-        )  # type: ignore[index]
+        for side, stages in (("new", r), ("old", r.get("old"))):
+            if not stages:
+                continue
+            i, p = stages["ingest"], stages["parse"]  # type: ignore[index]
+            print(
+                f"{r['corpus']:32} {side:4} {r['bytes'] / 1e6:6.1f} {i['records']:8d} {i['conversations']:6d} "  # type: ignore[index]
+                f"{i['conversations_per_s']:8.0f} {i['mb_per_s']:6.2f} {p['mb_per_s']:10.2f} "
+                f"{i['times_read_baseline']:10.0f}x {i['peak_rss_mb']:8.0f} {i.get('peak_worker_rss_mb', 0):9.0f}"
+            )
+        if "new_over_old" in r:
+            ratio = r["new_over_old"]
+            print(
+                f"{'':32} new/old: ingest MB/s {ratio['ingest_mb_per_s']:.2f}x, "  # type: ignore[index]
+                f"conversations/s {ratio['ingest_conversations_per_s']:.2f}x, parse {ratio['parse_mb_per_s']:.2f}x"  # type: ignore[index]
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(corpora, indent=2), encoding="utf-8")
     print(f"\nwritten: {args.out}")

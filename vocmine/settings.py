@@ -136,6 +136,13 @@ class Settings(BaseSettings):
 
     detect_language: bool = True
     batch_size: int = Field(default=500, ge=1, le=100_000)
+    ingest_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="processes that parse, redact and detect the language of inputs during ingestion; 1 does it "
+        "all in the ingesting process. Storage stays in that process, in input order (vocmine/ingest/pool.py)",
+    )
     max_record_bytes: int = Field(
         default=20_000_000, ge=1_000, description="larger single records (lines, messages) are rejected"
     )

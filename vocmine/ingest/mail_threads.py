@@ -88,12 +88,15 @@ class MessageSpool:
         self._db.execute("INSERT INTO messages VALUES (?, ?)", (seq, pickle.dumps(message)))
 
     def load(self, seqs: list[int]) -> dict[int, ThreadMessage]:
-        found: dict[int, ThreadMessage] = {}
+        return {seq: pickle.loads(data) for seq, data in self.load_pickled(seqs).items()}
+
+    def load_pickled(self, seqs: list[int]) -> dict[int, bytes]:
+        """The messages as stored, for a worker process to unpickle (not unpickled twice on the way)."""
+        found: dict[int, bytes] = {}
         for start in range(0, len(seqs), 500):
             chunk = seqs[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for seq, data in self._db.execute(f"SELECT seq, data FROM messages WHERE seq IN ({marks})", chunk):
-                found[seq] = pickle.loads(data)
+            found.update(self._db.execute(f"SELECT seq, data FROM messages WHERE seq IN ({marks})", chunk))
         return found
 
     def close(self) -> None:

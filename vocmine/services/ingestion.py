@@ -13,35 +13,65 @@ hashes), so an interrupted run can simply be run again.
 from __future__ import annotations
 
 import functools
-import io
 import json
+import pickle
 import uuid
-import zipfile
-import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from vocmine.errors import ConfigError
-from vocmine.ingest.inputs.encoding import Utf8Transcoder, source_encoding
-from vocmine.ingest.inputs.formats import FORMATS, detect_format
+from vocmine.ingest.inputs.formats import FORMATS
 from vocmine.ingest.inputs.sniff import Format
 from vocmine.ingest.inputs.sources import InputFile, SkippedInput, expand_inputs
-from vocmine.ingest.mail_threads import MessageSpool, iter_thread_conversations, plan_threads
+from vocmine.ingest.mail_threads import MessageSpool, Thread, iter_thread_conversations, plan_threads
 from vocmine.ingest.mapping import Mapping
+from vocmine.ingest.pool import OrderedPool, will_fork
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mapped import read_mapped
-from vocmine.ingest.records import Location, ReadContext, Rejection, ThreadMessage
+from vocmine.ingest.records import Rejection, ThreadMessage
 from vocmine.ingest.ticket_merge import combine_ticket
 from vocmine.schema import Conversation, Turn, utcnow
+from vocmine.services.ingest_inputs import (
+    MBOX_PART_BYTES,
+    UNREADABLE,
+    Event,
+    FileRecognised,
+    HowToRead,
+    file_location,
+    is_plain_mbox,
+    iter_mbox_parts,
+    read_input,
+    unreadable_reason,
+)
+from vocmine.services.ingest_workers import (
+    FileOutcome,
+    PreparedThread,
+    ThreadsOutcome,
+    ThreadTask,
+    load_before_fork,
+    prepare_threads,
+    prepare_threads_with,
+    read_and_prepare,
+    read_mbox_part_task,
+    read_mbox_part_with,
+    start_worker,
+)
 from vocmine.settings import Settings
 from vocmine.store.protocol import Store
 from vocmine.store.query import UpsertOutcome
 
-HEAD_BYTES = 65536
+# Workers start only for inputs of at least this many bytes (below it, starting them costs more than
+# they save), and take at most this many bytes of an uncompressed input whole: they hand back all of
+# an input's records at once, so larger ones are read here as they stream.
+POOL_MIN_BYTES = 256_000
+WORKER_FILE_BYTES = 16_000_000
+THREAD_TASK_SIZE = 200  # threads a worker prepares per task
+GROUP_FILES = 64  # small inputs a worker reads per task
+GROUP_BYTES = 1_000_000
 
 # Exit statuses of every command (`vocmine ingest` uses them all), documented in the README.
 EXIT_OK = 0
@@ -106,70 +136,6 @@ class IngestReport:
         }
 
 
-class _PeekableStream(io.RawIOBase):
-    """Lets format detection look at the first bytes of a stream that cannot seek (gzip, zip)."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-INFLATION_FLOOR = 100_000_000  # below this, any ratio is fine: a small file of repeated rows is no bomb
-
-
-class InflationLimitError(OSError):
-    """A compressed input inflated past its limit: a decompression bomb, or a setting to raise."""
-
-
-class _InflationGuard(io.RawIOBase):
-    """Counts what a compressed input inflates to, and stops it at ``limit`` bytes, so that a small
-    archive cannot keep the run decompressing for minutes or fill the disk with its spool."""
-
-    def __init__(self, stream: BinaryIO, limit: int, compressed_size: int) -> None:
-        self._stream = stream
-        self._limit = limit
-        self._compressed = compressed_size
-        self._inflated = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        self._inflated += len(data)
-        if self._inflated > self._limit:
-            raise InflationLimitError(
-                f"{self._compressed:,} compressed bytes inflate past {self._limit:,} bytes: a decompression bomb, "
-                "or raise VOCMINE_MAX_INFLATION_RATIO / VOCMINE_MAX_DECOMPRESSED_BYTES"
-            )
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _inflation_limit(settings: Settings, compressed_size: int | None) -> int:
-    by_ratio = max(INFLATION_FLOOR, settings.max_inflation_ratio * (compressed_size or 0))
-    return min(settings.max_decompressed_bytes, by_ratio)
-
-
-# What reading one input can fail with when the input (not vocmine) is broken: the input is rejected
-# with the error and the run goes on with the next one. zlib.error (corrupt deflate data) and
-# BadZipFile are not OSErrors; RecursionError is JSON nested deeper than the parser goes.
-UNREADABLE = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile, RecursionError)
-
-
 class IngestRun:
     """One ingestion run: feed it inputs, then ``finish()`` writes threads and closes the report."""
 
@@ -200,6 +166,9 @@ class IngestRun:
         self.on_progress = on_progress
         self.on_changed = on_changed  # the id of each conversation stored new or changed
         self.preparer = Preparer(settings)
+        self._how = HowToRead(settings, self.mapped, channel, format_name)
+        self._pool: OrderedPool | None = None
+        self._scratch: Preparer | None = None  # prepares a thread batch here when its worker failed
         self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=utcnow(), inputs=[])
         self._spool = MessageSpool()
         self._batch: list[Conversation] = []
@@ -218,44 +187,97 @@ class IngestRun:
 
     # ------------------------------------------------------------ reading
 
+    def ingest_files(self, files: list[InputFile], on_file: Callable[[InputFile], None] | None = None) -> None:
+        """Every input in order. With workers, they read and prepare the inputs ahead of this process,
+        which takes their results in input order: what is stored, and how it is counted, is what
+        reading them one by one here gives."""
+        pool = self._start_pool(files)
+        if pool is None:
+            for source in files:
+                if on_file:
+                    on_file(source)
+                self.ingest_file(source)
+            return
+        for group, outcomes in pool.map(_read_group, _file_groups(files)):
+            for position, (index, _) in enumerate(group):
+                source = files[index]
+                if on_file:
+                    on_file(source)
+                outcome = outcomes[position] if isinstance(outcomes, list) else None
+                if outcome is not None:
+                    self._replay(source, outcome)
+                elif (source.size or 0) > MBOX_PART_BYTES and is_plain_mbox(source, self._how):
+                    self._ingest_mbox_in_parts(pool, source)
+                else:  # read here: too large for a worker to hand back whole, or its worker failed
+                    self.ingest_file(source)
+
     def ingest_file(self, source: InputFile) -> None:
         self.report.inputs.append(source.name)
         records_before = self.report.records_read
+        progress = functools.partial(self.on_progress, source.name) if self.on_progress else None
         try:
-            with source.open() as opened:
-                raw: BinaryIO = opened
-                if source.compressed:
-                    limit = _inflation_limit(self.settings, source.size)
-                    raw = io.BufferedReader(_InflationGuard(opened, limit, source.size or 0))
-                head = raw.read(HEAD_BYTES)
-                stream = io.BufferedReader(_PeekableStream(head, raw), buffer_size=HEAD_BYTES)
-                fmt = self.mapped or detect_format(source.format_name, head, self.channel, self.format_name)
-                encoding = None if fmt and fmt.reads_bytes else source_encoding(head)
-                if encoding:  # UTF-16, a BOM or a legacy code page: readers see UTF-8
-                    transcoded = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=HEAD_BYTES)
-                    head = transcoded.read(HEAD_BYTES)
-                    stream = io.BufferedReader(_PeekableStream(head, transcoded), buffer_size=HEAD_BYTES)
-                    fmt = self.mapped or detect_format(source.format_name, head, self.channel, self.format_name)
-                if fmt is None:
-                    self._reject(Rejection(_file_location(source), _unrecognised(head)))
-                    return
-                self.report.files_read += 1
-                ctx = ReadContext(
-                    source.name,
-                    self.settings,
-                    on_progress=functools.partial(self.on_progress, source.name) if self.on_progress else None,
-                )
-                for item in fmt.reader(stream, ctx):
-                    self._take(item, fmt.name)
+            for event in read_input(source, self._how, progress):
+                self._apply(event)
         except UNREADABLE as exc:  # corrupt gzip/zip, truncated stream, I/O errors, JSON nested too deep
-            read = self.report.records_read - records_before
-            self._reject(
-                Rejection(
-                    _file_location(source), f"input unreadable after {read} record(s): {type(exc).__name__}: {exc}"
-                )
-            )
+            self._unreadable(source, self.report.records_read - records_before, unreadable_reason(exc))
 
-    def _take(self, item: Conversation | ThreadMessage | Rejection, format_name: str) -> None:
+    def _replay(self, source: InputFile, outcome: FileOutcome) -> None:
+        """A worker's reading of ``source``, taken as if read here (its conversations come prepared)."""
+        self.report.inputs.append(source.name)
+        records_before = self.report.records_read
+        self.preparer.redactor.counts.update(outcome.pii)
+        for event in outcome.events:
+            self._apply(event, prepared=True)
+        if outcome.unreadable is not None:
+            self._unreadable(source, self.report.records_read - records_before, outcome.unreadable)
+        if self.on_progress:
+            self.on_progress(source.name, source.size or 0)
+
+    def _ingest_mbox_in_parts(self, pool: OrderedPool, source: InputFile) -> None:
+        """A large mailbox, its parts read by the workers (``mbox_parts``), taken in order."""
+        self.report.inputs.append(source.name)
+        records_before = self.report.records_read
+        self.report.files_read += 1  # recognised as a mailbox
+        try:
+            tasks = ((source, part) for part in iter_mbox_parts(source, self.settings))
+            for (_, part), outcome in pool.map(read_mbox_part_task, tasks):
+                if not isinstance(outcome, FileOutcome):  # its worker failed: read here instead
+                    self._scratch = self._scratch or Preparer(self.settings)
+                    outcome = read_mbox_part_with(self._scratch, self._how, source, part)
+                self.preparer.redactor.counts.update(outcome.pii)
+                for event in outcome.events:
+                    self._apply(event, prepared=True)
+                if outcome.unreadable is not None:
+                    self._unreadable(source, self.report.records_read - records_before, outcome.unreadable)
+                    return
+                if self.on_progress:
+                    self.on_progress(source.name, part.end)
+        except UNREADABLE as exc:  # the mailbox itself could not be scanned for its parts
+            self._unreadable(source, self.report.records_read - records_before, unreadable_reason(exc))
+
+    def _apply(self, event: Event, *, prepared: bool = False) -> None:
+        if isinstance(event, FileRecognised):
+            self.report.files_read += 1
+        elif isinstance(event, Rejection):
+            self._reject(event)
+        else:
+            self._take(*event, prepared=prepared)
+
+    def _unreadable(self, source: InputFile, read: int, reason: str) -> None:
+        self._reject(Rejection(file_location(source), f"input unreadable after {read} record(s): {reason}"))
+
+    def _start_pool(self, files: list[InputFile]) -> OrderedPool | None:
+        """Workers pay off on inputs of some size; tiny ones are read here, as with one worker."""
+        if self.settings.ingest_workers < 2 or sum(f.size or 0 for f in files) < POOL_MIN_BYTES:
+            return None
+        if will_fork():
+            load_before_fork(self.settings)
+        self._pool = OrderedPool(self.settings.ingest_workers, start_worker, (self._how,))
+        return self._pool
+
+    def _take(
+        self, item: Conversation | ThreadMessage | Rejection, format_name: str, *, prepared: bool = False
+    ) -> None:
         if isinstance(item, Rejection):
             self._reject(item)
             return
@@ -265,10 +287,10 @@ class IngestRun:
             # Prepared in _flush_threads, once every brand account in the input is known.
             self._spool.add(item)
             return
-        prepared = self.preparer.conversation(item)
+        conversation = item if prepared else self.preparer.conversation(item)
         if format_name in self._ticket_formats:
-            self._ticket_ids.add(prepared.id)
-        self._batch.append(prepared)
+            self._ticket_ids.add(conversation.id)
+        self._batch.append(conversation)
         if len(self._batch) >= self.settings.batch_size:
             self._flush_batch()
 
@@ -335,20 +357,59 @@ class IngestRun:
         # its write (``merge``), so a reply another process stores meanwhile is kept, not overwritten.
         fresh_counts: dict[str, tuple[int, int]] = {}
 
+        # With workers, each thread also comes prepared whole: what merge() would make of it when no
+        # thread is stored under its id (keyed by the identity of the conversation handed to the store).
+        prepared_whole: dict[int, PreparedThread] = {}
+
         def merge(previous: Conversation | None, conversation: Conversation) -> Conversation:
             known = {t.identity() for t in previous.turns} if previous else set()
             fresh = [t for t in conversation.turns if t.identity() not in known]
             fresh_counts[conversation.id] = (len(fresh), len(conversation.turns) - len(fresh))
+            ready = prepared_whole.get(id(conversation))
+            if previous is None and ready is not None:
+                self.preparer.redactor.counts.update(ready.pii_alone)
+                return ready.alone
             combined = _merge(previous, conversation, fresh) if previous else conversation
             return self.preparer.conversation(combined, turns_prepared=True)
 
-        for chunk in iter_thread_conversations(self._spool, threads, self.settings.batch_size, prepare):
+        chunks = (
+            iter_thread_conversations(self._spool, threads, self.settings.batch_size, prepare)
+            if self._pool is None
+            else self._threads_from_workers(self._pool, threads, prepared_whole)
+        )
+        for chunk in chunks:
             outcomes = self.store.upsert_conversations(chunk, merge=merge)
             for conversation, outcome in zip(chunk, outcomes, strict=True):
                 fresh_count, repeated = fresh_counts[conversation.id]
                 self._count(conversation, outcome)
                 self.report.records_stored += fresh_count
                 self.report.records_duplicate += repeated
+            prepared_whole.clear()
+
+    def _threads_from_workers(
+        self, pool: OrderedPool, threads: list[Thread], prepared_whole: dict[int, PreparedThread]
+    ) -> Iterator[list[Conversation]]:
+        """The threads as conversations with prepared turns, a batch at a time, prepared by the workers
+        ahead of the store writes; ``prepared_whole`` gets each one prepared whole."""
+        brand_handles = frozenset(self._spool.brands)
+        size = min(self.settings.batch_size, THREAD_TASK_SIZE)
+
+        def tasks() -> Iterator[ThreadTask]:
+            for start in range(0, len(threads), size):
+                batch = threads[start : start + size]
+                pickled = self._spool.load_pickled([seq for thread in batch for seq in thread.seqs])
+                yield ThreadTask(
+                    [(thread.conversation_id, [pickled[seq] for seq in thread.seqs]) for thread in batch],
+                    brand_handles,
+                )
+
+        for task, outcome in pool.map(prepare_threads, tasks(), ahead=pool.workers + 1):
+            if not isinstance(outcome, ThreadsOutcome):  # its worker failed: prepared here instead
+                self._scratch = self._scratch or Preparer(self.settings)
+                outcome = prepare_threads_with(self._scratch, task)
+            self.preparer.redactor.counts.update(outcome.pii_turns)
+            prepared_whole.update({id(t.conversation): t for t in outcome.threads})
+            yield [t.conversation for t in outcome.threads]
 
     def _count(self, conversation: Conversation, outcome: UpsertOutcome) -> None:
         self.report.conversations[outcome.value] += 1
@@ -361,6 +422,8 @@ class IngestRun:
         """Release the report file and the message spool; ``finish`` does this too."""
         self._rejections.close()
         self._spool.close()
+        if self._pool is not None:
+            self._pool.close()
 
     def finish(self) -> IngestReport:
         try:
@@ -391,16 +454,45 @@ def _merge(previous: Conversation, update: Conversation, fresh: list[Turn]) -> C
     ).with_time_bounds()
 
 
-def _file_location(source: InputFile) -> Location:
-    return Location(source.name, "file")
+def _worker_can_read(source: InputFile) -> bool:
+    """Plain files of bounded size (an archive member inflates to an unknown size, and its opener
+    cannot be sent to another process)."""
+    if source.compressed or source.size is None or source.size > WORKER_FILE_BYTES:
+        return False
+    try:
+        pickle.dumps(source)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
 
-def _unrecognised(head: bytes) -> str:
-    if not head.strip():
-        return "empty file"
-    if b"\x00" in head[:1024]:
-        return "binary content: not a format vocmine reads (use --format to force one)"
-    return "format not recognised from name or content (use --format to name it)"
+FileGroup = list[tuple[int, InputFile | None]]  # inputs by their index in the run, None for one read in the run
+
+
+def _file_groups(files: list[InputFile]) -> Iterator[FileGroup]:
+    """Consecutive inputs a worker reads, in groups of up to GROUP_FILES files or GROUP_BYTES bytes
+    (a task per small file would spend more on handing it over than on reading it); an input the run
+    reads itself is a group of its own."""
+    group: FileGroup = []
+    size = 0
+    for index, source in enumerate(files):
+        if not _worker_can_read(source):
+            if group:
+                yield group
+            yield [(index, None)]
+            group, size = [], 0
+            continue
+        group.append((index, source))
+        size += source.size or 0
+        if len(group) >= GROUP_FILES or size >= GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _read_group(group: FileGroup) -> list[FileOutcome | None]:
+    return [read_and_prepare(source) for _, source in group]
 
 
 def ingest_paths(
@@ -431,10 +523,7 @@ def ingest_paths(
     )
     run.report.files_skipped = skipped
     try:
-        for source in files:
-            if on_file:
-                on_file(source)
-            run.ingest_file(source)
+        run.ingest_files(files, on_file)
     except BaseException:
         run.close()  # what was written stays; running again completes it
         raise

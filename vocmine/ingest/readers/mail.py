@@ -21,6 +21,7 @@ import email
 import email.utils
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import Message
@@ -53,10 +54,15 @@ def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
     at the start of the file or after a blank line; an unescaped "From time to time" in a body is
     not an envelope (mboxo writers leave those). ">From " escapes (mboxrd) are undone. Only one
     message is held in memory at a time."""
+    return read_mbox_part(stream, ctx, 0, 0)
+
+
+def read_mbox_part(stream: BinaryIO, ctx: ReadContext, index: int, offset: int) -> Iterator[Item]:
+    """``read_mbox`` of the part of a mailbox that starts with message ``index``, at byte ``offset``
+    (a part ``mbox_parts`` found, so that worker processes can read one each): the same items, named
+    by the same positions, as reading the whole mailbox gives for those messages."""
     limit = ctx.settings.max_record_bytes
-    offset = 0
-    start = 0
-    index = 0
+    start = offset
     lines: list[bytes] = []
     size = 0
     oversized = False
@@ -85,6 +91,42 @@ def read_mbox(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         yield _mbox_message(lines, oversized, Location(ctx.name, f"message {index} at byte {start}"), ctx)
     elif offset == 0:
         yield Rejection(Location(ctx.name, "file"), "empty mbox: no messages")
+
+
+@dataclass(frozen=True)
+class MboxPart:
+    index: int  # of its first message in the mailbox
+    start: int  # byte where it starts in the file
+    end: int
+    offset: int  # where read_mbox counts its start (it counts unescaped ">From " lines a byte short)
+
+
+def mbox_parts(stream: BinaryIO, limit: int, target: int) -> Iterator[MboxPart]:
+    """Consecutive parts of a mailbox of about ``target`` bytes each, each starting at an envelope
+    line as ``read_mbox`` finds them (``limit``: its ``max_record_bytes``)."""
+    start = offset = index = size = 0
+    part = MboxPart(0, 0, 0, 0)
+    oversized = in_message = False
+    previous_blank = True
+    for line in stream:
+        length = len(line)
+        if previous_blank and _ENVELOPE.match(line):
+            if in_message:
+                index += 1
+                if start - part.start >= target:
+                    yield MboxPart(part.index, part.start, start, part.offset)
+                    part = MboxPart(index, start, 0, offset)
+            size, oversized, in_message = 0, False, True
+        elif not oversized:
+            in_message = True
+            if line[:1] == b">" and _MBOXRD_ESCAPE.match(line):
+                line = line[1:]
+            size += len(line)
+            oversized = size > limit
+        start += length
+        offset += len(line)
+        previous_blank = line.strip() == b""
+    yield MboxPart(part.index, part.start, start, part.offset)
 
 
 def _mbox_message(lines: list[bytes], oversized: bool, location: Location, ctx: ReadContext) -> Item:

@@ -1,0 +1,159 @@
+"""What a worker process does for an ingestion run: the per-record work, never storage.
+
+Two kinds of task (run through ``vocmine.ingest.pool.OrderedPool``):
+
+* ``read_and_prepare``: read one input and prepare (redact, detect the language of) each whole
+  conversation in it; e-mails and posts come back as read, since they are prepared once threaded;
+* ``prepare_threads``: prepare a batch of threads (their messages as the spool pickled them) into
+  conversations, both with prepared turns (what the run merges into a stored thread) and prepared
+  whole (what it stores when nothing is stored under the thread's id yet).
+
+Each result carries the PII counts its preparing added, so the run's report counts what one process
+would have counted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import pickle
+from collections import Counter
+from dataclasses import dataclass
+
+from vocmine.ingest.inputs.sources import InputFile
+from vocmine.ingest.mail_threads import build_conversation
+from vocmine.ingest.prepare import Preparer
+from vocmine.ingest.readers.mail import MboxPart, read_mbox_part
+from vocmine.ingest.records import ReadContext, ThreadMessage
+from vocmine.language import load_language_model
+from vocmine.schema import Conversation
+from vocmine.services.ingest_inputs import UNREADABLE, Event, HowToRead, read_input, unreadable_reason
+from vocmine.settings import Settings
+
+
+@dataclass
+class _Worker:
+    how: HowToRead
+    preparer: Preparer
+
+
+_WORKER: _Worker | None = None
+
+
+# What readers and redaction import on first use: imported once before forking, not once per worker.
+_LAZY_IMPORTS = ("phonenumbers", "stdnum.luhn", "stdnum.iban", "stdnum.us.ssn", "inscriptis", "charset_normalizer")
+
+
+def load_before_fork(settings: Settings) -> None:
+    """Load in this process what every worker would otherwise load for itself (the language model,
+    the libraries redaction and readers import lazily); forked workers share it."""
+    for module in _LAZY_IMPORTS:
+        importlib.import_module(module)
+    if settings.detect_language:
+        load_language_model()
+
+
+def start_worker(how: HowToRead) -> None:
+    """The pool's initializer: one preparer per worker process, kept for the run."""
+    global _WORKER
+    _WORKER = _Worker(how, Preparer(how.settings))
+
+
+def _worker() -> _Worker:
+    if _WORKER is None:
+        raise RuntimeError("start_worker() was not run in this process")
+    return _WORKER
+
+
+@dataclass
+class FileOutcome:
+    """An input's events (whole conversations prepared), and the reason it broke after them, if it did."""
+
+    events: list[Event]
+    unreadable: str | None
+    pii: Counter[str]
+
+
+def read_and_prepare(source: InputFile | None) -> FileOutcome | None:
+    """``None`` for an input the run reads itself (too large to hold whole, or not picklable)."""
+    if source is None:
+        return None
+    worker = _worker()
+    counts = worker.preparer.redactor.counts
+    before = Counter(counts)
+    events: list[Event] = []
+    unreadable = None
+    try:
+        for event in read_input(source, worker.how):
+            if isinstance(event, tuple) and isinstance(event[0], Conversation):
+                event = (worker.preparer.conversation(event[0]), event[1])
+            events.append(event)
+    except UNREADABLE as exc:
+        unreadable = unreadable_reason(exc)
+    return FileOutcome(events, unreadable, counts - before)
+
+
+def read_mbox_part_task(task: tuple[InputFile, MboxPart]) -> FileOutcome:
+    worker = _worker()
+    return read_mbox_part_with(worker.preparer, worker.how, *task)
+
+
+def read_mbox_part_with(preparer: Preparer, how: HowToRead, source: InputFile, part: MboxPart) -> FileOutcome:
+    """One part of a large mailbox, read as reading the whole mailbox reads those messages."""
+    counts = preparer.redactor.counts
+    before = Counter(counts)
+    events: list[Event] = []
+    unreadable = None
+    try:
+        with source.open() as stream:
+            stream.seek(part.start)
+            data = stream.read(part.end - part.start)
+        for item in read_mbox_part(io.BytesIO(data), ReadContext(source.name, how.settings), part.index, part.offset):
+            events.append((preparer.conversation(item) if isinstance(item, Conversation) else item, "mbox"))
+    except UNREADABLE as exc:
+        unreadable = unreadable_reason(exc)
+    return FileOutcome(events, unreadable, counts - before)
+
+
+@dataclass(frozen=True)
+class ThreadTask:
+    threads: list[tuple[str, list[bytes]]]  # conversation id, its messages pickled, in time order
+    brand_handles: frozenset[str]
+
+
+@dataclass
+class PreparedThread:
+    conversation: Conversation  # turns prepared: merged into a stored thread of the same id
+    alone: Conversation  # prepared whole: stored when no thread is stored under its id
+    pii_alone: Counter[str]  # what preparing ``alone`` (beyond its turns) counted
+
+
+@dataclass
+class ThreadsOutcome:
+    threads: list[PreparedThread]
+    pii_turns: Counter[str]
+
+
+def prepare_threads(task: ThreadTask) -> ThreadsOutcome:
+    return prepare_threads_with(_worker().preparer, task)
+
+
+def prepare_threads_with(preparer: Preparer, task: ThreadTask) -> ThreadsOutcome:
+    """The same steps and order as the in-process path: turns prepared message by message, the thread
+    built from them, then the conversation prepared."""
+    preparer.keep_handles(set(task.brand_handles))
+    counts = preparer.redactor.counts
+    before = Counter(counts)
+    built: list[Conversation] = []
+    for conversation_id, pickled in task.threads:
+        messages: list[ThreadMessage] = [pickle.loads(data) for data in pickled]
+        for message in messages:
+            message.turn = preparer.turn(message.turn)
+        built.append(build_conversation(messages, conversation_id))
+    pii_turns = counts - before
+    prepared = []
+    for conversation in built:
+        before = Counter(counts)
+        alone = preparer.conversation(conversation, turns_prepared=True)
+        prepared.append(PreparedThread(conversation, alone, counts - before))
+    return ThreadsOutcome(prepared, pii_turns)
