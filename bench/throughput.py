@@ -1,6 +1,7 @@
 """Analysis throughput against the raw encoder, measured in the same run.
 
     python bench/throughput.py --data ../shared/data [--backend torch|onnx|both] [--out bench/results/throughput.json]
+    python bench/throughput.py --data ../shared/data --old COMMIT [--repeats 4] [--out ...]
 
 Corpus: the TWCS sample (real customer ↔ brand threads) ingested into a fresh embedded store with
 vocmine's own reader. Its customer segments are what both sides process:
@@ -23,6 +24,10 @@ and the analysis on torch and on ONNX Runtime alternately in the same run (encod
 onnx, analysis torch, analysis onnx, repeated; no rules-only phase) and reports ONNX / torch
 throughput ratios, per pair and of the medians, in wall and CPU time. The ONNX graph is exported
 before the first phase (its one-off export is not timed; loading it is, apart, as for torch).
+
+``--old COMMIT`` instead runs the full analysis as a user gets it by default (every setting at its
+default) with this checkout's code and with COMMIT's (a temporary worktree, its own shipped models:
+``bench/sides.py``), alternately, and reports new / old throughput per pair and of the medians.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ def phase_encoder(store_path: Path, backend: str = "torch") -> dict[str, float]:
 
 
 def phase_analysis(
-    store_path: Path, cache: Path, signal_heads: str = "shipped", backend: str = "torch"
+    store_path: Path, cache: Path, signal_heads: str = "shipped", backend: str = "auto"
 ) -> dict[str, float]:
     from vocmine.services.analysis import analyze_store, build_analyzer
     from vocmine.settings import Settings
@@ -93,7 +98,7 @@ def phase_analysis(
         store=f"sqlite:///{store_path}",
         embedding_cache=str(cache),
         signal_heads=signal_heads,
-        encoder_backend=backend,  # type: ignore[arg-type]  # a checked choice of BACKENDS
+        encoder_backend=backend,  # type: ignore[arg-type]  # a checked choice of BACKENDS (an older side ignores it)
     )
     analyzer = build_analyzer(settings)
     started = time.perf_counter()
@@ -130,6 +135,49 @@ def export_onnx() -> None:
     from vocmine.analysis.onnx_trunk import OnnxTrunk
 
     OnnxTrunk(model_location(DEFAULT_MODEL), encoder_version(DEFAULT_MODEL)).ensure_exported()
+
+
+def compare_with_old(args: argparse.Namespace) -> None:
+    """The full analysis with this checkout's defaults and with ``--old``'s code (and its shipped models),
+    alternately in the same run, each in a fresh process; ratios of throughput per pair and of medians."""
+    sys.path.insert(1, str(ROOT / "bench"))
+    from sides import call_in_side, worktree
+
+    with tempfile.TemporaryDirectory() as tmp, worktree(args.old) as old_root:
+        folder = Path(tmp)
+        store_path = build_store(args.data, folder)
+        runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+        for run in range(args.repeats):
+            for side in ("old", "new") if run % 2 == 0 else ("new", "old"):
+                cache = str(folder / f"cache-{side}-{run}.sqlite")
+                code = old_root if side == "old" else ROOT
+                result = call_in_side(code, "throughput", "phase_analysis", str(store_path), cache, "shipped", "auto")
+                runs[side].append(result)
+                print(f"run {run + 1} {side}: {result['seconds']:.1f} s, {result['cpu_seconds']:.1f} CPU s", flush=True)
+    segments = runs["new"][0]["segments"]
+    ratio = {
+        kind: {
+            "of_medians": round(
+                statistics.median(r[kind] for r in runs["old"]) / statistics.median(r[kind] for r in runs["new"]), 3
+            ),
+            "each_pair": [round(o[kind] / n[kind], 3) for o, n in zip(runs["old"], runs["new"], strict=True)],
+        }
+        for kind in ("seconds", "cpu_seconds")
+    }
+    results = {
+        "corpus": "TWCS sample (first 5,000 rows), customer segments",
+        "old_commit": args.old,
+        "segments": segments,
+        "old_segments_per_s": round(segments / statistics.median(r["seconds"] for r in runs["old"]), 1),
+        "new_segments_per_s": round(segments / statistics.median(r["seconds"] for r in runs["new"]), 1),
+        "new_over_old_throughput": {"wall": ratio["seconds"], "cpu": ratio["cpu_seconds"]},
+        "load_average_at_end": os.getloadavg(),
+        "runs": runs,
+    }
+    print(json.dumps({k: v for k, v in results.items() if k != "runs"}, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {args.out}")
 
 
 def compare_backends(args: argparse.Namespace) -> None:
@@ -205,6 +253,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "throughput.json")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="torch", help="what runs the encoder")
+    parser.add_argument("--old", help="compare the full analysis with this commit's, in the same run")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
@@ -218,6 +267,9 @@ def main() -> None:
             result = phase_analysis(args.store, args.cache, heads, args.backend)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
+        return
+    if args.old:
+        compare_with_old(args)
         return
     if args.backend == "both":
         compare_backends(args)
