@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
-from vocmine.analysis.runtime import configured_backend, configured_device, resolve_backend, resolve_device
+from vocmine.analysis.runtime import Placement
 from vocmine.errors import ConfigError
 from vocmine.schema import stable_hash
 
@@ -83,7 +83,7 @@ def encoder_version(model_name: str) -> str:
     return model_name
 
 
-class Encoder:
+class Encoder(Placement):
     """Sentence encoder; the model loads on first use, once."""
 
     def __init__(
@@ -98,20 +98,10 @@ class Encoder:
         self.model_name = model
         self.cache = cache
         self.batch_size = batch_size
-        self.device_setting = configured_device(device)
-        self.backend_setting = configured_backend(backend)
+        super().__init__(device, backend)
         self._model: Any = None
         self._lock = threading.Lock()
         self.encoded = 0  # texts run through the model (not served from the cache), for reports
-
-    @functools.cached_property
-    def device(self) -> str:
-        """Resolved on first use, not at construction: ``auto`` imports torch to look for a GPU."""
-        return resolve_device(self.device_setting)
-
-    @functools.cached_property
-    def backend(self) -> str:
-        return resolve_backend(self.backend_setting, self.device)
 
     @property
     def version(self) -> str:

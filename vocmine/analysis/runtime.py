@@ -69,3 +69,21 @@ def resolve_backend(backend: str, device: str) -> Backend:
     if backend != "auto":
         raise ConfigError(f"unknown encoder backend {backend!r}", hint=f"use one of {', '.join(BACKEND_CHOICES)}")
     return "onnx" if device == "cpu" and onnx_backend_installed() else "torch"
+
+
+class Placement:
+    """Where a model runs, for the classes that run one (Encoder, SentimentModel): the settings as given
+    (else the environment's, else auto), resolved on first use rather than at construction, because
+    ``auto`` imports torch to look for a GPU and building a model object must stay cheap."""
+
+    def __init__(self, device: str | None, backend: str | None) -> None:
+        self.device_setting = configured_device(device)
+        self.backend_setting = configured_backend(backend)
+
+    @functools.cached_property
+    def device(self) -> str:
+        return resolve_device(self.device_setting)
+
+    @functools.cached_property
+    def backend(self) -> str:
+        return resolve_backend(self.backend_setting, self.device)

@@ -11,7 +11,6 @@ Per segment: a label (negative / neutral / positive), the three probabilities, a
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
-from vocmine.analysis.runtime import configured_backend, configured_device, resolve_backend, resolve_device
+from vocmine.analysis.runtime import Placement
 from vocmine.analysis.sentiment.data import LABELS
 from vocmine.errors import ConfigError
 from vocmine.resources import model_dir
@@ -37,7 +36,7 @@ class SentimentPrediction:
     probabilities: dict[str, float]
 
 
-class SentimentModel:
+class SentimentModel(Placement):
     """The shipped model. ``shares_encoder``: its ``analyse`` returns the default encoder's embedding
     from the same pass, so the pipeline needs no separate encoder run."""
 
@@ -57,8 +56,7 @@ class SentimentModel:
         # Which runtime runs the shared MiniLM pass (the Encoder's backends, resolved as the Encoder
         # resolves them: vocmine.analysis.runtime): the tuned layers run in torch on its hidden state
         # either way, so "onnx" changes the speed, not the model.
-        self.backend_setting = configured_backend(backend)
-        self.device_setting = configured_device(device)
+        super().__init__(device, backend)
         # The fine-tuned layers run in dynamic int8 by default: they are the only compute the analysis
         # adds to the embedding pass, int8 makes them about twice as fast, and TweetEval macro recall
         # moved by 0.1 point (bench/throughput.py and bench/quality.py measure both settings). The
@@ -75,14 +73,6 @@ class SentimentModel:
                 f"no sentiment model in {self.directory}: {exc}",
                 hint="train one with `vocmine train sentiment --data ../shared/data`",
             ) from exc
-
-    @functools.cached_property
-    def device(self) -> str:
-        return resolve_device(self.device_setting)
-
-    @functools.cached_property
-    def backend(self) -> str:
-        return resolve_backend(self.backend_setting, self.device)
 
     @property
     def quantised(self) -> bool:
