@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from vocmine.demo.generate import write_corpus
+from vocmine.ingest import pool
 from vocmine.ingest.inputs.sources import InputFile
 from vocmine.ingest.pool import will_fork
 from vocmine.services import ingest_inputs, ingest_workers, ingestion
@@ -28,6 +29,14 @@ PARENT = os.getpid()
 def workers_for_any_input(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers start for the small inputs of these tests too."""
     monkeypatch.setattr(ingestion, "POOL_MIN_BYTES", 0)
+
+
+@pytest.fixture
+def forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked even where the suite has left other threads running (an emulator's, a server's):
+    the tests that patch what a worker does need the workers to inherit the patch."""
+    monkeypatch.setattr(pool, "will_fork", lambda: True)
+    monkeypatch.setattr(ingestion, "will_fork", lambda: True)
 
 
 @pytest.fixture
@@ -105,7 +114,7 @@ def test_repeated_conversations_resolve_in_input_order(tmp_path: Path) -> None:
 
 
 def test_an_input_that_breaks_in_a_worker_is_rejected_with_its_place_and_reason(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_workers: None
 ) -> None:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
@@ -131,7 +140,7 @@ def test_an_input_that_breaks_in_a_worker_is_rejected_with_its_place_and_reason(
 
 
 def test_work_a_worker_fails_or_dies_on_is_done_in_the_run_instead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_where: dict[str, list[str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_where: dict[str, list[str]], forked_workers: None
 ) -> None:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
