@@ -32,23 +32,18 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
+from vocmine.analysis.runtime import installed
 from vocmine.errors import ConfigError
 from vocmine.schema import stable_hash
 
 # Bumped when the exported graph's inputs, outputs or computation change, so old caches are not reused.
 EXPORT_FORMAT = "1"
-INSTALL_HINT = "install the ONNX backend's packages: pip install onnxruntime==1.32.0 onnx==1.23.2"
+INSTALL_HINT = "install the analysis extra, which brings onnxruntime and onnx: pip install 'vocmine[analysis]'"
 
 
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "vocmine" / "onnx"
-
-
-def onnxruntime_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
 
 
 class OnnxTrunk:
@@ -81,7 +76,7 @@ class OnnxTrunk:
     def _load(self) -> tuple[Any, Any, dict[str, Any]]:
         with self._lock:
             if self._loaded is None:
-                if not onnxruntime_available():
+                if not installed("onnxruntime"):
                     raise ConfigError(
                         "the onnx encoder backend needs onnxruntime, which is not installed", hint=INSTALL_HINT
                     )
@@ -137,9 +132,7 @@ class OnnxTrunk:
 def export(location: str, folder: Path) -> None:
     """Export the model at ``location`` into ``folder`` (written beside it, then renamed into place,
     so that a process never sees a half-written graph and two exporting at once do not clash)."""
-    import importlib.util
-
-    if importlib.util.find_spec("onnx") is None:
+    if not installed("onnx"):
         raise ConfigError(
             "exporting the encoder to ONNX needs the onnx package, which is not installed", hint=INSTALL_HINT
         )

@@ -51,8 +51,13 @@ def resolve_device(device: str) -> str:
     return "cuda" if _cuda_available() else "cpu"
 
 
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (found without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def onnx_backend_installed() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+    return installed("onnxruntime") and installed("onnx")
 
 
 def resolve_backend(backend: str, device: str) -> Backend:
