@@ -69,8 +69,13 @@ class Settings(BaseSettings):
     encoder_backend: Literal["auto", "torch", "onnx"] = Field(
         default="auto",
         description='what runs the encoder (and the shipped sentiment model\'s shared pass): "onnx" (ONNX Runtime '
-        'on a float32 graph exported once into ~/.cache/vocmine/onnx), "torch", or "auto" (onnx on the CPU when '
-        "onnxruntime is installed, torch on a GPU): vocmine/analysis/runtime.py",
+        'on a float32 graph exported once into ~/.cache/vocmine/onnx), "torch", or "auto" (torch in bfloat16 or on '
+        "a GPU, else onnx when onnxruntime is installed): vocmine/analysis/runtime.py",
+    )
+    encoder_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description='the precision of the encoder\'s matrix products (torch backend): "auto" (bfloat16 on a CPU '
+        'with bfloat16 instructions, else float32), "float32" or "bfloat16": vocmine/analysis/runtime.py',
     )
     device: str = Field(
         default="auto",
@@ -95,7 +100,13 @@ class Settings(BaseSettings):
     embedding_cache: str | None = Field(
         default=None, description="SQLite file caching embeddings; default: embeddings.sqlite beside the store"
     )
-    analysis_batch: int = Field(default=128, ge=1, le=10_000, description="conversations analysed per batch")
+    analysis_batch: int = Field(
+        default=512,
+        ge=1,
+        le=10_000,
+        description="conversations analysed per batch (a larger batch sorts more texts by length before the "
+        "encoder batches them, so less padding is computed: 512 ran about 1.1x faster than 128)",
+    )
     themes_dir: str | None = Field(
         default=None, description="where fitted theme models are kept; default: a themes/ folder beside the store"
     )

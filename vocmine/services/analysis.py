@@ -50,7 +50,10 @@ def build_analyzer(settings: Settings, *, cache: bool = True, store: Store | Non
         from vocmine.analysis.sentiment.model import SentimentModel
 
         sentiment = SentimentModel(
-            int8=settings.sentiment_int8, backend=settings.encoder_backend, device=settings.device
+            int8=settings.sentiment_int8,
+            backend=settings.encoder_backend,
+            device=settings.device,
+            precision=settings.encoder_precision,
         )
         if settings.encoder != DEFAULT_MODEL:
             # The shipped sentiment layers sit on MiniLM; another encoder means two passes.

@@ -1,5 +1,5 @@
 """The sentence encoder the settings describe, for every use case that embeds text (analysis, theme
-seeds, ad-hoc clustering, training commands), so that all of them run the same model, backend and device."""
+seeds, ad-hoc clustering, training commands), so that all of them run the same model, backend, device and precision."""
 
 from __future__ import annotations
 
@@ -14,4 +14,10 @@ if TYPE_CHECKING:
 def encoder_for(settings: Settings, cache: EmbeddingCache | None = None) -> Encoder:
     from vocmine.analysis.encoder import Encoder
 
-    return Encoder(settings.encoder, cache=cache, backend=settings.encoder_backend, device=settings.device)
+    return Encoder(
+        settings.encoder,
+        cache=cache,
+        backend=settings.encoder_backend,
+        device=settings.device,
+        precision=settings.encoder_precision,
+    )

@@ -42,7 +42,7 @@ def onnx_cache(tmp_path_factory):
 
 @needs_onnx
 def test_onnx_vectors_equal_the_torch_vectors(onnx_cache):
-    torch_vectors = Encoder(batch_size=4, backend="torch").encode(TEXTS)
+    torch_vectors = Encoder(batch_size=4, backend="torch", precision="float32").encode(TEXTS)
     onnx_vectors = Encoder(batch_size=4, backend="onnx").encode(TEXTS)
     assert onnx_vectors.shape == torch_vectors.shape and onnx_vectors.dtype == np.float32
     assert float(np.abs(onnx_vectors - torch_vectors).max()) < 1e-5
@@ -68,7 +68,9 @@ def test_the_graph_is_exported_once_and_reused(onnx_cache):
 def test_sentiment_on_the_onnx_trunk_matches_torch(onnx_cache):
     from vocmine.analysis.sentiment.model import SentimentModel
 
-    torch_vectors, torch_predictions = SentimentModel(int8=False, batch_size=4, backend="torch").analyse(TEXTS)
+    torch_vectors, torch_predictions = SentimentModel(
+        int8=False, batch_size=4, backend="torch", precision="float32"
+    ).analyse(TEXTS)
     onnx_vectors, onnx_predictions = SentimentModel(int8=False, batch_size=4, backend="onnx").analyse(TEXTS)
     assert float(np.abs(onnx_vectors - torch_vectors).max()) < 1e-5
     assert [p.label for p in onnx_predictions] == [p.label for p in torch_predictions]
@@ -82,6 +84,7 @@ def test_the_setting_reaches_the_shared_pass(monkeypatch):
     from vocmine.services.encoding import encoder_for
 
     monkeypatch.setattr(runtime, "_cuda_available", lambda: False)
+    monkeypatch.setattr(runtime, "cpu_has_native_bfloat16", lambda: False)  # else auto means torch in bfloat16
     assert Settings().encoder_backend == "auto" and Settings().device == "auto"
     assert build_analyzer(Settings(), cache=False).sentiment.backend == "onnx"  # type: ignore[attr-defined]
     torch_settings = Settings(encoder_backend="torch")
@@ -90,7 +93,8 @@ def test_the_setting_reaches_the_shared_pass(monkeypatch):
     assert encoder_for(Settings(encoder_backend="onnx", device="cpu")).backend == "onnx"
 
 
-def test_auto_picks_onnx_on_the_cpu_and_torch_on_a_gpu(monkeypatch):
+def test_auto_picks_onnx_on_a_float32_cpu_and_torch_on_a_gpu(monkeypatch):
+    monkeypatch.setattr(runtime, "cpu_has_native_bfloat16", lambda: False)
     monkeypatch.setattr(runtime, "_cuda_available", lambda: True)
     assert resolve_device("auto") == "cuda" and resolve_device(" CPU ") == "cpu"
     assert resolve_device("cuda:1") == "cuda:1"

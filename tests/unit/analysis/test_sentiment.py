@@ -60,7 +60,7 @@ def test_int8_layers_agree_with_float32_and_leave_the_embedding_alone(model):
     assert np.array_equal(vectors, exact_vectors)
     assert [p.label for p in predictions] == [p.label for p in exact_predictions]
     assert max(abs(a.score - b.score) for a, b in zip(predictions, exact_predictions, strict=True)) < 0.1
-    assert model.version == exact.version + "-int8"
+    assert "-int8" in model.version and model.version.replace("-int8", "", 1) == exact.version
 
 
 def _reference_probabilities(texts: list[str]) -> np.ndarray:
@@ -96,8 +96,9 @@ def test_shared_trunk_equals_the_plain_encoder_and_the_plain_tuned_model():
     libraries give on their own: the encoder's embedding, and the probabilities of a plain model with
     the tuned layers in place. This is what holds if a dependency changes how its layers run."""
     texts = [text for text, _ in CLEAR] + ["ok", " ".join(["Refund still missing after three weeks."] * 30)]
-    vectors, predictions = SentimentModel(int8=False).analyse(texts)
-    assert np.allclose(vectors, Encoder().encode(texts), atol=1e-4)
+    # float32 throughout, as the libraries run on their own (bfloat16 is held to float32 in test_precision.py)
+    vectors, predictions = SentimentModel(int8=False, precision="float32").analyse(texts)
+    assert np.allclose(vectors, Encoder(precision="float32").encode(texts), atol=1e-4)
     ours = np.array([[p.probabilities[label] for label in ("negative", "neutral", "positive")] for p in predictions])
     assert np.abs(ours - _reference_probabilities(texts)).max() < 1e-3  # ours are rounded to 4 places
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from vocmine.analysis.batching import in_batches, token_order
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.runtime import Placement
 from vocmine.analysis.sentiment.data import LABELS
@@ -50,13 +51,14 @@ class SentimentModel(Placement):
         int8: bool = True,
         backend: str | None = None,
         device: str | None = None,
+        precision: str | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.batch_size = batch_size
-        # Which runtime runs the shared MiniLM pass (the Encoder's backends, resolved as the Encoder
-        # resolves them: vocmine.analysis.runtime): the tuned layers run in torch on its hidden state
-        # either way, so "onnx" changes the speed, not the model.
-        super().__init__(device, backend)
+        # Which runtime runs the shared MiniLM pass, and in which precision (the Encoder's choices,
+        # resolved as the Encoder resolves them: vocmine.analysis.runtime): the tuned layers run in
+        # torch on its hidden state either way.
+        super().__init__(device, backend, precision)
         # The fine-tuned layers run in dynamic int8 by default: they are the only compute the analysis
         # adds to the embedding pass, int8 makes them about twice as fast, and TweetEval macro recall
         # moved by 0.1 point (bench/throughput.py and bench/quality.py measure both settings). The
@@ -81,7 +83,14 @@ class SentimentModel(Placement):
 
     @property
     def version(self) -> str:
-        return str(self.card["version"]) + ("-int8" if self.quantised else "")
+        """The shipped model's version, and how it ran where that can move a prediction: the tuned layers
+        in int8, the shared pass in bfloat16 (the embedding's version does not change with it: its
+        vectors stay within cosine 0.9999 of float32's)."""
+        return (
+            str(self.card["version"])
+            + ("-int8" if self.quantised else "")
+            + ("-bf16" if self.precision == "bfloat16" else "")
+        )
 
     @property
     def encoder_version(self) -> str:
@@ -132,14 +141,15 @@ class SentimentModel(Placement):
         import torch
 
         _, size, top, _ = self._load()
+        order = self._token_order(texts)
         embeddings, predictions = [], []
         with torch.no_grad():
-            for vectors, hidden, attention in self._passes(texts):
+            for vectors, hidden, attention in self._passes(texts, order):
                 embeddings.append(vectors)
                 predictions.append(torch.softmax(top(hidden, attention), dim=-1).cpu().numpy())
         if not texts:
             return np.zeros((0, size), dtype=np.float32), []
-        restore = np.argsort(_length_order(texts))
+        restore = np.argsort(order)
         vectors = np.concatenate(embeddings)[restore].astype(np.float32)
         probabilities = np.concatenate(predictions)[restore]
         return vectors, [prediction_from_probabilities(row) for row in probabilities]
@@ -150,24 +160,29 @@ class SentimentModel(Placement):
         import torch
 
         _, size, top, _ = self._load()
+        order = self._token_order(texts)
         with torch.no_grad():
-            rows = [top.pooled(hidden, attention).cpu().numpy() for _, hidden, attention in self._passes(texts)]
+            rows = [top.pooled(hidden, attention).cpu().numpy() for _, hidden, attention in self._passes(texts, order)]
         if not rows:
             return np.zeros((0, size), dtype=np.float32)
-        return np.concatenate(rows)[np.argsort(_length_order(texts))]
+        return np.concatenate(rows)[np.argsort(order)]
 
-    def _passes(self, texts: list[str]) -> Iterator[tuple[np.ndarray, Any, Any]]:
-        """Batch by batch, over the texts in length order (``_length_order``, so padding stays short):
-        the unit-length embeddings, the frozen trunk's output (the hidden state the tuned layers read)
-        and the attention mask, from one pass of the base model on either backend."""
+    def _token_order(self, texts: list[str]) -> list[int]:
+        """The texts' indices in the order they go through the model: by token count (``batching``)."""
+        trunk = self._load()[0]
+        if self.backend == "onnx":
+            return token_order(trunk.tokenizer, texts, int(trunk.meta["max_seq_length"]))
+        tokenizer, _, max_tokens = trunk
+        return token_order(tokenizer, texts, max_tokens)
+
+    def _passes(self, texts: list[str], order: list[int]) -> Iterator[tuple[np.ndarray, Any, Any]]:
+        """Batch by batch, over the texts in ``order`` (by token count, so padding stays short): the
+        unit-length embeddings, the frozen trunk's output (the hidden state the tuned layers read) and
+        the attention mask, from one pass of the base model on either backend."""
         import torch
 
         trunk, _, _, first = self._load()
-        order = _length_order(texts)
-        batches = (
-            [texts[i] for i in order[start : start + self.batch_size]]
-            for start in range(0, len(order), self.batch_size)
-        )
+        batches = ([texts[i] for i in indices] for indices in in_batches(order, self.batch_size))
         if self.backend == "onnx":
             for batch in batches:
                 vectors, hidden, attention = trunk.run(batch, hidden_layer=first)
@@ -178,19 +193,16 @@ class SentimentModel(Placement):
             for batch in batches:
                 tokens = tokenizer(batch, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
                 tokens = tokens.to(self.device)
-                out = bert(**tokens, output_hidden_states=True)
+                with self.autocast():
+                    out = bert(**tokens, output_hidden_states=True)
                 attention = tokens["attention_mask"]
                 mask = attention.unsqueeze(-1).float()
-                pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
+                pooled = (out.last_hidden_state.float() * mask).sum(1) / mask.sum(1)
                 vectors = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
-                yield vectors, out.hidden_states[first], attention
+                yield vectors, out.hidden_states[first].float(), attention
 
     def predict(self, texts: list[str]) -> list[SentimentPrediction]:
         return self.analyse(texts)[1]
-
-
-def _length_order(texts: list[str]) -> list[int]:
-    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
 def _quantized(layers: Any) -> Any:
