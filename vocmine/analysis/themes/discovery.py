@@ -3,7 +3,9 @@
 Fitting (``discover``) runs BERTopic's pipeline on the segments' existing vectors (never
 re-embedding them): UMAP to 5 dimensions, HDBSCAN, and c-TF-IDF keywords (``labels.py``). It calls
 UMAP and HDBSCAN itself, with the settings a ``BERTopic`` object would pass them, and numbers the
-clusters by size as BERTopic numbers its topics, so the clusters and their order are BERTopic's.
+clusters by size as BERTopic numbers its topics, so the clusters and their order are BERTopic's
+(on fits of 4,096 segments and more, over exact neighbours and, above 10,000, fewer layout epochs:
+``_reduce``).
 What it does without: importing ``bertopic`` (torch, sentence-transformers and plotly: about 10 s
 and 450 MB on our 2 cores, in a fit that needs none of them) and BERTopic's own c-TF-IDF and
 representative documents, which it computed only for ``labels.py`` to replace them. Serving
@@ -33,6 +35,7 @@ Stable ids, curation and seeding are in ``themes/catalog.py``; this module knows
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +43,14 @@ from typing import Any
 import numpy as np
 
 from vocmine.analysis.themes.labels import describe
+from vocmine.analysis.themes.neighbours import cosine_neighbours
 from vocmine.errors import ConfigError
 
 UNASSIGNED = -1
+# UMAP computes exact neighbours itself below this many points; from here on ``neighbours.py`` does.
+EXACT_NEIGHBOURS_FROM = 4096
+# Above this many points UMAP's default is 200 epochs (``DiscoveryParams.large_fit_epochs``).
+LARGE_FIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class DiscoveryParams:
     random_state: int = 42
     noise_pass: bool = True  # cluster HDBSCAN's noise again with a third of the minimum size
     umap_init: str = "pca"  # deterministic; spectral init fails at random on corpora with many repeats
+    # Layout epochs over 10,000 points, where UMAP's default is 200 (below, it is 500 and kept: small
+    # fits are cheap). Seeded, the layout runs on one core and its epochs were most of a 50k fit; on
+    # banking77, 100 scored no worse than 200 (bench/results/themes-epochs.json).
+    large_fit_epochs: int | None = 100
 
     def cluster_size_for(self, n: int) -> int:
         if self.min_cluster_size is not None:
@@ -177,24 +189,34 @@ def bertopic_clusters(
 ) -> tuple[np.ndarray, np.ndarray]:
     """BERTopic's clustering step: (the vectors reduced by UMAP, each one's cluster numbered by size or
     -1 for noise), what ``BERTopic(umap_model=…, hdbscan_model=…).fit_transform`` gives for these
-    settings (tests/unit/analysis/test_bertopic_equivalence.py holds it to that)."""
+    settings (tests/unit/analysis/test_bertopic_equivalence.py holds it to that) below 4,096 vectors;
+    on larger fits the neighbours are exact and the epochs fewer (``_reduce``)."""
     reduced = _reduce(params, vectors)
     return reduced, _by_size(_hdbscan(min_cluster_size).fit(reduced).labels_)
 
 
 def _reduce(params: DiscoveryParams, vectors: np.ndarray) -> np.ndarray:
-    """The vectors in UMAP's ``n_components`` dimensions, as BERTopic reduces them."""
+    """The vectors in UMAP's ``n_components`` dimensions, as BERTopic reduces them, but for two things
+    on larger fits: from 4,096 vectors on, over exact neighbours (``neighbours.py``) where UMAP would
+    search approximately, and over 10,000, ``large_fit_epochs`` layout epochs."""
     from umap import UMAP
 
+    n_neighbors = min(params.n_neighbors, len(vectors) - 1)  # UMAP needs fewer neighbours than points
+    precomputed = cosine_neighbours(vectors, n_neighbors) if len(vectors) >= EXACT_NEIGHBOURS_FROM else None
     reducer = UMAP(
-        n_neighbors=min(params.n_neighbors, len(vectors) - 1),  # UMAP needs fewer neighbours than points
+        n_neighbors=n_neighbors,
         n_components=params.n_components,
         min_dist=0.0,
         metric="cosine",
         init=params.umap_init,
         random_state=params.random_state,
+        n_epochs=params.large_fit_epochs if len(vectors) > LARGE_FIT else None,
+        precomputed_knn=precomputed or (None, None, None),
     )
-    return np.nan_to_num(reducer.fit_transform(vectors))
+    with warnings.catch_warnings():
+        # Without pynndescent's index UMAP cannot ``transform`` new data; serving never asks it to.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        return np.nan_to_num(reducer.fit_transform(vectors))
 
 
 def _hdbscan(min_cluster_size: int) -> Any:
