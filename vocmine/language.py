@@ -4,13 +4,23 @@ records rather than in either."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
 import re
+import shutil
+import tempfile
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vocmine.cache import cache_root
+
+log = logging.getLogger(__name__)
 
 UNDETERMINED = "und"  # ISO 639-2 for undetermined
 
@@ -30,9 +40,35 @@ SYNC_BYTES = 6
 
 @lru_cache(maxsize=1)
 def _scorer() -> WindowedIdentifier:
+    """The identifier, from the unpacked tables cached on this machine when they are there (a few
+    milliseconds, memory-mapped, so worker processes share the pages), else unpacked from
+    py3langid's compressed model (about half a second) and cached for next time."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return WindowedIdentifier(LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True))
+    model = MODEL_DIR / MODEL_FILE
+    folder = _cache_folder(model)
+    try:
+        return WindowedIdentifier.load(folder)
+    except (OSError, ValueError, EOFError):  # not cached yet, or a cache left broken: unpack again
+        shutil.rmtree(folder, ignore_errors=True)  # what is mapped elsewhere stays readable there
+    scorer = WindowedIdentifier(LanguageIdentifier.from_modelpath(model, norm_probs=True))
+    try:
+        scorer.save(folder)
+    except OSError as exc:  # a read-only home: identification works, only slower to start
+        log.debug("language model not cached in %s: %s", folder, exc)
+    return scorer
+
+
+def _cache_folder(model: Path) -> Path:
+    """Keyed by the model file's content and this code's table layout, so an upgraded py3langid
+    or a change here never reads stale tables."""
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+    return cache_root("langid") / f"{digest}-{TABLE_LAYOUT}"
+
+
+# Bumped when the tables ``WindowedIdentifier.save`` writes change.
+TABLE_LAYOUT = "1"
+_TABLES = ("nextmove", "rowbase", "output", "ptc", "pc")
 
 
 class WindowedIdentifier:
@@ -43,13 +79,19 @@ class WindowedIdentifier:
 
     def __init__(self, identifier: Any) -> None:
         moves = identifier.tk_nextmove  # stdlib arrays of unsigned ints: viewed, not copied
-        self.nextmove = np.frombuffer(moves, dtype=f"u{moves.itemsize}")
         rows = identifier.tk_row
-        self.rowbase = np.frombuffer(rows, dtype=f"u{rows.itemsize}").astype(np.int64) << 8
-        self.output = np.asarray(identifier.tk_output, dtype=np.int64)
-        self.ptc = np.asarray(identifier.nb_ptc, dtype=np.float32)
-        self.pc = identifier.nb_pc
-        self.classes: list[str] = list(identifier.nb_classes)
+        self._set(
+            nextmove=np.frombuffer(moves, dtype=f"u{moves.itemsize}"),
+            rowbase=np.frombuffer(rows, dtype=f"u{rows.itemsize}").astype(np.int64) << 8,
+            output=np.asarray(identifier.tk_output, dtype=np.int64),
+            ptc=np.asarray(identifier.nb_ptc, dtype=np.float32),
+            pc=np.asarray(identifier.nb_pc),
+            classes=list(identifier.nb_classes),
+        )
+
+    def _set(self, *, classes: list[str], **tables: np.ndarray) -> None:
+        self.nextmove, self.rowbase, self.output, self.ptc, self.pc = (tables[name] for name in _TABLES)
+        self.classes = classes
         first: dict[str, int] = {}
         self.aliases: list[tuple[int, int]] = []  # (first, duplicate) columns of a label listed twice
         for i, label in enumerate(self.classes):
@@ -57,6 +99,40 @@ class WindowedIdentifier:
                 self.aliases.append((first[label], i))
             else:
                 first[label] = i
+
+    def save(self, folder: Path) -> None:
+        """Write the tables as .npy files into ``folder`` whole or not at all (written beside it,
+        then renamed, so a reader never sees half of them)."""
+        if folder.exists():
+            return
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            for name in _TABLES:
+                np.save(staging / f"{name}.npy", getattr(self, name), allow_pickle=False)
+            (staging / "classes.json").write_text(json.dumps(self.classes), encoding="utf-8")
+            staging.rename(folder)
+        except OSError:
+            if folder.exists():  # another process cached it first: theirs is as good
+                return
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> WindowedIdentifier:
+        """The tables ``save`` wrote, memory-mapped read-only."""
+        # Plain ndarray views of the maps: indexing np.memmap itself goes through a Python method.
+        tables = {
+            name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            for name in _TABLES
+        }
+        classes = json.loads((folder / "classes.json").read_text(encoding="utf-8"))
+        if not isinstance(classes, list) or len(classes) != tables["ptc"].shape[1]:
+            raise ValueError(f"{folder}: classes do not match the feature table")
+        scorer = cls.__new__(cls)
+        scorer._set(classes=classes, **tables)
+        return scorer
 
     def features(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The features the walk visits, in the order first visited, and how often."""
@@ -90,7 +166,8 @@ class WindowedIdentifier:
 
 
 def load_language_model() -> None:
-    """Load the identifier now (about half a second), e.g. once before forking workers that share it."""
+    """Load the identifier now (about half a second the first time on a machine, then milliseconds),
+    e.g. once before forking workers that share it."""
     _scorer()
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
+from vocmine import language
 from vocmine.language import SYNC_BYTES, WindowedIdentifier, detect_language
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -71,3 +72,50 @@ def test_detection_says_undetermined_for_short_text_and_names_clear_languages() 
     assert detect_language("ok thx") == "und"
     assert detect_language("Bonjour, je voudrais annuler mon abonnement à la fin du mois, merci.") == "fr"
     assert detect_language("My parcel never arrived and the tracking page has not changed in days.") == "en"
+
+
+def test_the_cached_tables_answer_as_the_unpacked_model(identifiers, tmp_path) -> None:
+    """What a later process loads (memory-mapped .npy files) classifies exactly as what it unpacked."""
+    _, windowed = identifiers
+    folder = tmp_path / "langid"
+    windowed.save(folder)
+    cached = WindowedIdentifier.load(folder)
+    assert isinstance(cached.ptc.base, np.memmap)  # mapped, not read into each process
+    assert cached.classes == windowed.classes and cached.aliases == windowed.aliases
+    assert [cached.classify(t) for t in TEXTS] == [windowed.classify(t) for t in TEXTS]
+
+
+@pytest.fixture
+def fresh_scorer(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    language._scorer.cache_clear()
+    yield tmp_path / "vocmine" / "langid"
+    language._scorer.cache_clear()
+
+
+def test_the_first_load_caches_the_tables_and_the_next_reads_them(fresh_scorer) -> None:
+    language.load_language_model()
+    (folder,) = fresh_scorer.iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*(f"{t}.npy" for t in language._TABLES), "classes.json"])
+    language._scorer.cache_clear()
+    assert isinstance(language._scorer().ptc.base, np.memmap)
+    assert detect_language("Bonjour, je voudrais annuler mon abonnement à la fin du mois, merci.") == "fr"
+
+
+def test_a_broken_cache_is_unpacked_again(fresh_scorer) -> None:
+    language.load_language_model()
+    (folder,) = fresh_scorer.iterdir()
+    (folder / "ptc.npy").write_bytes((folder / "ptc.npy").read_bytes()[:1000])  # a disk that filled up
+    language._scorer.cache_clear()
+    scorer = language._scorer()
+    assert not isinstance(scorer.ptc.base, np.memmap)  # unpacked from py3langid's model instead
+    assert detect_language("My parcel never arrived and the tracking page has not changed in days.") == "en"
+    language._scorer.cache_clear()
+    assert isinstance(language._scorer().ptc.base, np.memmap)  # and cached again whole
+
+
+def test_an_unwritable_cache_folder_only_costs_time(fresh_scorer) -> None:
+    fresh_scorer.parent.mkdir(parents=True)
+    fresh_scorer.write_text("not a folder")  # the cache cannot be created there
+    language.load_language_model()
+    assert detect_language("Bonjour, je voudrais annuler mon abonnement à la fin du mois, merci.") == "fr"

@@ -21,7 +21,6 @@ calls with torch work (the tuned layers), and spinning threads would take the co
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -33,6 +32,7 @@ import numpy as np
 
 from vocmine.analysis.hf_env import prepare_model_loading
 from vocmine.analysis.runtime import installed
+from vocmine.cache import cache_root as cache_folder
 from vocmine.errors import ConfigError
 from vocmine.schema import stable_hash
 
@@ -42,8 +42,7 @@ INSTALL_HINT = "install the analysis extra, which brings onnxruntime and onnx: p
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "vocmine" / "onnx"
+    return cache_folder("onnx")
 
 
 class OnnxTrunk:

@@ -95,6 +95,10 @@ class Redactor:
                 hint=f"choose from {', '.join(PII_TYPES)}",
             )
         self._keep = {h.lower().lstrip("@") for h in self.keep_handles}
+        # The enabled kinds in redaction order, each with the fewest digits it needs and its method.
+        self._kinds: list[tuple[int, Callable[[str], str]]] = [
+            (fewest, getattr(self, f"_redact_{kind}")) for kind, fewest in _MIN_DIGITS.items() if kind in self.types
+        ]
 
     def keep(self, handles: Iterable[str]) -> None:
         self._keep.update(h.lower().lstrip("@") for h in handles)
@@ -105,9 +109,9 @@ class Redactor:
         digits = len(_DIGIT.findall(text))
         if not digits and "@" not in text:
             return text  # nothing any pattern can match (e-mail addresses and handles need an "@")
-        for kind, fewest in _MIN_DIGITS.items():
-            if digits >= fewest and kind in self.types:
-                text = getattr(self, f"_redact_{kind}")(text)
+        for fewest, redact_kind in self._kinds:
+            if digits >= fewest:
+                text = redact_kind(text)
         return text
 
     def _sub(

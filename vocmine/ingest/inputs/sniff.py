@@ -8,12 +8,15 @@ Detection is by content first: the name's suffix only breaks ties a content test
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from vocmine.ingest.records import Reader
 from vocmine.schema import Channel
+
+T = TypeVar("T")
 
 _KEY = re.compile(rb'"([A-Za-z_@$][A-Za-z0-9_@$.:-]*)"\s*:')
 
@@ -26,6 +29,7 @@ class Sniff:
     name: str
     head: bytes
     channel: str | None = None
+    _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def suffix(self) -> str:
@@ -82,6 +86,13 @@ class Sniff:
 
     def has_keys(self, *names: str) -> bool:
         return all(name in self.keys for name in names)
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per input: for what several formats' tests derive from the
+        head alike (every input is tested by every format, so repeating it was a tenth of ingestion)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
 
 @dataclass(frozen=True)

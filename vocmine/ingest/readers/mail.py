@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from vocmine.ingest.cleaning import decode_guessing, html_to_text, normalize_text
 from vocmine.ingest.inputs.jsonstream import JsonRecord, iter_json_records
+from vocmine.ingest.readers.mail_addresses import address_of, addresses_of
 from vocmine.ingest.readers.mail_quotes import strip_quotes_and_signature
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp, read_whole
 from vocmine.schema import SurveyScores, Turn, stable_hash
@@ -173,14 +174,14 @@ def _from_bytes(data: bytes, location: Location, ctx: ReadContext, *, source: st
     return _thread_message(headers, body, location, ctx.settings, source=source)
 
 
-def _header(message: Message, name: str) -> str:
+def _header(headers: dict[str, Any], name: str) -> str:
     """A header as text: RFC 2047 encoded words decoded, raw 8-bit bytes decoded as UTF-8 or by
     detection, folding removed. A malformed encoded word leaves the raw text rather than failing."""
-    value = message.get(name)
+    value = headers.get(name)
     if value is None:
         return ""
     if not isinstance(value, str):  # an email.header.Header for some malformed input
-        value = str(value)  # type: ignore[unreachable]
+        value = str(value)
     if not value.isascii() and _SURROGATE.search(value):
         raw = value.encode("ascii", "surrogateescape")
         try:
@@ -194,20 +195,23 @@ def _header(message: Message, name: str) -> str:
 
 
 def _headers(message: Message) -> dict[str, Any]:
-    from_value = _header(message, "From")
-    _, address = email.utils.parseaddr(from_value)
-    date_text = _header(message, "Date")
+    # Each header as message.get(name) gives it (the first of that name), looked up in one pass:
+    # every get() scans all of a message's headers.
+    first: dict[str, Any] = {}
+    for name, value in message.items():
+        first.setdefault(name.lower(), value)
+    date_text = _header(first, "date")
     try:
         date = email.utils.parsedate_to_datetime(date_text) if date_text else None
     except (TypeError, ValueError):
         date = None
     return {
-        "from": address.lower() or None,
-        "to": [a.lower() for _, a in email.utils.getaddresses([_header(message, "To")]) if a],
-        "subject": _header(message, "Subject") or None,
-        "message_id": _first_id(_header(message, "Message-ID")),
-        "in_reply_to": _first_id(_header(message, "In-Reply-To")),
-        "references": _MESSAGE_ID.findall(_header(message, "References")),
+        "from": address_of(_header(first, "from")).lower() or None,
+        "to": [a.lower() for a in addresses_of(_header(first, "to"))],
+        "subject": _header(first, "subject") or None,
+        "message_id": _first_id(_header(first, "message-id")),
+        "in_reply_to": _first_id(_header(first, "in-reply-to")),
+        "references": _MESSAGE_ID.findall(_header(first, "references")),
         "date": date,
     }
 
@@ -221,16 +225,21 @@ def _first_id(value: str) -> str | None:
 
 def _body_text(message: Message) -> str:
     """The first inline text/plain part, else the first inline text/html part, else any text part."""
-    parts = [p for p in message.walk() if p.get_content_maintype() == "text"]
-    inline = [p for p in parts if not str(p.get("Content-Disposition", "")).lower().startswith("attachment")]
-    part = next(
-        (p for p in inline if p.get_content_subtype() == "plain"),
-        next((p for p in inline if p.get_content_subtype() == "html"), parts[0] if parts else None),
+    # Each part's type once (every get_content_* call parses the Content-Type header again).
+    parts = [(p, p.get_content_type()) for p in message.walk()]
+    texts = [(p, kind.split("/", 1)[1]) for p, kind in parts if kind.startswith("text/")]
+    inline = [
+        (p, sub) for p, sub in texts if not str(p.get("Content-Disposition", "")).lower().startswith("attachment")
+    ]
+    chosen = next(
+        (item for item in inline if item[1] == "plain"),
+        next((item for item in inline if item[1] == "html"), texts[0] if texts else None),
     )
-    if part is None:
+    if chosen is None:
         return ""
+    part, subtype = chosen
     text = _decode_part(part)
-    if part.get_content_subtype() == "html":
+    if subtype == "html":
         text = html_to_text(text)
     return normalize_text(text)
 
@@ -269,7 +278,7 @@ def _address(value: Any) -> str | None:
         value = value.get("emailAddress", value).get("address")
     if not value:
         return None
-    return email.utils.parseaddr(str(value))[1].lower() or None
+    return address_of(str(value)).lower() or None
 
 
 def _plain_fields(value: dict[str, Any]) -> tuple[dict[str, Any], str]:

