@@ -1,6 +1,7 @@
 """Ingestion throughput and peak memory, on the demo corpus and on the real TWCS sample.
 
-    python bench/ingest.py --shared ../shared/data [--conversations 3200] [--out bench/results/ingest.json]
+    python bench/ingest.py --shared ../shared/data [--conversations 3200] [--old COMMIT] [--repeats N]
+                           [--large-mbox-mb 100] [--out bench/results/ingest.json]
 
 For each corpus three stages run, each in a fresh process so its peak memory is its own:
 
@@ -110,18 +111,30 @@ def _run(stage: str, path: Path, workdir: Path, side: Path | None) -> dict[str, 
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def measure(name: str, path: Path, old: Path | None = None) -> dict[str, object]:
+def _seconds(run: dict[str, float]) -> float:
+    return run["seconds"]
+
+
+def measure(name: str, path: Path, old: Path | None = None, repeats: int = 1) -> dict[str, object]:
     """Every stage in a fresh process; with ``old``, each stage of this code and then of the old, so
-    both see the same machine (others share its two cores) as closely as two runs can."""
+    both see the same machine (others share its two cores) as closely as two runs can. With
+    ``repeats``, each stage runs that many times a side, alternating, and the median run is kept
+    (``runs`` lists every run's seconds): one run of a second or two moves by a third on this machine."""
     size = _input_bytes(path)
     results: dict[str, object] = {"corpus": name, "path": str(path), "bytes": size}
     sides: dict[str, dict[str, dict[str, float]]] = {"new": {}, "old": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for stage in ("read", "parse", "ingest"):
-            for side, root in (("new", ROOT if old else None), ("old", old)):
-                if side == "old" and old is None:
-                    continue
-                sides[side][stage] = _run(stage, path, Path(tmp) / f"{side}-{stage}", root)
+            runs: dict[str, list[dict[str, float]]] = {"new": [], "old": []}
+            for round_ in range(repeats):
+                for side, root in (("new", ROOT if old else None), ("old", old)):
+                    if side == "old" and old is None:
+                        continue
+                    runs[side].append(_run(stage, path, Path(tmp) / f"{side}-{stage}-{round_}", root))
+            for side, measured in runs.items():
+                if measured:
+                    median = sorted(measured, key=_seconds)[len(measured) // 2]
+                    sides[side][stage] = {**median, "runs": [r["seconds"] for r in measured]}  # type: ignore[dict-item]
     for side_results in sides.values():
         if not side_results:
             continue
@@ -217,6 +230,7 @@ def main() -> None:
     parser.add_argument("--per-format", action="store_true", help="reader speed per format over tests/data")
     parser.add_argument("--seconds", type=float, default=0.5, help="--per-format: time spent on each sample file")
     parser.add_argument("--old", help="also measure this commit's code, stage by stage in the same run (a worktree)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each stage a side, alternating; median kept")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -245,14 +259,14 @@ def main() -> None:
         corpora = []
         demo = tmp / "demo"
         write_corpus(demo, conversations=args.conversations)
-        corpora.append(measure(f"demo ({args.conversations} conversations)", demo, old))
+        corpora.append(measure(f"demo ({args.conversations} conversations)", demo, old, args.repeats))
         if args.large_mbox_mb:
             large = tmp / "large.mbox"
             _write_large_mbox(demo, large, args.large_mbox_mb * 1_000_000)
-            corpora.append(measure(f"large mbox ({args.large_mbox_mb} MB)", large, old))
+            corpora.append(measure(f"large mbox ({args.large_mbox_mb} MB)", large, old, args.repeats))
         twcs = args.shared / "twcs_sample" / "twcs_first5000.csv"
         if twcs.exists():
-            corpora.append(measure("twcs_sample (5,000 tweets)", twcs, old))
+            corpora.append(measure("twcs_sample (5,000 tweets)", twcs, old, args.repeats))
         else:
             print(f"skipping TWCS: {twcs} not found (pass --shared)", file=sys.stderr)
 

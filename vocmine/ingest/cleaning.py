@@ -9,6 +9,7 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), No
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode category Cc, but newline and tab
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newlines
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_LINE_EDGE = re.compile(r" ?\n ?")
 _HTML_HINT = re.compile(r"<(?:p|div|br|span|html|body|table|a|b|i|strong|em|ul|li)\b[^>]*>", re.IGNORECASE)
 
 
@@ -29,8 +30,10 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+    # Over the whole text, not line by line: after the first substitution a line can only start or
+    # end with one space, which the second takes off (every line stripped, as in the per-line form).
+    text = _LINE_EDGE.sub("\n", _SPACES.sub(" ", text))
+    return _MANY_NEWLINES.sub("\n\n", text).strip()
 
 
 def clean_text(text: str) -> str:

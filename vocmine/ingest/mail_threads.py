@@ -22,7 +22,7 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vocmine.ingest.records import ThreadMessage
@@ -44,6 +44,32 @@ class ThreadHeader:
     def time_order(self) -> tuple[bool, float, int]:
         """Time order; messages without a time go last; ties keep the order they were read in."""
         return (self.timestamp is None, self.timestamp or 0.0, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledMessage:
+    """A message as the spool keeps it (its header, brand and pickled self), made where it was read:
+    a worker process hands the run this instead of the message, so the run does not unpickle each
+    message only to pickle it again for the spool."""
+
+    header: ThreadHeader  # its seq is given by the spool that takes it
+    brand: str | None
+    data: bytes
+
+    @classmethod
+    def of(cls, message: ThreadMessage) -> SpooledMessage:
+        stamp = message.turn.timestamp
+        header = ThreadHeader(
+            seq=-1,
+            channel=message.channel,
+            key=message.key,
+            parent_keys=tuple(message.parent_keys),
+            fallback_thread=message.fallback_thread,
+            is_reply=bool(message.metadata.get("is_reply")),
+            timestamp=stamp.timestamp() if stamp else None,
+        )
+        # pickle is safe here: the spool is private to the run and deleted with it.
+        return cls(header, message.brand, pickle.dumps(message))
 
 
 @dataclass
@@ -68,24 +94,13 @@ class MessageSpool:
     def __len__(self) -> int:
         return len(self.headers)
 
-    def add(self, message: ThreadMessage) -> None:
+    def add(self, message: ThreadMessage | SpooledMessage) -> None:
+        spooled = message if isinstance(message, SpooledMessage) else SpooledMessage.of(message)
         seq = len(self.headers)
-        stamp = message.turn.timestamp
-        self.headers.append(
-            ThreadHeader(
-                seq=seq,
-                channel=message.channel,
-                key=message.key,
-                parent_keys=tuple(message.parent_keys),
-                fallback_thread=message.fallback_thread,
-                is_reply=bool(message.metadata.get("is_reply")),
-                timestamp=stamp.timestamp() if stamp else None,
-            )
-        )
-        if message.brand:
-            self.brands.add(message.brand)
-        # pickle is safe here: the file is private to this process and deleted with the run.
-        self._db.execute("INSERT INTO messages VALUES (?, ?)", (seq, pickle.dumps(message)))
+        self.headers.append(replace(spooled.header, seq=seq))
+        if spooled.brand:
+            self.brands.add(spooled.brand)
+        self._db.execute("INSERT INTO messages VALUES (?, ?)", (seq, spooled.data))
 
     def load(self, seqs: list[int]) -> dict[int, ThreadMessage]:
         return {seq: pickle.loads(data) for seq, data in self.load_pickled(seqs).items()}

@@ -29,9 +29,11 @@ from vocmine.errors import ConfigError
 from vocmine.settings import PII_TYPES
 
 _EMAIL = re.compile(r"\b[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# Patterns that can only start at a digit (or "+" or "(") say so first: a lookahead that fails at
+# once on other characters, where the lookbehinds that follow would be tried at every position.
+_CARD = re.compile(r"(?=\d)(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+_SSN = re.compile(r"(?=\d)\b\d{3}-\d{2}-\d{4}\b")
 _NINO = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whatsapp|fax)\W{0,3}(?:\w+\W+){0,3}$", re.I)
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
@@ -40,14 +42,14 @@ _PHONE_CANDIDATE = re.compile(
     # Not part of a longer number: no word character, currency or "+" just before, and no "3," or
     # "3." before or ",4" or ".4" after (thousands and decimals: "1,234,567", "12.5"). A comma or full
     # stop that ends the sentence ("Call (415) 555-0199, thanks") does not protect the number.
-    r"(?<![\w+£$€])(?<!\d[.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){6,14}(?!\w|[.,]\d)"
+    r"(?=[\d+(])(?<![\w+£$€])(?<!\d[.,])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){6,14}(?!\w|[.,]\d)"
 )
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|"
     "close|crescent|square|sq|parkway|pkwy|highway|hwy|circle|cir|trail|grove|gardens"
 )
 _ADDRESS = re.compile(
-    rf"\b\d{{1,6}}[A-Za-z]?,?\s+(?:[A-Za-z0-9][\w'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
+    rf"(?=\d)\b\d{{1,6}}[A-Za-z]?,?\s+(?:[A-Za-z0-9][\w'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
     r"(?:,?\s+(?:apt|apartment|suite|unit|flat)\.?\s*#?\w+)?"
     # The town, state and postcode or ZIP that follow a street are part of the address: a postcode
     # narrows it to a few houses. Only taken when a postcode or ZIP ends it ("221B Baker Street,

@@ -3,7 +3,8 @@
 Two kinds of task (run through ``vocmine.ingest.pool.OrderedPool``):
 
 * ``read_and_prepare``: read one input and prepare (redact, detect the language of) each whole
-  conversation in it; e-mails and posts come back as read, since they are prepared once threaded;
+  conversation in it; e-mails and posts come back as read, in the spool's form (``SpooledMessage``),
+  since they are prepared once threaded;
 * ``prepare_threads``: prepare a batch of threads (their messages as the spool pickled them) into
   conversations, both with prepared turns (what the run merges into a stored thread) and prepared
   whole (what it stores when nothing is stored under the thread's id yet).
@@ -21,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from vocmine.ingest.inputs.sources import InputFile
-from vocmine.ingest.mail_threads import build_conversation
+from vocmine.ingest.mail_threads import SpooledMessage, build_conversation
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mail import MboxPart, read_mbox_part
 from vocmine.ingest.records import ReadContext, ThreadMessage
@@ -65,11 +66,16 @@ def _worker() -> _Worker:
     return _WORKER
 
 
+# What a worker hands back for an input: its events, thread messages already in the spool's form.
+WorkerEvent = Event | tuple[SpooledMessage, str]
+
+
 @dataclass
 class FileOutcome:
-    """An input's events (whole conversations prepared), and the reason it broke after them, if it did."""
+    """An input's events (whole conversations prepared, thread messages spooled), and the reason it
+    broke after them, if it did."""
 
-    events: list[Event]
+    events: list[WorkerEvent]
     unreadable: str | None
     pii: Counter[str]
 
@@ -81,12 +87,15 @@ def read_and_prepare(source: InputFile | None) -> FileOutcome | None:
     worker = _worker()
     counts = worker.preparer.redactor.counts
     before = Counter(counts)
-    events: list[Event] = []
+    events: list[WorkerEvent] = []
     unreadable = None
     try:
         for event in read_input(source, worker.how):
             if isinstance(event, tuple) and isinstance(event[0], Conversation):
                 event = (worker.preparer.conversation(event[0]), event[1])
+            elif isinstance(event, tuple) and isinstance(event[0], ThreadMessage):
+                events.append((SpooledMessage.of(event[0]), event[1]))
+                continue
             events.append(event)
     except UNREADABLE as exc:
         unreadable = unreadable_reason(exc)
@@ -102,14 +111,17 @@ def read_mbox_part_with(preparer: Preparer, how: HowToRead, source: InputFile, p
     """One part of a large mailbox, read as reading the whole mailbox reads those messages."""
     counts = preparer.redactor.counts
     before = Counter(counts)
-    events: list[Event] = []
+    events: list[WorkerEvent] = []
     unreadable = None
     try:
         with source.open() as stream:
             stream.seek(part.start)
             data = stream.read(part.end - part.start)
         for item in read_mbox_part(io.BytesIO(data), ReadContext(source.name, how.settings), part.index, part.offset):
-            events.append((preparer.conversation(item) if isinstance(item, Conversation) else item, "mbox"))
+            if isinstance(item, ThreadMessage):
+                events.append((SpooledMessage.of(item), "mbox"))
+            else:
+                events.append((preparer.conversation(item) if isinstance(item, Conversation) else item, "mbox"))
     except UNREADABLE as exc:
         unreadable = unreadable_reason(exc)
     return FileOutcome(events, unreadable, counts - before)

@@ -27,7 +27,13 @@ from vocmine.errors import ConfigError
 from vocmine.ingest.inputs.formats import FORMATS
 from vocmine.ingest.inputs.sniff import Format
 from vocmine.ingest.inputs.sources import InputFile, SkippedInput, expand_inputs
-from vocmine.ingest.mail_threads import MessageSpool, Thread, iter_thread_conversations, plan_threads
+from vocmine.ingest.mail_threads import (
+    MessageSpool,
+    SpooledMessage,
+    Thread,
+    iter_thread_conversations,
+    plan_threads,
+)
 from vocmine.ingest.mapping import Mapping
 from vocmine.ingest.pool import OrderedPool, will_fork
 from vocmine.ingest.prepare import Preparer
@@ -38,7 +44,6 @@ from vocmine.schema import Conversation, Turn, utcnow
 from vocmine.services.ingest_inputs import (
     MBOX_PART_BYTES,
     UNREADABLE,
-    Event,
     FileRecognised,
     HowToRead,
     file_location,
@@ -52,6 +57,7 @@ from vocmine.services.ingest_workers import (
     PreparedThread,
     ThreadsOutcome,
     ThreadTask,
+    WorkerEvent,
     load_before_fork,
     prepare_threads,
     prepare_threads_with,
@@ -192,13 +198,16 @@ class IngestRun:
         which takes their results in input order: what is stored, and how it is counted, is what
         reading them one by one here gives."""
         pool = self._start_pool(files)
-        if pool is None:
+        groups = list(_file_groups(files))
+        if pool is None or (len(groups) == 1 and all(source is not None for _, source in groups[0])):
+            # One task (a single input, say) would be read by one worker while this process waits for
+            # all of it to be handed over: read here. The workers still prepare its threads.
             for source in files:
                 if on_file:
                     on_file(source)
                 self.ingest_file(source)
             return
-        for group, outcomes in pool.map(_read_group, _file_groups(files)):
+        for group, outcomes in pool.map(_read_group, groups):
             for position, (index, _) in enumerate(group):
                 source = files[index]
                 if on_file:
@@ -255,7 +264,7 @@ class IngestRun:
         except UNREADABLE as exc:  # the mailbox itself could not be scanned for its parts
             self._unreadable(source, self.report.records_read - records_before, unreadable_reason(exc))
 
-    def _apply(self, event: Event, *, prepared: bool = False) -> None:
+    def _apply(self, event: WorkerEvent, *, prepared: bool = False) -> None:
         if isinstance(event, FileRecognised):
             self.report.files_read += 1
         elif isinstance(event, Rejection):
@@ -276,14 +285,18 @@ class IngestRun:
         return self._pool
 
     def _take(
-        self, item: Conversation | ThreadMessage | Rejection, format_name: str, *, prepared: bool = False
+        self,
+        item: Conversation | ThreadMessage | SpooledMessage | Rejection,
+        format_name: str,
+        *,
+        prepared: bool = False,
     ) -> None:
         if isinstance(item, Rejection):
             self._reject(item)
             return
         self.report.records_read += 1
         self.report.records_by_format[format_name] += 1
-        if isinstance(item, ThreadMessage):
+        if isinstance(item, ThreadMessage | SpooledMessage):
             # Prepared in _flush_threads, once every brand account in the input is known.
             self._spool.add(item)
             return

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from vocmine.ingest.cleaning import decode_guessing, html_to_text, normalize_text
 from vocmine.ingest.inputs.jsonstream import JsonRecord, iter_json_records
-from vocmine.ingest.readers.mail_addresses import address_of, addresses_of
+from vocmine.ingest.readers.mail_parsing import address_of, addresses_of, content_charset, message_from_bytes
 from vocmine.ingest.readers.mail_quotes import strip_quotes_and_signature
 from vocmine.ingest.records import Item, Location, ReadContext, Rejection, ThreadMessage, parse_timestamp, read_whole
 from vocmine.schema import SurveyScores, Turn, stable_hash
@@ -162,7 +162,7 @@ def _from_bytes(data: bytes, location: Location, ctx: ReadContext, *, source: st
     try:
         # compat32 parses lazily and several times faster than policy.default, whose structured
         # header objects we do not need; encoded words are decoded in _header.
-        message = email.message_from_bytes(data)
+        message = message_from_bytes(data)
         headers = _headers(message)
         body = _body_text(message)
     except Exception as exc:  # the email package raises many kinds on hostile input
@@ -248,7 +248,7 @@ def _decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return str(part.get_payload() or "")
-    charset = part.get_content_charset() or "us-ascii"
+    charset = content_charset(part) or "us-ascii"
     try:
         text = payload.decode(charset)
     except (LookupError, UnicodeDecodeError):

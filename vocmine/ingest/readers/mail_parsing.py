@@ -1,0 +1,101 @@
+"""Parsing the e-mail reader needs, each with a fast path for the plain forms nearly every message
+has and the ``email`` package for everything else:
+
+* a message whose body is one part (``email.message_from_bytes``): its header block is parsed by the
+  library, its body set as the payload without going through the library line by line;
+* the address in a From or To header (``email.utils.parseaddr`` / ``getaddresses``):
+  ``jane@example.org``, ``Jane Doe <jane@example.org>``, ``Kim (Northwind) <k@example.org>``,
+  lists of those;
+* a part's charset (``Message.get_content_charset``): ``text/plain; charset="utf-8"``.
+
+Why not the library alone: its parser hands every body line through a Python generator, and its
+address and parameter parsers walk a header a character at a time in Python; together they were about
+a quarter of reading a mailbox. The fast paths only take multipart and message/* bodies to the
+library whole, and header values without the characters that make RFC 5322 and RFC 2045/2231 parsing
+subtle (quotes inside names, nested comments,
+escapes, groups, routes, dots or other specials in a display name; parameter continuations and
+encodings); everything else goes to the library, so the answers are the library's
+(tests/unit/ingest/test_mail_parsing.py compares both on real, generated and hostile messages).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import re
+from email.message import Message
+from email.parser import Parser
+from email.policy import compat32
+
+# What the library's feed parser takes for a header line (or its continuation).
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+_HEADER_PARSER = Parser(policy=compat32)
+
+
+def message_from_bytes(data: bytes) -> Message:
+    """``email.message_from_bytes(data)`` (compat32)."""
+    text = data.decode("ascii", errors="surrogateescape")  # as BytesParser decodes it
+    lines = io.StringIO(text, newline="")  # split where the feed parser splits: \r\n, \r or \n
+    header_end = body_start = 0
+    for line in iter(lines.readline, ""):
+        if not _HEADER_LINE.match(line):
+            # The blank line that ends the headers is dropped; any other line is the body's first.
+            body_start = header_end + (len(line) if line[:1] in ("\r", "\n") else 0)
+            break
+        header_end += len(line)
+    else:
+        body_start = header_end
+    message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
+    if message.get_content_maintype() in ("multipart", "message"):
+        return email.message_from_bytes(data)  # parts and nested messages: the library's own walk
+    # What parsing the header block left as body: a "From " line last among the headers, which the
+    # library takes for the body's first line.
+    pushed_back = message.get_payload()
+    if not isinstance(pushed_back, str):  # a headers-only parse leaves text; anything else: the library
+        return email.message_from_bytes(data)
+    message.set_payload(pushed_back + text[body_start:])
+    return message
+
+
+# An addr-spec of dot-separated atoms: what the library returns unchanged.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# A display name of plain words (letters, digits, hyphens, apostrophes) and comments of such words
+# ("Kim Tanaka (Northwind)"), single spaces between them: no other specials.
+_WORD = r"(?:[\w'-]+|\([\w' -]*\))"
+_PLAIN = re.compile(rf"(?:{_WORD}(?: {_WORD})* )?<(?P<angle>{_ADDR_SPEC})>|(?P<bare>{_ADDR_SPEC})")
+
+
+def address_of(value: str) -> str:
+    """``email.utils.parseaddr(value)[1]``."""
+    match = _PLAIN.fullmatch(value)
+    if match:
+        return match["angle"] or match["bare"]
+    return email.utils.parseaddr(value)[1]
+
+
+def addresses_of(value: str) -> list[str]:
+    """The addresses ``email.utils.getaddresses([value])`` finds, empty ones left out."""
+    matches = [_PLAIN.fullmatch(piece.strip()) for piece in value.split(",")]
+    if all(matches):
+        return [m["angle"] or m["bare"] for m in matches if m]
+    return [address for _, address in email.utils.getaddresses([value]) if address]
+
+
+# A Content-Type of simple parameters: tokens or quoted strings without escapes, no RFC 2231 "*".
+_SIMPLE_TYPE = re.compile(r'[\w.+-]+/[\w.+-]+(?:\s*;\s*[\w-]+=(?:[\w.:+-]+|"[\w.:+ -]*"))*\s*')
+_CHARSET = re.compile(r';\s*charset=(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
+
+
+def content_charset(part: Message) -> str | None:
+    """``part.get_content_charset()``."""
+    value = part.get("content-type")
+    if value is None:
+        return None
+    if isinstance(value, str) and _SIMPLE_TYPE.fullmatch(value):
+        found = _CHARSET.search(value)
+        if found is None:
+            return None
+        charset = found[1] if found[1] is not None else found[2]
+        return charset.lower() if charset.isascii() else None
+    return part.get_content_charset()
