@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -155,6 +156,22 @@ class Conversation(_Record):
                 "ended_at": self.ended_at or max(stamps),
             }
         )
+
+
+@dataclass(frozen=True)
+class SerializedConversation:
+    """A conversation with what a store computes from it to write it (its content hash and JSON
+    document), computed ahead where that is cheaper than in the writing process: an ingestion worker
+    prepares threads while the run's one writer is busy. Build it with ``of``, never by hand, so the
+    two always belong to the conversation."""
+
+    conversation: Conversation
+    content_hash: str
+    doc: str
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> SerializedConversation:
+        return cls(conversation, conversation.content_hash(), conversation.model_dump_json())
 
 
 def segment_id(conversation_id: str, turn_index: int, start: int) -> str:

@@ -27,7 +27,7 @@ from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mail import MboxPart, read_mbox_part
 from vocmine.ingest.records import ReadContext, ThreadMessage
 from vocmine.language import load_language_model
-from vocmine.schema import Conversation
+from vocmine.schema import Conversation, SerializedConversation
 from vocmine.services.ingest_inputs import UNREADABLE, Event, HowToRead, read_input, unreadable_reason
 from vocmine.settings import Settings
 
@@ -136,7 +136,9 @@ class ThreadTask:
 @dataclass
 class PreparedThread:
     conversation: Conversation  # turns prepared: merged into a stored thread of the same id
-    alone: Conversation  # prepared whole: stored when no thread is stored under its id
+    # Prepared whole, with its hash and document (the run's writer is the busy process by then):
+    # stored when no thread is stored under its id.
+    alone: SerializedConversation
     pii_alone: Counter[str]  # what preparing ``alone`` (beyond its turns) counted
 
 
@@ -166,6 +168,6 @@ def prepare_threads_with(preparer: Preparer, task: ThreadTask) -> ThreadsOutcome
     prepared = []
     for conversation in built:
         before = Counter(counts)
-        alone = preparer.conversation(conversation, turns_prepared=True)
+        alone = SerializedConversation.of(preparer.conversation(conversation, turns_prepared=True))
         prepared.append(PreparedThread(conversation, alone, counts - before))
     return ThreadsOutcome(prepared, pii_turns)

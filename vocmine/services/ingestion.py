@@ -40,7 +40,7 @@ from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mapped import read_mapped
 from vocmine.ingest.records import Rejection, ThreadMessage
 from vocmine.ingest.ticket_merge import combine_ticket
-from vocmine.schema import Conversation, Turn, utcnow
+from vocmine.schema import Conversation, SerializedConversation, Turn, utcnow
 from vocmine.services.ingest_inputs import (
     MBOX_PART_BYTES,
     UNREADABLE,
@@ -374,7 +374,7 @@ class IngestRun:
         # thread is stored under its id (keyed by the identity of the conversation handed to the store).
         prepared_whole: dict[int, PreparedThread] = {}
 
-        def merge(previous: Conversation | None, conversation: Conversation) -> Conversation:
+        def merge(previous: Conversation | None, conversation: Conversation) -> Conversation | SerializedConversation:
             known = {t.identity() for t in previous.turns} if previous else set()
             fresh = [t for t in conversation.turns if t.identity() not in known]
             fresh_counts[conversation.id] = (len(fresh), len(conversation.turns) - len(fresh))

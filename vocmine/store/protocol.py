@@ -20,6 +20,7 @@ from vocmine.schema import (
     ConversationAnalysis,
     LabelCorrection,
     ReviewState,
+    SerializedConversation,
     Theme,
     UploadJob,
 )
@@ -43,7 +44,9 @@ from vocmine.store.query import (
     UpsertOutcome,
 )
 
-Merge = Callable[[Conversation | None, Conversation], Conversation]
+# What to write instead of the incoming conversation, given the stored one: a conversation, or one
+# serialized ahead (the store then takes its content hash and document as they are).
+Merge = Callable[[Conversation | None, Conversation], Conversation | SerializedConversation]
 
 
 @dataclass(frozen=True)

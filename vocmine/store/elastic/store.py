@@ -34,7 +34,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vocmine.errors import ConfigError, ConflictError, StoreError
-from vocmine.schema import Conversation
+from vocmine.schema import Conversation, SerializedConversation
 from vocmine.store.cursor import decode_cursor, encode_cursor
 from vocmine.store.elastic.aggs import facets_body, latest_start_body, stats_body
 from vocmine.store.elastic.analysis import ElasticAnalysisMixin
@@ -359,7 +359,9 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
             old = existing.get(cid)
             conversation = latest[cid]
             if merge is not None:
-                conversation = merge(Conversation.model_validate(old["_source"]["doc"]) if old else None, conversation)
+                merged = merge(Conversation.model_validate(old["_source"]["doc"]) if old else None, conversation)
+                # The document here is built from the conversation whole (it holds more than its JSON).
+                conversation = merged.conversation if isinstance(merged, SerializedConversation) else merged
             document = conversation_document(conversation, None)
             if old is None:
                 items.append((cid, BulkAction("create", document)))

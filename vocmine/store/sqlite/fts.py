@@ -67,12 +67,20 @@ def create(conn: sqlite3.Connection, shard: int) -> None:
     )
 
 
-def index(conn: sqlite3.Connection, rowid: int, customer_text: str, subject: str) -> None:
-    """(Re)index one conversation; inside the caller's write transaction."""
+def index(
+    conn: sqlite3.Connection, rowid: int, customer_text: str, subject: str, *, new_row: bool, created: set[int]
+) -> None:
+    """(Re)index one conversation; inside the caller's write transaction. ``new_row``: its row was
+    just inserted, never updated, so no entry can be indexed under its rowid yet (conversations are
+    never deleted, so a rowid is never used twice). ``created``: the shards this transaction has
+    made sure of already (only ever for one transaction, so a rolled-back creation leaves nothing)."""
     shard = shard_of(rowid)
-    create(conn, shard)  # IF NOT EXISTS: ~µs, and a rolled-back creation cannot leave a stale cache
+    if shard not in created:
+        create(conn, shard)
+        created.add(shard)
     name = table(shard)
-    conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
+    if not new_row:
+        conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
     conn.execute(
         f"INSERT INTO {name} (rowid, customer_text, subject, words) VALUES (?, ?, ?, ?)",
         (rowid, customer_text, subject, prefix_form(f"{customer_text} {subject}")),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vocmine.errors import StoreError
-from vocmine.schema import Conversation, utcnow
+from vocmine.schema import Conversation, SerializedConversation, utcnow
 from vocmine.store.cursor import encode_cursor
 from vocmine.store.protocol import Merge
 from vocmine.store.query import (
@@ -403,15 +403,19 @@ class SQLiteStore(
                 known = self._hashes(ids)
                 stored = self._stored(ids) if merge is not None else {}
                 keys = _TurnKeyWrites()
+                fts_shards: set[int] = set()
                 for incoming in conversations:
-                    conversation = merge(stored.get(incoming.id), incoming) if merge is not None else incoming
+                    merged = merge(stored.get(incoming.id), incoming) if merge is not None else incoming
+                    serialized = (
+                        merged if isinstance(merged, SerializedConversation) else SerializedConversation.of(merged)
+                    )
+                    conversation, content_hash = serialized.conversation, serialized.content_hash
                     stored[conversation.id] = conversation
-                    content_hash = conversation.content_hash()
                     previous = known.get(conversation.id)
                     if previous == content_hash:
                         outcomes.append(UpsertOutcome.UNCHANGED)
                         continue
-                    self._write(conn, conversation, content_hash, now)
+                    self._write(conn, serialized, now, new=previous is None, fts_shards=fts_shards)
                     keys.replace(conn, conversation)
                     known[conversation.id] = content_hash
                     outcomes.append(UpsertOutcome.NEW if previous is None else UpsertOutcome.UPDATED)
@@ -439,7 +443,10 @@ class SQLiteStore(
             found.update(dict(rows.fetchall()))
         return found
 
-    def _write(self, conn: sqlite3.Connection, c: Conversation, content_hash: str, now: str) -> None:
+    def _write(
+        self, conn: sqlite3.Connection, serialized: SerializedConversation, now: str, *, new: bool, fts_shards: set[int]
+    ) -> None:
+        c = serialized.conversation
         survey = c.survey
         row = {
             "id": c.id,
@@ -457,8 +464,8 @@ class SQLiteStore(
             "ces": survey.ces if survey else None,
             "turn_count": len(c.turns),
             "customer_turn_count": len(c.customer_turns()),
-            "content_hash": content_hash,
-            "doc": c.model_dump_json(),
+            "content_hash": serialized.content_hash,
+            "doc": serialized.doc,
             "ingested_at": now,
             "updated_at": now,
         }
@@ -473,7 +480,7 @@ class SQLiteStore(
         else:
             conn.execute(upsert, row)
             rowid = conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0]
-        sqlite_fts.index(conn, rowid, c.customer_text(), c.subject or "")
+        sqlite_fts.index(conn, rowid, c.customer_text(), c.subject or "", new_row=new, created=fts_shards)
 
     # ------------------------------------------------------------ reads
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vocmine.errors import ConfigError
-from vocmine.schema import Conversation, SurveyScores, Turn
+from vocmine.schema import Conversation, SerializedConversation, SurveyScores, Turn
 from vocmine.store.query import ConversationFilter, SearchQuery, UpsertOutcome
 from vocmine.testing.factories import T0, dated_conversation
 
@@ -69,6 +69,22 @@ class ConversationsContract:
         new = dated_conversation("n", "first message")
         assert store.upsert_conversations([new], merge=merge) == [UpsertOutcome.NEW]
         assert seen[-1] is None
+
+    def test_a_merge_may_hand_back_the_conversation_serialized(self, store):
+        """What an ingestion worker serialized ahead is stored as the conversation itself would be:
+        searchable, read back equal, and unchanged when the same content comes again."""
+        fresh = dated_conversation("s", "the router drops every evening")
+
+        def serialized(stored: Conversation | None, incoming: Conversation) -> SerializedConversation:
+            return SerializedConversation.of(incoming)
+
+        assert store.upsert_conversations([fresh], merge=serialized) == [UpsertOutcome.NEW]
+        assert store.get_conversation("s") == fresh
+        assert [h.conversation.id for h in store.search(SearchQuery(text="router")).hits] == ["s"]
+        assert store.upsert_conversations([fresh]) == [UpsertOutcome.UNCHANGED]  # the same content hash
+        changed = fresh.model_copy(update={"turns": [*fresh.turns, Turn(role="customer", text="and mornings")]})
+        assert store.upsert_conversations([changed], merge=serialized) == [UpsertOutcome.UPDATED]
+        assert [h.conversation.id for h in store.search(SearchQuery(text="mornings")).hits] == ["s"]
 
     def test_full_text_searches_customer_words_only_with_stemming_and_highlights(self, filled):
         page = filled.search(SearchQuery(text="refunds"))
