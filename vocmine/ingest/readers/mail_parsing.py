@@ -10,12 +10,11 @@ has and the ``email`` package for everything else:
 
 Why not the library alone: its parser hands every body line through a Python generator, and its
 address and parameter parsers walk a header a character at a time in Python; together they were about
-a quarter of reading a mailbox. The fast paths only take multipart and message/* bodies to the
-library whole, and header values without the characters that make RFC 5322 and RFC 2045/2231 parsing
-subtle (quotes inside names, nested comments,
-escapes, groups, routes, dots or other specials in a display name; parameter continuations and
-encodings); everything else goes to the library, so the answers are the library's
-(tests/unit/ingest/test_mail_parsing.py compares both on real, generated and hostile messages).
+a quarter of reading a mailbox. The fast paths leave multipart and message/* bodies to the library
+whole, and every header value with a character that makes RFC 5322 or RFC 2045/2231 parsing subtle
+(quotes, nested comments, escapes, groups, routes, dots or other specials in a display name; parameter
+continuations and encodings), so the answers are the library's (tests/unit/ingest/test_mail_parsing.py
+compares both on real, generated and hostile messages).
 """
 
 from __future__ import annotations
