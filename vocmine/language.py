@@ -164,8 +164,8 @@ class WindowedIdentifier:
 
 
 def load_language_model() -> None:
-    """Load the identifier now (about half a second the first time on a machine, then milliseconds),
-    e.g. once before forking workers that share it."""
+    """Load the identifier now (about half a second the first time on a machine, then a few
+    hundredths of a second), e.g. once before forking workers that share it."""
     _scorer()
 
 
