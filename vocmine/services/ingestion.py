@@ -198,7 +198,7 @@ class IngestRun:
         which takes their results in input order: what is stored, and how it is counted, is what
         reading them one by one here gives."""
         pool = self._start_pool(files)
-        groups = list(_file_groups(files))
+        groups = list(_file_groups(files)) if pool is not None else []
         if pool is None or (len(groups) == 1 and all(source is not None for _, source in groups[0])):
             # One task (a single input, say) would be read by one worker while this process waits for
             # all of it to be handed over: read here. The workers still prepare its threads.
