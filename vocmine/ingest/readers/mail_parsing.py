@@ -29,6 +29,11 @@ from email.policy import compat32
 # What the library's feed parser takes for a header line (or its continuation).
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 _HEADER_PARSER = Parser(policy=compat32)
+# A Content-Type header that names parts or a nested message (folded after the colon, too): such a
+# message goes to the library straight away, not after parsing its headers twice.
+_NOT_ONE_PART = re.compile(
+    r"^content-type:[ \t]*(?:\r\n?|\n)?[ \t]*(?:multipart|message)/", re.IGNORECASE | re.MULTILINE
+)
 
 
 def message_from_bytes(data: bytes) -> Message:
@@ -44,9 +49,11 @@ def message_from_bytes(data: bytes) -> Message:
         header_end += len(line)
     else:
         body_start = header_end
-    message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
-    if message.get_content_maintype() in ("multipart", "message"):
+    if _NOT_ONE_PART.search(text, 0, header_end):
         return email.message_from_bytes(data)  # parts and nested messages: the library's own walk
+    message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
+    if message.get_content_maintype() in ("multipart", "message"):  # a Content-Type the search missed
+        return email.message_from_bytes(data)
     # What parsing the header block left as body: a "From " line last among the headers, which the
     # library takes for the body's first line.
     pushed_back = message.get_payload()
