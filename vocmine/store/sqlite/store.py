@@ -406,16 +406,17 @@ class SQLiteStore(
                 fts_shards: set[int] = set()
                 for incoming in conversations:
                     merged = merge(stored.get(incoming.id), incoming) if merge is not None else incoming
-                    serialized = (
-                        merged if isinstance(merged, SerializedConversation) else SerializedConversation.of(merged)
-                    )
-                    conversation, content_hash = serialized.conversation, serialized.content_hash
+                    if isinstance(merged, SerializedConversation):
+                        conversation, content_hash = merged.conversation, merged.content_hash
+                    else:  # its document is only made if it is written
+                        conversation, content_hash = merged, merged.content_hash()
                     stored[conversation.id] = conversation
                     previous = known.get(conversation.id)
                     if previous == content_hash:
                         outcomes.append(UpsertOutcome.UNCHANGED)
                         continue
-                    self._write(conn, serialized, now, new=previous is None, fts_shards=fts_shards)
+                    doc = merged.doc if isinstance(merged, SerializedConversation) else conversation.model_dump_json()
+                    self._write(conn, conversation, content_hash, doc, now, new=previous is None, fts_shards=fts_shards)
                     keys.replace(conn, conversation)
                     known[conversation.id] = content_hash
                     outcomes.append(UpsertOutcome.NEW if previous is None else UpsertOutcome.UPDATED)
@@ -444,9 +445,16 @@ class SQLiteStore(
         return found
 
     def _write(
-        self, conn: sqlite3.Connection, serialized: SerializedConversation, now: str, *, new: bool, fts_shards: set[int]
+        self,
+        conn: sqlite3.Connection,
+        c: Conversation,
+        content_hash: str,
+        doc: str,
+        now: str,
+        *,
+        new: bool,
+        fts_shards: set[int],
     ) -> None:
-        c = serialized.conversation
         survey = c.survey
         row = {
             "id": c.id,
@@ -464,8 +472,8 @@ class SQLiteStore(
             "ces": survey.ces if survey else None,
             "turn_count": len(c.turns),
             "customer_turn_count": len(c.customer_turns()),
-            "content_hash": serialized.content_hash,
-            "doc": serialized.doc,
+            "content_hash": content_hash,
+            "doc": doc,
             "ingested_at": now,
             "updated_at": now,
         }
