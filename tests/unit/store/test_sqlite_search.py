@@ -115,6 +115,41 @@ def test_each_rowid_range_has_its_own_index_shard(store):
         assert held == [r for r in rowids if sqlite_fts.shard_of(r) == shard]
 
 
+def _chat(cid: str, text: str) -> Conversation:
+    return Conversation(id=cid, channel="chat", source="test", turns=[Turn(role="customer", text=text)])
+
+
+def _found(store: SQLiteStore, text: str) -> list[str]:
+    return sorted(hit.conversation.id for hit in store.search(SearchQuery(text=text, limit=100)).hits)
+
+
+def test_the_index_holds_each_conversation_as_last_written(store):
+    """The full-text entries of a batch are written together at its end (``fts.PendingIndex``): a
+    conversation written twice in one batch, or rewritten by a later batch, is found by its last
+    text only, once; a batch that fails leaves no entry behind."""
+    store.upsert_conversations([_chat("twice", "parcel went missing"), _chat("twice", "voucher never arrived")])
+    assert _found(store, "voucher") == ["twice"]
+    assert _found(store, "parcel") == []
+    store.upsert_conversations([_chat("twice", "router keeps rebooting"), _chat("other", "voucher expired")])
+    assert _found(store, "voucher") == ["other"]
+    assert _found(store, "router") == ["twice"]
+
+    def failing(stored, incoming):
+        if incoming.id == "broken":
+            raise RuntimeError("merge failed")
+        return incoming
+
+    with pytest.raises(RuntimeError):
+        store.upsert_conversations([_chat("fresh", "invoice doubled"), _chat("broken", "x")], merge=failing)
+    assert _found(store, "invoice") == []
+    rows = store.conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+    entries = sum(
+        store.conn.execute(f"SELECT COUNT(*) FROM {sqlite_fts.table(shard)}").fetchone()[0]
+        for shard in sqlite_fts.shards(store.conn)
+    )
+    assert entries == rows
+
+
 def _written_by(
     version: int,
     conversations: list[Conversation],

@@ -67,24 +67,41 @@ def create(conn: sqlite3.Connection, shard: int) -> None:
     )
 
 
-def index(
-    conn: sqlite3.Connection, rowid: int, customer_text: str, subject: str, *, new_row: bool, created: set[int]
-) -> None:
-    """(Re)index one conversation; inside the caller's write transaction. ``new_row``: its row was
-    just inserted, never updated, so no entry can be indexed under its rowid yet (conversations are
-    never deleted, so a rowid is never used twice). ``created``: the shards this transaction has
-    made sure of already (only ever for one transaction, so a rolled-back creation leaves nothing)."""
-    shard = shard_of(rowid)
-    if shard not in created:
-        create(conn, shard)
-        created.add(shard)
-    name = table(shard)
-    if not new_row:
-        conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
-    conn.execute(
-        f"INSERT INTO {name} (rowid, customer_text, subject, words) VALUES (?, ?, ?, ?)",
-        (rowid, customer_text, subject, prefix_form(f"{customer_text} {subject}")),
-    )
+class PendingIndex:
+    """The conversations a write transaction (re)indexes, written in one go just before it ends.
+
+    Why not row by row: every statement that opens a statement savepoint (the conversations upsert
+    does, for its conflict clause and triggers) makes FTS5 flush what it has pending into a new
+    segment on disk. Indexing each conversation right after its row was written made a segment per
+    conversation, and the writes and merges those cost were a fifth of storing a conversation; indexed
+    together, the batch is one segment. Inside the caller's transaction, so a rollback leaves nothing.
+    """
+
+    def __init__(self) -> None:
+        # rowid -> (customer text, subject, whether its row is new in this transaction): a
+        # conversation written twice in one batch is indexed once, with its last text.
+        self._rows: dict[int, tuple[str, str, bool]] = {}
+
+    def add(self, rowid: int, customer_text: str, subject: str, *, new_row: bool) -> None:
+        """``new_row``: the row was just inserted, never updated, so no entry can be indexed under its
+        rowid yet (conversations are never deleted, so a rowid is never used twice)."""
+        earlier = self._rows.get(rowid)
+        self._rows[rowid] = (customer_text, subject, new_row if earlier is None else earlier[2])
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        by_table: dict[str, list[tuple[int, str, str, str]]] = {}
+        for rowid, (customer_text, subject, new_row) in self._rows.items():
+            shard = shard_of(rowid)
+            name = table(shard)
+            if name not in by_table:
+                create(conn, shard)
+                by_table[name] = []
+            if not new_row:
+                conn.execute(f"DELETE FROM {name} WHERE rowid = ?", (rowid,))
+            by_table[name].append((rowid, customer_text, subject, prefix_form(f"{customer_text} {subject}")))
+        for name, rows in by_table.items():
+            conn.executemany(f"INSERT INTO {name} (rowid, customer_text, subject, words) VALUES (?, ?, ?, ?)", rows)
+        self._rows.clear()
 
 
 def by_shard(rowids: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:

@@ -403,7 +403,7 @@ class SQLiteStore(
                 known = self._hashes(ids)
                 stored = self._stored(ids) if merge is not None else {}
                 keys = _TurnKeyWrites()
-                fts_shards: set[int] = set()
+                to_index = sqlite_fts.PendingIndex()
                 for incoming in conversations:
                     merged = merge(stored.get(incoming.id), incoming) if merge is not None else incoming
                     if isinstance(merged, SerializedConversation):
@@ -416,11 +416,14 @@ class SQLiteStore(
                         outcomes.append(UpsertOutcome.UNCHANGED)
                         continue
                     doc = merged.doc if isinstance(merged, SerializedConversation) else conversation.model_dump_json()
-                    self._write(conn, conversation, content_hash, doc, now, new=previous is None, fts_shards=fts_shards)
+                    rowid = self._write(conn, conversation, content_hash, doc, now)
+                    new = previous is None
+                    to_index.add(rowid, conversation.customer_text(), conversation.subject or "", new_row=new)
                     keys.replace(conn, conversation)
                     known[conversation.id] = content_hash
                     outcomes.append(UpsertOutcome.NEW if previous is None else UpsertOutcome.UPDATED)
                 keys.flush(conn)
+                to_index.write(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -451,10 +454,8 @@ class SQLiteStore(
         content_hash: str,
         doc: str,
         now: str,
-        *,
-        new: bool,
-        fts_shards: set[int],
-    ) -> None:
+    ) -> int:
+        """Writes the conversation's row; returns its rowid (for its full-text entry)."""
         survey = c.survey
         row = {
             "id": c.id,
@@ -484,11 +485,9 @@ class SQLiteStore(
             f"ON CONFLICT (id) DO UPDATE SET {updates}"
         )
         if _RETURNING:  # the row's id from the write itself, not a second statement
-            rowid = conn.execute(upsert + " RETURNING rowid", row).fetchall()[0][0]
-        else:
-            conn.execute(upsert, row)
-            rowid = conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0]
-        sqlite_fts.index(conn, rowid, c.customer_text(), c.subject or "", new_row=new, created=fts_shards)
+            return int(conn.execute(upsert + " RETURNING rowid", row).fetchall()[0][0])
+        conn.execute(upsert, row)
+        return int(conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0])
 
     # ------------------------------------------------------------ reads
 
