@@ -29,12 +29,22 @@ from vocmine.errors import ConfigError
 from vocmine.settings import PII_TYPES
 
 _EMAIL = re.compile(r"\b[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-# Patterns that can only start at a digit (or "+" or "(") say so first: a lookahead that fails at
-# once on other characters, where the lookbehinds that follow would be tried at every position.
-_CARD = re.compile(r"(?=\d)(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+# A pattern that starts with a plain set of characters is searched in C, skipping to the next
+# character of that set; one that starts with a lookaround or ``\b`` is tried at every position.
+# So the patterns below check what comes before their first character only after matching it, by a
+# lookbehind over that character: ``[A-Z](?<!\w[A-Z])`` is a capital with no word character before
+# it, what ``\b[A-Z]`` says. Over mail bodies that made the IBAN, UK NI number and handle patterns
+# 2.5-25x faster and the card pattern 1.5x; the SSN, phone and address patterns, also starting at
+# digits (which are common), gained little and keep a ``(?=\d)`` first, which fails at once elsewhere.
+# tests/unit/ingest/test_redact_patterns.py holds each rewritten pattern to the plain form it replaces.
+_CARD = re.compile(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])")
+_IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _SSN = re.compile(r"(?=\d)\b\d{3}-\d{2}-\d{4}\b")
-_NINO = re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+# Two letters but the prefixes never allocated (BG, GB, NK, KN, TN, NT, ZZ), six digits, a letter.
+_NINO = re.compile(
+    r"[A-CEGHJ-PR-TW-Z](?<!\w[A-CEGHJ-PR-TW-Z])[A-CEGHJ-NPR-TW-Z](?<!BG|GB|NK|KN|TN|NT|ZZ)"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+)
 _PHONE_HINT = re.compile(r"(?:phone|call|tel|mobile|cell|number|reach|text|whatsapp|fax)\W{0,3}(?:\w+\W+){0,3}$", re.I)
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 # A run of digits with the separators phone numbers are written with; at least 7 digits is checked after.
@@ -57,7 +67,7 @@ _ADDRESS = re.compile(
     r"(?:,?\s+(?:[A-Za-z][\w'.-]*,?\s+){0,3}(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{5}(?:-\d{4})?)\b)?",
     re.IGNORECASE,
 )
-_HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
+_HANDLE = re.compile(r"@(?<![\w@]@)(\w{1,30})")
 _NON_DIGIT = re.compile(r"\D")
 _PHONE_FORMATTING = re.compile(r"[+()\s.-]")
 # The fewest digits (``\d``: the Unicode digits the patterns mean) a match of each kind holds: a card
