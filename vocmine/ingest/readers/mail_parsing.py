@@ -1,8 +1,9 @@
 """Parsing the e-mail reader needs, each with a fast path for the plain forms nearly every message
 has and the ``email`` package for everything else:
 
-* a message whose body is one part (``email.message_from_bytes``): its header block is parsed by the
-  library, its body set as the payload without going through the library line by line;
+* a message whose body is one part (``email.message_from_bytes``): its headers are set as the
+  library's parser sets them, its body as the payload, without the library's parser walking either
+  line by line through its generators;
 * the address in a From or To header (``email.utils.parseaddr`` / ``getaddresses``):
   ``jane@example.org``, ``Jane Doe <jane@example.org>``, ``Kim (Northwind) <k@example.org>``,
   lists of those;
@@ -29,6 +30,7 @@ from email.policy import compat32
 # What the library's feed parser takes for a header line (or its continuation).
 _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 _HEADER_PARSER = Parser(policy=compat32)
+_LINE_END = re.compile(r"(\r\n|\r|\n)\Z")
 # A Content-Type header that names parts or a nested message (folded after the colon, too): such a
 # message goes to the library straight away, not after parsing its headers twice.
 _NOT_ONE_PART = re.compile(
@@ -40,26 +42,60 @@ def message_from_bytes(data: bytes) -> Message:
     """``email.message_from_bytes(data)`` (compat32)."""
     text = data.decode("ascii", errors="surrogateescape")  # as BytesParser decodes it
     lines = io.StringIO(text, newline="")  # split where the feed parser splits: \r\n, \r or \n
+    header_lines: list[str] = []
     header_end = body_start = 0
     for line in iter(lines.readline, ""):
         if not _HEADER_LINE.match(line):
             # The blank line that ends the headers is dropped; any other line is the body's first.
             body_start = header_end + (len(line) if line[:1] in ("\r", "\n") else 0)
             break
+        header_lines.append(line)
         header_end += len(line)
     else:
         body_start = header_end
     if _NOT_ONE_PART.search(text, 0, header_end):
         return email.message_from_bytes(data)  # parts and nested messages: the library's own walk
-    message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
+    message = _plain_headers(header_lines)
+    pushed_back = ""
+    if message is None:  # a header block with something the library notes as a defect: its own parse
+        message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
+        # What parsing the header block left as body: a "From " line last among the headers, which
+        # the library takes for the body's first line.
+        pushed_back = message.get_payload()
+        if not isinstance(pushed_back, str):  # a headers-only parse leaves text; else: the library
+            return email.message_from_bytes(data)
     if message.get_content_maintype() in ("multipart", "message"):  # a Content-Type the search missed
         return email.message_from_bytes(data)
-    # What parsing the header block left as body: a "From " line last among the headers, which the
-    # library takes for the body's first line.
-    pushed_back = message.get_payload()
-    if not isinstance(pushed_back, str):  # a headers-only parse leaves text; anything else: the library
-        return email.message_from_bytes(data)
     message.set_payload(pushed_back + text[body_start:])
+    return message
+
+
+def _plain_headers(lines: list[str]) -> Message | None:
+    """A message with the headers of ``lines`` (the header block, line by line), set as the library's
+    feed parser sets them (``set_raw`` of the policy's ``header_source_parse`` of each header's lines,
+    an envelope line first as its unix-from), without its line-by-line generator; None for a block
+    the library would note a defect in (a continuation first, a header without a name, an envelope
+    line after the first), which it parses itself."""
+    message = Message(policy=compat32)
+    current: list[str] = []
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if not current:
+                return None
+            current.append(line)
+            continue
+        if line.startswith("From "):
+            if number:
+                return None
+            message.set_unixfrom(_LINE_END.sub("", line))
+            continue
+        if line[0] == ":":
+            return None
+        if current:
+            message.set_raw(*compat32.header_source_parse(current))
+        current = [line]
+    if current:
+        message.set_raw(*compat32.header_source_parse(current))
     return message
 
 
