@@ -56,14 +56,14 @@ def message_from_bytes(data: bytes) -> Message:
     if _NOT_ONE_PART.search(text, 0, header_end):
         return email.message_from_bytes(data)  # parts and nested messages: the library's own walk
     message = _plain_headers(header_lines)
-    pushed_back = ""
+    pushed_back: object = ""
     if message is None:  # a header block with something the library notes as a defect: its own parse
         message = _HEADER_PARSER.parsestr(text[:header_end], headersonly=True)
         # What parsing the header block left as body: a "From " line last among the headers, which
         # the library takes for the body's first line.
         pushed_back = message.get_payload()
-        if not isinstance(pushed_back, str):  # a headers-only parse leaves text; else: the library
-            return email.message_from_bytes(data)
+    if not isinstance(pushed_back, str):  # a headers-only parse leaves text; anything else: the library
+        return email.message_from_bytes(data)
     if message.get_content_maintype() in ("multipart", "message"):  # a Content-Type the search missed
         return email.message_from_bytes(data)
     message.set_payload(pushed_back + text[body_start:])
