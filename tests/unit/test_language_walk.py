@@ -75,11 +75,13 @@ def test_detection_says_undetermined_for_short_text_and_names_clear_languages() 
 
 
 def test_the_cached_tables_answer_as_the_unpacked_model(identifiers, tmp_path) -> None:
-    """What a later process loads (the .npy files) classifies exactly as what it unpacked."""
+    """What a later process loads (the .npy files) classifies exactly as what it unpacked; the tables
+    are mapped from the files, so the ingestion workers that each load them share their memory."""
     _, windowed = identifiers
     folder = tmp_path / "langid"
     windowed.save(folder)
     cached = WindowedIdentifier.load(folder)
+    assert all(isinstance(getattr(cached, table), np.memmap) for table in language._TABLES)
     assert cached.classes == windowed.classes and cached.aliases == windowed.aliases
     assert [cached.classify(t) for t in TEXTS] == [windowed.classify(t) for t in TEXTS]
 

@@ -48,6 +48,12 @@ class OrderedPool:
         self._initargs = initargs
         self._executor: ProcessPoolExecutor | None = None
 
+    def start(self) -> None:
+        """Start the worker processes now, not at the first task, so that their set-up (the
+        initializer) runs while the caller does other work."""
+        for _ in range(self.workers):  # the executor starts processes as tasks arrive
+            self._submit(_nothing, None)
+
     def _submit(self, fn: Callable[[T], R], task: T) -> Future[R]:
         if self._executor is None:
             context = multiprocessing.get_context(_start_method())
@@ -82,6 +88,10 @@ class OrderedPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _nothing(_: None) -> None:
+    """A task that starts a worker."""
 
 
 def _result(future: Future[R]) -> R | BaseException:

@@ -29,7 +29,6 @@ from vocmine.ingest.records import ReadContext, ThreadMessage
 from vocmine.language import load_language_model
 from vocmine.schema import Conversation, SerializedConversation
 from vocmine.services.ingest_inputs import UNREADABLE, Event, HowToRead, read_input, unreadable_reason
-from vocmine.settings import Settings
 
 
 @dataclass
@@ -45,19 +44,21 @@ _WORKER: _Worker | None = None
 _LAZY_IMPORTS = ("phonenumbers", "stdnum.luhn", "stdnum.iban", "stdnum.us.ssn", "inscriptis", "charset_normalizer")
 
 
-def load_before_fork(settings: Settings) -> None:
-    """Load in this process what every worker would otherwise load for itself (the language model,
-    the libraries redaction and readers import lazily); forked workers share it."""
+def load_before_fork() -> None:
+    """Import in this process what every worker would otherwise import for itself (the libraries
+    redaction and readers import lazily); forked workers share it."""
     for module in _LAZY_IMPORTS:
         importlib.import_module(module)
-    if settings.detect_language:
-        load_language_model()
 
 
 def start_worker(how: HowToRead) -> None:
-    """The pool's initializer: one preparer per worker process, kept for the run."""
+    """The pool's initializer: one preparer per worker process, kept for the run, and the language
+    model. Each worker loads that itself, as it starts, while the run goes on reading: its tables are
+    mapped from the files, so the workers share their memory all the same."""
     global _WORKER
     _WORKER = _Worker(how, Preparer(how.settings))
+    if how.settings.detect_language:
+        load_language_model()
 
 
 def _worker() -> _Worker:

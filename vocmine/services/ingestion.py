@@ -280,8 +280,9 @@ class IngestRun:
         if self.settings.ingest_workers < 2 or sum(f.size or 0 for f in files) < POOL_MIN_BYTES:
             return None
         if will_fork():
-            load_before_fork(self.settings)
+            load_before_fork()
         self._pool = OrderedPool(self.settings.ingest_workers, start_worker, (self._how,))
+        self._pool.start()  # they set up while this process reads
         return self._pool
 
     def _take(
