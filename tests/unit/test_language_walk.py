@@ -81,7 +81,7 @@ def test_the_cached_tables_answer_as_the_unpacked_model(identifiers, tmp_path) -
     folder = tmp_path / "langid"
     windowed.save(folder)
     cached = WindowedIdentifier.load(folder)
-    assert all(isinstance(getattr(cached, table), np.memmap) for table in language._TABLES)
+    assert all(isinstance(getattr(cached, table).base, np.memmap) for table in language._TABLES)
     assert cached.classes == windowed.classes and cached.aliases == windowed.aliases
     assert [cached.classify(t) for t in TEXTS] == [windowed.classify(t) for t in TEXTS]
 
