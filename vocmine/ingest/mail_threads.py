@@ -22,15 +22,18 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from vocmine.ingest.records import ThreadMessage
 from vocmine.schema import Conversation, conversation_id_from_source
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadHeader:
+# ThreadHeader and SpooledMessage are named tuples, not dataclasses: every message crosses from a
+# worker to the ingesting process in this form, and pickling a slotted dataclass walks its fields in
+# Python (about 14 us a message against 6 for a tuple).
+class ThreadHeader(NamedTuple):
     """What threading needs of a message; ``seq`` finds the whole message in the spool."""
 
     seq: int
@@ -46,8 +49,7 @@ class ThreadHeader:
         return (self.timestamp is None, self.timestamp or 0.0, self.seq)
 
 
-@dataclass(frozen=True, slots=True)
-class SpooledMessage:
+class SpooledMessage(NamedTuple):
     """A message as the spool keeps it (its header, brand and pickled self), made where it was read:
     a worker process hands the run this instead of the message, so the run does not unpickle each
     message only to pickle it again for the spool."""
@@ -69,7 +71,7 @@ class SpooledMessage:
             timestamp=stamp.timestamp() if stamp else None,
         )
         # pickle is safe here: the spool is private to the run and deleted with it.
-        return cls(header, message.brand, pickle.dumps(message))
+        return SpooledMessage(header, message.brand, pickle.dumps(message))
 
 
 @dataclass
@@ -97,7 +99,7 @@ class MessageSpool:
     def add(self, message: ThreadMessage | SpooledMessage) -> None:
         spooled = message if isinstance(message, SpooledMessage) else SpooledMessage.of(message)
         seq = len(self.headers)
-        self.headers.append(replace(spooled.header, seq=seq))
+        self.headers.append(spooled.header._replace(seq=seq))
         if spooled.brand:
             self.brands.add(spooled.brand)
         self._db.execute("INSERT INTO messages VALUES (?, ?)", (seq, spooled.data))

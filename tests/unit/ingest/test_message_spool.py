@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from vocmine.ingest.mail_threads import MessageSpool, SpooledMessage
@@ -55,6 +54,6 @@ def test_a_spooled_message_takes_the_next_place_in_its_spool() -> None:
         ready = SpooledMessage.of(_message("b", None, None))
         assert ready.header.seq == -1  # no place until a spool takes it
         spool.add(ready)
-        assert spool.headers[1] == replace(ready.header, seq=1)
+        assert spool.headers[1] == ready.header._replace(seq=1)
     finally:
         spool.close()
