@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.utils
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -329,10 +330,14 @@ def is_company_address(address: str | None, settings: Settings) -> bool:
         return False
     address = address.lower()
     domain = address.rsplit("@", 1)[-1]
-    domains = {d.lower().lstrip("@") for d in settings.company_domains}
-    return address in {a.lower() for a in settings.company_addresses} or any(
-        domain == d or domain.endswith("." + d) for d in domains
-    )
+    addresses, domains = _company(tuple(settings.company_addresses), tuple(settings.company_domains))
+    return address in addresses or any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+@functools.lru_cache(maxsize=8)
+def _company(addresses: tuple[str, ...], domains: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The company's addresses and domains as compared, made once, not for every message."""
+    return frozenset(a.lower() for a in addresses), frozenset(d.lower().lstrip("@") for d in domains)
 
 
 def normalize_subject(subject: str | None) -> str:

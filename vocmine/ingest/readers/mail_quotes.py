@@ -72,7 +72,7 @@ def _outlook_block_start(body: str) -> int | None:
     """Start of an Outlook header block: "From:" followed within four lines by Sent/Date/To/Subject,
     or a long underscore separator immediately before it."""
     for match in _OUTLOOK_FROM.finditer(body):
-        following = body[match.end() :].split("\n")[1:5]
+        following = body[match.end() :].split("\n", 5)[1:5]  # the four lines after, not all of them split
         if sum(bool(_OUTLOOK_FOLLOWERS.match(line)) for line in following) >= 2:
             before = body[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
             if _SEPARATOR_LINE.match(before):
