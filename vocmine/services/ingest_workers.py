@@ -5,7 +5,7 @@ Two kinds of task (run through ``vocmine.ingest.pool.OrderedPool``):
 * ``read_and_prepare``: read one input and prepare (redact, detect the language of) each whole
   conversation in it; e-mails and posts come back as read, in the spool's form (``SpooledMessage``),
   since they are prepared once threaded;
-* ``prepare_threads``: prepare a batch of threads (their messages as the spool pickled them) into
+* ``prepare_threads``: prepare a batch of threads (their messages as the spool serialised them) into
   conversations, both with prepared turns (what the run merges into a stored thread) and prepared
   whole (what it stores when nothing is stored under the thread's id yet).
 
@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import importlib
 import io
-import pickle
 from collections import Counter
 from dataclasses import dataclass
 
 from vocmine.ingest.inputs.sources import InputFile
-from vocmine.ingest.mail_threads import SpooledMessage, build_conversation
+from vocmine.ingest.mail_threads import SpooledMessage, build_conversation, load_message
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mail import MboxPart, read_mbox_part
 from vocmine.ingest.records import ReadContext, ThreadMessage
@@ -130,7 +129,7 @@ def read_mbox_part_with(preparer: Preparer, how: HowToRead, source: InputFile, p
 
 @dataclass(frozen=True)
 class ThreadTask:
-    threads: list[tuple[str, list[bytes]]]  # conversation id, its messages pickled, in time order
+    threads: list[tuple[str, list[bytes]]]  # conversation id, its messages serialised, in time order
     brand_handles: frozenset[str]
 
 
@@ -160,8 +159,8 @@ def prepare_threads_with(preparer: Preparer, task: ThreadTask) -> ThreadsOutcome
     counts = preparer.redactor.counts
     before = Counter(counts)
     built: list[Conversation] = []
-    for conversation_id, pickled in task.threads:
-        messages: list[ThreadMessage] = [pickle.loads(data) for data in pickled]
+    for conversation_id, serialised in task.threads:
+        messages = [load_message(data) for data in serialised]
         for message in messages:
             message.turn = preparer.turn(message.turn)
         built.append(build_conversation(messages, conversation_id))

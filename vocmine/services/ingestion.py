@@ -411,9 +411,9 @@ class IngestRun:
         def tasks() -> Iterator[ThreadTask]:
             for start in range(0, len(threads), size):
                 batch = threads[start : start + size]
-                pickled = self._spool.load_pickled([seq for thread in batch for seq in thread.seqs])
+                serialised = self._spool.load_serialised([seq for thread in batch for seq in thread.seqs])
                 yield ThreadTask(
-                    [(thread.conversation_id, [pickled[seq] for seq in thread.seqs]) for thread in batch],
+                    [(thread.conversation_id, [serialised[seq] for seq in thread.seqs]) for thread in batch],
                     brand_handles,
                 )
 

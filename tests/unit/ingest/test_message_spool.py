@@ -1,13 +1,20 @@
-"""A message spooled where it was read (a worker) is kept as the same message added whole."""
+"""A message spooled where it was read (a worker) is kept as the same message added whole, and the
+spool gives back every message as it was given."""
 
 from __future__ import annotations
 
+import io
 import pickle
 from datetime import UTC, datetime
+from pathlib import Path
 
-from vocmine.ingest.mail_threads import MessageSpool, SpooledMessage
-from vocmine.ingest.records import Location, ThreadMessage
+from vocmine.ingest.inputs.formats import detect_format
+from vocmine.ingest.mail_threads import MessageSpool, SpooledMessage, dump_message, load_message
+from vocmine.ingest.records import Location, ReadContext, ThreadMessage
 from vocmine.schema import Turn
+from vocmine.settings import Settings
+
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def _message(key: str, brand: str | None, stamp: datetime | None) -> ThreadMessage:
@@ -57,3 +64,34 @@ def test_a_spooled_message_takes_the_next_place_in_its_spool() -> None:
         assert spool.headers[1] == ready.header._replace(seq=1)
     finally:
         spool.close()
+
+
+def _sample_thread_messages() -> list[ThreadMessage]:
+    """Every thread message the readers make of the sample files (mail, social, chat platforms)."""
+    found = []
+    settings = Settings(company_domains=["acme-shop.com"], brand_accounts=["AcmeHelp"])
+    for path in sorted(DATA.rglob("*")):
+        if not path.is_file() or path.suffix == ".md":
+            continue
+        data = path.read_bytes()
+        fmt = detect_format(path.name, data[:65536])
+        if fmt is None:
+            continue
+        try:
+            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, settings)))
+        except Exception:  # a sample written to break a reader: not what this test is about
+            continue
+        found += [item for item in items if isinstance(item, ThreadMessage)]
+    return found
+
+
+def test_the_spool_gives_back_each_message_as_it_was_given() -> None:
+    samples = _sample_thread_messages()
+    assert len({m.source for m in samples}) >= 5  # mail, social and chat-platform readers among them
+    odd = _message("d", None, datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=UTC))
+    odd.turn = odd.turn.model_copy(update={"text": "caf\udce9 bytes undecoded", "start_s": 0.1 + 0.2})
+    odd.metadata = {"is_reply": False, "twilio_attributes": {"n": 1e300, "nested": [None, True, "x"]}}
+    for message in [*samples, odd]:
+        assert load_message(dump_message(message)) == message
+    assert dump_message(odd)[:1] == b"P"  # JSON cannot hold the lone surrogate: pickled instead
+    assert dump_message(samples[0])[:1] == b"J"
