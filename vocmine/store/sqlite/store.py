@@ -478,15 +478,9 @@ class SQLiteStore(
             "ingested_at": now,
             "updated_at": now,
         }
-        columns = ", ".join(row)
-        updates = ", ".join(f"{k} = excluded.{k}" for k in row if k not in ("id", "ingested_at"))
-        upsert = (
-            f"INSERT INTO conversations ({columns}) VALUES ({', '.join(':' + k for k in row)}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}"
-        )
         if _RETURNING:  # the row's id from the write itself, not a second statement
-            return int(conn.execute(upsert + " RETURNING rowid", row).fetchall()[0][0])
-        conn.execute(upsert, row)
+            return int(conn.execute(_UPSERT_RETURNING, row).fetchall()[0][0])
+        conn.execute(_UPSERT, row)
         return int(conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0])
 
     # ------------------------------------------------------------ reads
@@ -664,6 +658,17 @@ class SQLiteStore(
 
 
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)  # INSERT ... RETURNING
+# The row ``_write`` writes, its statement made once (not for every conversation).
+_COLUMNS = (
+    "id", "channel", "source", "started_at", "customer_id", "agent_id", "team_id", "brand", "product", "language",
+    "nps", "csat", "ces", "turn_count", "customer_turn_count", "content_hash", "doc", "ingested_at", "updated_at",
+)  # fmt: skip
+_UPSERT = (
+    f"INSERT INTO conversations ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    f"ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("id", "ingested_at"))
+)
+_UPSERT_RETURNING = _UPSERT + " RETURNING rowid"
 
 
 class _TurnKeyWrites:
