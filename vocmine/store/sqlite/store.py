@@ -9,6 +9,7 @@ analysis results live in the tables of migration 3 (``analysis.py``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -479,8 +480,8 @@ class SQLiteStore(
             "updated_at": now,
         }
         if _RETURNING:  # the row's id from the write itself, not a second statement
-            return int(conn.execute(_UPSERT_RETURNING, row).fetchall()[0][0])
-        conn.execute(_UPSERT, row)
+            return int(conn.execute(_upsert_sql(tuple(row), True), row).fetchall()[0][0])
+        conn.execute(_upsert_sql(tuple(row), False), row)
         return int(conn.execute("SELECT rowid FROM conversations WHERE id = ?", (c.id,)).fetchone()[0])
 
     # ------------------------------------------------------------ reads
@@ -658,17 +659,17 @@ class SQLiteStore(
 
 
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)  # INSERT ... RETURNING
-# The row ``_write`` writes, its statement made once (not for every conversation).
-_COLUMNS = (
-    "id", "channel", "source", "started_at", "customer_id", "agent_id", "team_id", "brand", "product", "language",
-    "nps", "csat", "ces", "turn_count", "customer_turn_count", "content_hash", "doc", "ingested_at", "updated_at",
-)  # fmt: skip
-_UPSERT = (
-    f"INSERT INTO conversations ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
-    f"ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("id", "ingested_at"))
-)
-_UPSERT_RETURNING = _UPSERT + " RETURNING rowid"
+
+
+@functools.lru_cache(maxsize=2)
+def _upsert_sql(columns: tuple[str, ...], returning: bool) -> str:
+    """The statement that writes a row of these columns, made once (not for every conversation)."""
+    sql = (
+        f"INSERT INTO conversations ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+        "ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "ingested_at"))
+    )
+    return sql + " RETURNING rowid" if returning else sql
 
 
 class _TurnKeyWrites:
