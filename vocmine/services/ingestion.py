@@ -13,7 +13,6 @@ hashes), so an interrupted run can simply be run again.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import pickle
 import uuid
@@ -77,9 +76,6 @@ from vocmine.store.query import UpsertOutcome
 POOL_MIN_BYTES = 256_000
 WORKER_FILE_BYTES = 16_000_000
 THREAD_TASK_SIZE = 200  # threads a worker prepares per task
-# Each worker's first task is smaller, so that the run, which waits for the first result before it
-# stores anything, starts writing sooner.
-FIRST_THREAD_TASK_SIZE = 40
 GROUP_FILES = 64  # small inputs a worker reads per task
 GROUP_BYTES = 1_000_000
 # Groups handed to the workers ahead of the one the run takes next. The run stores a batch of whole
@@ -418,8 +414,8 @@ class IngestRun:
         size = min(self.settings.batch_size, THREAD_TASK_SIZE)
 
         def tasks() -> Iterator[ThreadTask]:
-            for start, end in _task_bounds(len(threads), size, first_ones=pool.workers):
-                batch = threads[start:end]
+            for start in range(0, len(threads), size):
+                batch = threads[start : start + size]
                 serialised = self._spool.load_serialised([seq for thread in batch for seq in thread.seqs])
                 yield ThreadTask(
                     [(thread.conversation_id, [serialised[seq] for seq in thread.seqs]) for thread in batch],
@@ -458,18 +454,6 @@ class IngestRun:
         self.report.finished_at = utcnow()
         self._summary_path.write_text(json.dumps(self.report.to_dict(), indent=2), encoding="utf-8")
         return self.report
-
-
-def _task_bounds(count: int, size: int, *, first_ones: int) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each task over ``count`` items: ``size`` items each, but the first
-    ``first_ones`` at most ``FIRST_THREAD_TASK_SIZE``."""
-    start = 0
-    for index in itertools.count():
-        if start >= count:
-            return
-        end = min(count, start + (min(size, FIRST_THREAD_TASK_SIZE) if index < first_ones else size))
-        yield start, end
-        start = end
 
 
 def _merge(previous: Conversation, update: Conversation, fresh: list[Turn]) -> Conversation:

@@ -238,12 +238,3 @@ def test_workers_started_fresh_where_other_threads_run(tmp_path: Path) -> None:
         other.join()
     assert docs_two == docs_one
     assert comparable(two) == comparable(one)
-
-
-@pytest.mark.parametrize("count", [0, 1, 39, 80, 81, 500, 1234])
-def test_thread_tasks_cover_every_thread_once_in_order_the_first_ones_small(count: int) -> None:
-    bounds = list(ingestion._task_bounds(count, 200, first_ones=2))
-    assert [i for start, end in bounds for i in range(start, end)] == list(range(count))
-    sizes = [end - start for start, end in bounds]
-    assert all(size <= ingestion.FIRST_THREAD_TASK_SIZE for size in sizes[:2])
-    assert all(size <= 200 for size in sizes) and all(size == 200 for size in sizes[2:-1])

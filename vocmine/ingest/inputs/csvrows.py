@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -61,6 +62,9 @@ class BoundedLines:
                 line = "\n"
             if self.ctx.on_progress:
                 self.ctx.on_progress(consumed)
+            if "\r" not in line:  # the common case, what the steps below give it
+                yield line if line.endswith("\n") else line + "\n"
+                continue
             body = line[:-1] if line.endswith("\n") else line
             body = body[:-1] if body.endswith("\r") else body
             yield body.replace("\r", " ") + "\n"
@@ -87,11 +91,7 @@ def iter_csv_rows(
         return
     delimiter = delimiter or max(DELIMITERS, key=first.count)
 
-    def all_lines() -> Iterator[str]:
-        yield first
-        yield from line_iter
-
-    reader = csv.reader(all_lines(), delimiter=delimiter)
+    reader = csv.reader(itertools.chain([first], line_iter), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
@@ -116,13 +116,15 @@ def iter_csv_rows(
             continue
         start_line, line_number = line_number + 1, reader.line_num
         location = Location(ctx.name, f"line {start_line}")
-        yield from _oversized(lines, ctx)
-        if not any(cell.strip() for cell in row):
+        if lines.oversized:
+            yield from _oversized(lines, ctx)
+        joined = "".join(row)
+        if not joined.strip():
             continue  # blank line: no record
         if len(row) != len(header):
             yield Rejection(location, f"expected {len(header)} fields, found {len(row)}")
             continue
-        if sum(len(v) for v in row) > ctx.settings.max_record_bytes:
+        if len(joined) > ctx.settings.max_record_bytes:
             yield Rejection(location, "record larger than the size limit")
             continue
         yield CsvRow(dict(zip(header, row, strict=True)), location)

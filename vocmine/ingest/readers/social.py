@@ -89,6 +89,7 @@ def _is_brand(author: str, settings: Settings) -> bool:
 def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
     text_column: str | None = None
     twcs = False
+    keys: list[str] | None = None  # every row's cells have the header's names: lower-cased once
     for item in iter_csv_rows(stream, ctx):
         if isinstance(item, CsvHeader):
             columns = [h.lower() for h in item.columns]
@@ -99,7 +100,8 @@ def read_posts_csv(stream: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
                 return
             twcs = "inbound" in columns and "tweet_id" in columns
         elif isinstance(item, CsvRow):
-            record = {k.lower(): v for k, v in item.cells.items()}
+            keys = keys or [k.lower() for k in item.cells]
+            record = dict(zip(keys, item.cells.values(), strict=True))
             yield _csv_post(record, text_column or "text", twcs, item.location, ctx)
         else:
             yield item
