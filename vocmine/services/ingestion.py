@@ -35,7 +35,7 @@ from vocmine.ingest.mail_threads import (
     plan_threads,
 )
 from vocmine.ingest.mapping import Mapping
-from vocmine.ingest.pool import OrderedPool, will_fork
+from vocmine.ingest.pool import OrderedPool
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mapped import read_mapped
 from vocmine.ingest.records import Rejection, ThreadMessage
@@ -58,7 +58,6 @@ from vocmine.services.ingest_workers import (
     ThreadsOutcome,
     ThreadTask,
     WorkerEvent,
-    load_before_fork,
     prepare_threads,
     prepare_threads_with,
     read_and_prepare,
@@ -284,8 +283,6 @@ class IngestRun:
         """Workers pay off on inputs of some size; tiny ones are read here, as with one worker."""
         if self.settings.ingest_workers < 2 or sum(f.size or 0 for f in files) < POOL_MIN_BYTES:
             return None
-        if will_fork():
-            load_before_fork()
         self._pool = OrderedPool(self.settings.ingest_workers, start_worker, (self._how,))
         self._pool.start()  # they set up while this process reads
         return self._pool

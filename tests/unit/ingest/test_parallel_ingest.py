@@ -36,7 +36,6 @@ def forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers forked even where the suite has left other threads running (an emulator's, a server's):
     the tests that patch what a worker does need the workers to inherit the patch."""
     monkeypatch.setattr(pool, "will_fork", lambda: True)
-    monkeypatch.setattr(ingestion, "will_fork", lambda: True)
 
 
 @pytest.fixture
