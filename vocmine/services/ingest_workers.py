@@ -19,6 +19,8 @@ import importlib
 import io
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from vocmine.ingest.inputs.sources import InputFile
 from vocmine.ingest.mail_threads import SpooledMessage, build_conversation, load_message
@@ -134,17 +136,33 @@ class ThreadTask:
 
 @dataclass
 class PreparedThread:
-    conversation: Conversation  # turns prepared: merged into a stored thread of the same id
     # Prepared whole, with its hash and document (the run's writer is the busy process by then):
     # stored when no thread is stored under its id.
     alone: SerializedConversation
+    # The fields in which the thread with its turns prepared (``conversation``) differs from ``alone``:
+    # only these are handed back, not a second copy of the conversation.
+    turns_prepared_only: dict[str, Any]
     pii_alone: Counter[str]  # what preparing ``alone`` (beyond its turns) counted
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        """The thread with its turns prepared: what is merged into a stored thread of the same id."""
+        return self.alone.conversation.model_copy(update=self.turns_prepared_only)
 
 
 @dataclass
 class ThreadsOutcome:
     threads: list[PreparedThread]
     pii_turns: Counter[str]
+
+
+def _fields_not_in(conversation: Conversation, copy: Conversation) -> dict[str, Any]:
+    """The fields of ``conversation`` that ``copy`` (made from it by ``model_copy``) does not share."""
+    return {
+        name: value
+        for name in Conversation.model_fields
+        if (value := getattr(conversation, name)) is not getattr(copy, name)
+    }
 
 
 def prepare_threads(task: ThreadTask) -> ThreadsOutcome:
@@ -168,5 +186,5 @@ def prepare_threads_with(preparer: Preparer, task: ThreadTask) -> ThreadsOutcome
     for conversation in built:
         before = Counter(counts)
         alone = SerializedConversation.of(preparer.conversation(conversation, turns_prepared=True))
-        prepared.append(PreparedThread(conversation, alone, counts - before))
+        prepared.append(PreparedThread(alone, _fields_not_in(conversation, alone.conversation), counts - before))
     return ThreadsOutcome(prepared, pii_turns)
