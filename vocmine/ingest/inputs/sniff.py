@@ -49,7 +49,7 @@ class Sniff:
         """Every JSON object key seen in the head (empty when the input is not JSON)."""
         if not self.is_json:
             return frozenset()
-        return frozenset(k.decode("ascii") for k in _KEY.findall(self.head))
+        return frozenset(k.decode("ascii") for k in set(_KEY.findall(self.head)))  # each key decoded once
 
     @cached_property
     def text(self) -> str:
@@ -85,7 +85,7 @@ class Sniff:
         return tuple(cell.strip().strip('"').lower() for cell in row)
 
     def has_keys(self, *names: str) -> bool:
-        return all(name in self.keys for name in names)
+        return self.keys.issuperset(names)
 
     def once(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, computed once per input: for what several formats' tests derive from the

@@ -207,8 +207,16 @@ def _text_lines(sniff: Sniff, limit: int = 40) -> list[str]:
 def _mostly(sniff: Sniff, pattern: re.Pattern[str]) -> bool:
     def test() -> bool:
         lines = _text_lines(sniff)
-        matched = sum(1 for line in lines if pattern.match(line))
-        return matched >= 2 and matched >= 0.8 * len(lines)
+        needed = max(2, 0.8 * len(lines))
+        matched = unmatched = 0
+        for line in lines:
+            if pattern.match(line):
+                matched += 1
+            else:
+                unmatched += 1
+                if len(lines) - unmatched < needed:  # too few lines left to match: most inputs stop early
+                    return False
+        return matched >= needed
 
     return _for_calls(sniff) and sniff.once(pattern, test)
 
@@ -229,6 +237,8 @@ def is_otter(sniff: Sniff) -> bool:
     if not _for_calls(sniff):
         return False
     lines = _text_lines(sniff, 200)  # stripped, and blank lines are comments
+    if not any(otter.HEADER.match(line) for line in lines[:4]):
+        return False  # the first header must be among the first four lines: the rest need not be read
     headers = [i for i, line in enumerate(lines) if otter.HEADER.match(line)]
     followed = [i for i in headers if i + 1 < len(lines) and not otter.HEADER.match(lines[i + 1])]
     return len(followed) >= 2 and headers[0] <= 3
