@@ -42,7 +42,7 @@ SYNC_BYTES = 6
 
 @lru_cache(maxsize=1)
 def _scorer() -> WindowedIdentifier:
-    """The identifier, from the unpacked tables cached on this machine when they are there (97 MB,
+    """The identifier, from the unpacked tables cached on this machine when they are there (131 MB,
     memory-mapped: ``WindowedIdentifier.load``), else unpacked from py3langid's compressed model
     (about half a second) and cached for next time.
 
@@ -65,6 +65,10 @@ def _scorer() -> WindowedIdentifier:
         scorer.save(folder)
     except OSError as exc:  # a read-only home: identification works, only slower to start
         log.debug("language model not cached in %s: %s", folder, exc)
+    else:  # the same model's tables in an older layout are never read again
+        for stale in folder.parent.glob(f"{folder.name.rsplit('-', 1)[0]}-*"):
+            if stale.name != folder.name and not stale.name.startswith("."):
+                shutil.rmtree(stale, ignore_errors=True)
     return scorer
 
 

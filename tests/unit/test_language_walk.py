@@ -127,3 +127,17 @@ def test_an_unwritable_cache_folder_only_costs_time(fresh_scorer) -> None:
     fresh_scorer.write_text("not a folder")  # the cache cannot be created there
     language.load_language_model()
     assert detect_language("Bonjour, je voudrais annuler mon abonnement à la fin du mois, merci.") == "fr"
+
+
+def test_tables_of_an_older_layout_are_removed_once_the_new_ones_are_cached(fresh_scorer) -> None:
+    language.load_language_model()
+    (folder,) = fresh_scorer.iterdir()
+    digest = folder.name.rsplit("-", 1)[0]
+    older, other_model = fresh_scorer / f"{digest}-0", fresh_scorer / "0123456789abcdef-1"
+    for stale in (older, other_model):
+        stale.mkdir()
+        (stale / "ptc.npy").write_bytes(b"old tables")
+    folder.rename(fresh_scorer / ".moved")  # the current layout not cached yet: the next load unpacks it
+    language._scorer.cache_clear()
+    language.load_language_model()
+    assert sorted(p.name for p in fresh_scorer.iterdir()) == sorted([".moved", folder.name, other_model.name])
