@@ -176,7 +176,7 @@ class SerializedConversation:
     def __reduce__(self) -> tuple[Any, tuple[str, str]]:
         # Handed to another process as its document alone: the conversation is read back from it
         # (pydantic's JSON, in Rust) in a third of the time unpickling its models took, and is the
-        # same conversation (tests/unit/test_schema_pickling.py).
+        # same conversation (tests/unit/ingest/test_handed_between_processes.py).
         return _serialized_from_doc, (self.content_hash, self.doc)
 
 
