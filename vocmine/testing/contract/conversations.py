@@ -141,6 +141,17 @@ class ConversationsContract:
         with pytest.raises(ConfigError, match="cursor"):
             filled.search(SearchQuery(cursor="not-a-cursor"))
 
+    def test_a_rewritten_conversation_keeps_only_its_new_turn_keys(self, store):
+        def thread(*keys: str) -> Conversation:
+            turns = [Turn(key=key, role="customer", text=f"message {key}") for key in keys]
+            return Conversation(id="t", channel="email", source="eml", turns=turns)
+
+        store.upsert_conversations([thread("mid-1", "mid-2")])
+        store.upsert_conversations([thread("mid-2", "mid-3")])  # a later run rewrites it
+        assert store.conversation_ids_for_turn_keys(["mid-1", "mid-2", "mid-3"]) == {"mid-2": "t", "mid-3": "t"}
+        store.upsert_conversations([thread("mid-4"), thread("mid-5")])  # twice in one batch: the last wins
+        assert store.conversation_ids_for_turn_keys(["mid-2", "mid-3", "mid-4", "mid-5"]) == {"mid-5": "t"}
+
     def test_turn_keys_and_stats(self, store):
         threaded = Conversation(
             id="t", channel="email", source="eml", turns=[Turn(key="mid-1", role="customer", text="x")]
