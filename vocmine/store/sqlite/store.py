@@ -678,7 +678,7 @@ class _TurnKeyWrites:
     conversation: a conversation's delete only touches rows of its id, so the deletes may all go first
     (before any insert) as long as no id is written twice, in which case what is pending goes first.
     A conversation whose row is new has no keys to delete (each key's conversation must exist): its
-    delete is left out, a tenth of the writing process's time on a large mailbox."""
+    delete is left out (7,320 new mail threads upserted in 1.15-1.23 s against 1.52-1.54 s with it)."""
 
     def __init__(self) -> None:
         self.written: dict[str, None] = {}
