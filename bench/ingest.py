@@ -174,24 +174,16 @@ def per_format(seconds: float) -> list[dict[str, object]]:
     import io
     from collections import defaultdict
 
-    from vocmine.ingest.inputs.formats import detect_format
     from vocmine.ingest.records import ReadContext, Rejection
-    from vocmine.settings import Settings
+    from vocmine.testing.samples import SAMPLE_SETTINGS, sample_inputs
 
-    settings = Settings(company_domains=["acme-shop.com"], brand_accounts=["AcmeHelp"])
     totals: dict[str, dict[str, float]] = defaultdict(lambda: {"seconds": 0.0, "records": 0, "bytes": 0, "files": 0})
-    for path in sorted((ROOT / "tests" / "data").rglob("*")):
-        if not path.is_file() or path.suffix == ".md":
-            continue
-        data = path.read_bytes()
-        fmt = detect_format(path.name, data[:65536])
-        if fmt is None:
-            continue
+    for path, data, fmt in sample_inputs(ROOT / "tests" / "data"):
         entry = totals[fmt.name]
         entry["files"] += 1
         started = time.perf_counter()
         while True:
-            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, settings)))
+            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, SAMPLE_SETTINGS)))
             entry["records"] += sum(not isinstance(i, Rejection) for i in items)
             entry["bytes"] += len(data)
             if time.perf_counter() - started >= seconds:

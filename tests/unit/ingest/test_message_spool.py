@@ -8,11 +8,10 @@ import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vocmine.ingest.inputs.formats import detect_format
 from vocmine.ingest.mail_threads import MessageSpool, SpooledMessage, dump_message, load_message
 from vocmine.ingest.records import Location, ReadContext, ThreadMessage
 from vocmine.schema import Turn
-from vocmine.settings import Settings
+from vocmine.testing.samples import SAMPLE_SETTINGS, sample_inputs
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -69,16 +68,9 @@ def test_a_spooled_message_takes_the_next_place_in_its_spool() -> None:
 def _sample_thread_messages() -> list[ThreadMessage]:
     """Every thread message the readers make of the sample files (mail, social, chat platforms)."""
     found = []
-    settings = Settings(company_domains=["acme-shop.com"], brand_accounts=["AcmeHelp"])
-    for path in sorted(DATA.rglob("*")):
-        if not path.is_file() or path.suffix == ".md":
-            continue
-        data = path.read_bytes()
-        fmt = detect_format(path.name, data[:65536])
-        if fmt is None:
-            continue
+    for path, data, fmt in sample_inputs(DATA):
         try:
-            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, settings)))
+            items = list(fmt.reader(io.BufferedReader(io.BytesIO(data)), ReadContext(path.name, SAMPLE_SETTINGS)))
         except Exception:  # a sample written to break a reader: not what this test is about
             continue
         found += [item for item in items if isinstance(item, ThreadMessage)]
