@@ -538,12 +538,13 @@ def ingest_paths(
         on_changed=on_changed,
     )
     run.report.files_skipped = skipped
-    try:
-        run.ingest_files(files, on_file)
-    except BaseException:
-        run.close()  # what was written stays; running again completes it
-        raise
-    return run.finish()
+    with store.bulk_load():
+        try:
+            run.ingest_files(files, on_file)
+        except BaseException:
+            run.close()  # what was written stays; running again completes it
+            raise
+        return run.finish()
 
 
 def default_report_dir(settings: Settings) -> Path:

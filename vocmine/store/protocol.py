@@ -9,6 +9,7 @@ its signature says what it touches and a test can hand it a small fake.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -72,6 +73,11 @@ class ConversationStore(Protocol):
         is read inside the write, so another process writing the same conversation at the same time
         loses nothing: SQLite reads it inside the write transaction, Elasticsearch writes guarded by
         the version it read and, when another writer came first, reads and merges again."""
+
+    def bulk_load(self) -> AbstractContextManager[None]:
+        """Around many writes in a row (an ingestion run): the store may put off work it does faster
+        once, at the end (SQLite builds an empty store's conversation indexes after the load). What
+        is stored, and what reads answer, is the same; reads may be slower until it ends."""
 
     def get_conversation(self, conversation_id: str) -> Conversation | None: ...
 

@@ -317,6 +317,11 @@ class ElasticStore(ElasticAnalysisMixin, ElasticThemesMixin, ElasticStateMixin):
 
     # ------------------------------------------------------------ conversations
 
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Nothing to put off: Elasticsearch builds what each bulk request needs as it indexes it."""
+        yield
+
     def upsert_conversations(
         self, conversations: Sequence[Conversation], merge: Merge | None = None
     ) -> list[UpsertOutcome]:

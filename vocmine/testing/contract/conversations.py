@@ -3,6 +3,7 @@ filters, cursor paging, turn keys and stats."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -19,19 +20,13 @@ class ConversationsContract:
 
     A backend's test class inherits it and gives a ``store`` fixture."""
 
-    @pytest.fixture
-    def filled(self, store):
-        store.upsert_conversations(
-            [
-                dated_conversation(
-                    "a", "My refund never arrived", day=0, brand="Acme", language="en", team_id="billing"
-                ),
-                dated_conversation("b", "Refund please, charged twice", day=1, channel="email", language="en"),
-                dated_conversation("c", "The app crashes on login", day=2, brand="Acme", language="en"),
-                dated_conversation("d", "Remboursement pas reçu", day=3, language="fr", survey=SurveyScores(nps=2)),
-                dated_conversation("e", "Great service", day=4, agent_text="refund issued", language="en"),
-            ]
-        )
+    @pytest.fixture(params=["written", "bulk loaded"])
+    def filled(self, store, request):
+        # Each test of what a filled store answers runs on one written plainly and on one loaded
+        # inside ``bulk_load`` (SQLite builds an empty store's indexes after the load).
+        loading = store.bulk_load() if request.param == "bulk loaded" else contextlib.nullcontext()
+        with loading:
+            _fill(store)
         return store
 
     def test_upserts_are_idempotent_and_report_changes(self, store):
@@ -161,3 +156,16 @@ class ConversationsContract:
         stats = store.stats()
         assert stats.conversations == 2 and stats.turns == 3 and stats.customer_turns == 2
         assert stats.by_channel == {"chat": 1, "email": 1} and stats.with_survey == 1
+
+
+def _fill(store: Any) -> None:
+    """Five conversations of several channels, brands, languages and days, for the read tests."""
+    store.upsert_conversations(
+        [
+            dated_conversation("a", "My refund never arrived", day=0, brand="Acme", language="en", team_id="billing"),
+            dated_conversation("b", "Refund please, charged twice", day=1, channel="email", language="en"),
+            dated_conversation("c", "The app crashes on login", day=2, brand="Acme", language="en"),
+            dated_conversation("d", "Remboursement pas reçu", day=3, language="fr", survey=SurveyScores(nps=2)),
+            dated_conversation("e", "Great service", day=4, agent_text="refund issued", language="en"),
+        ]
+    )
