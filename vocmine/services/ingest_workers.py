@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from vocmine.ingest.gc_pauses import collect_less_often
 from vocmine.ingest.inputs.sources import InputFile
 from vocmine.ingest.mail_threads import SpooledMessage, build_conversation, load_message
 from vocmine.ingest.prepare import Preparer
@@ -54,6 +55,7 @@ def start_worker(how: HowToRead) -> None:
     the run goes on reading: the model's tables are mapped from the files, so the workers share their
     memory all the same."""
     global _WORKER
+    collect_less_often()  # inherited when forked from a run; not when started fresh
     _WORKER = _Worker(how, Preparer(how.settings))
     for module in _LAZY_IMPORTS:
         importlib.import_module(module)

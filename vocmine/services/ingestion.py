@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vocmine.errors import ConfigError
+from vocmine.ingest.gc_pauses import collecting_less_often
 from vocmine.ingest.inputs.formats import FORMATS
 from vocmine.ingest.inputs.sniff import Format
 from vocmine.ingest.inputs.sources import InputFile, SkippedInput, expand_inputs
@@ -538,7 +539,7 @@ def ingest_paths(
         on_changed=on_changed,
     )
     run.report.files_skipped = skipped
-    with store.bulk_load():
+    with store.bulk_load(), collecting_less_often():
         try:
             run.ingest_files(files, on_file)
         except BaseException:
