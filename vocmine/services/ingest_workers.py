@@ -42,11 +42,18 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-# What readers and redaction import on first use (0.11 s together): each worker imports them as it
-# starts, while the run reads on. Imported in the run before forking, they were shared, but the run
-# could do nothing else meanwhile: the TWCS sample, which the run reads itself, took 0.77 s against
-# 0.71 s imported in the workers (medians of fifteen alternating runs).
+# What readers and redaction import on first use (0.11 s together). When the run reads an input itself
+# while its workers start (a single file), each worker imports them as it starts: imported in the run
+# before forking, the TWCS sample took 0.77 s against 0.71 s (medians of fifteen alternating runs).
+# When the run only waits for the workers' first results, it imports them before forking
+# (``import_before_forking``), once instead of once a worker.
 _LAZY_IMPORTS = ("phonenumbers", "stdnum.luhn", "stdnum.iban", "stdnum.us.ssn", "inscriptis", "charset_normalizer")
+
+
+def import_before_forking() -> None:
+    """Import what each worker would import as it starts, in the run, so forked workers share it."""
+    for module in _LAZY_IMPORTS:
+        importlib.import_module(module)
 
 
 def start_worker(how: HowToRead) -> None:
@@ -57,8 +64,7 @@ def start_worker(how: HowToRead) -> None:
     global _WORKER
     collect_less_often()  # inherited when forked from a run; not when started fresh
     _WORKER = _Worker(how, Preparer(how.settings))
-    for module in _LAZY_IMPORTS:
-        importlib.import_module(module)
+    import_before_forking()  # nothing left to do where the run did, or the worker was forked after it
     if how.settings.detect_language:
         load_language_model()
 

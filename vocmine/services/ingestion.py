@@ -36,7 +36,7 @@ from vocmine.ingest.mail_threads import (
     plan_threads,
 )
 from vocmine.ingest.mapping import Mapping
-from vocmine.ingest.pool import OrderedPool
+from vocmine.ingest.pool import OrderedPool, will_fork
 from vocmine.ingest.prepare import Preparer
 from vocmine.ingest.readers.mapped import read_mapped
 from vocmine.ingest.records import Rejection, ThreadMessage
@@ -59,6 +59,7 @@ from vocmine.services.ingest_workers import (
     ThreadsOutcome,
     ThreadTask,
     WorkerEvent,
+    import_before_forking,
     prepare_threads,
     prepare_threads_with,
     read_and_prepare,
@@ -202,9 +203,10 @@ class IngestRun:
         """Every input in order. With workers, they read and prepare the inputs ahead of this process,
         which takes their results in input order: what is stored, and how it is counted, is what
         reading them one by one here gives."""
-        pool = self._start_pool(files)
-        groups = list(_file_groups(files)) if pool is not None else []
-        if pool is None or (len(groups) == 1 and all(source is not None for _, source in groups[0])):
+        groups = list(_file_groups(files))
+        reads_here = len(groups) == 1 and all(source is not None for _, source in groups[0])
+        pool = self._start_pool(files, run_waits=not reads_here)
+        if pool is None or reads_here:
             # One task (a single input, say) would be read by one worker while this process waits for
             # all of it to be handed over: read here. The workers still prepare its threads.
             for source in files:
@@ -280,10 +282,13 @@ class IngestRun:
     def _unreadable(self, source: InputFile, read: int, reason: str) -> None:
         self._reject(Rejection(file_location(source), f"input unreadable after {read} record(s): {reason}"))
 
-    def _start_pool(self, files: list[InputFile]) -> OrderedPool | None:
-        """Workers pay off on inputs of some size; tiny ones are read here, as with one worker."""
+    def _start_pool(self, files: list[InputFile], *, run_waits: bool) -> OrderedPool | None:
+        """Workers pay off on inputs of some size; tiny ones are read here, as with one worker.
+        ``run_waits``: this process has nothing to do until the workers' first results come."""
         if self.settings.ingest_workers < 2 or sum(f.size or 0 for f in files) < POOL_MIN_BYTES:
             return None
+        if run_waits and will_fork():
+            import_before_forking()  # once here, not once in each worker, while this process waits anyway
         self._pool = OrderedPool(self.settings.ingest_workers, start_worker, (self._how,))
         self._pool.start()  # they set up while this process reads
         return self._pool
