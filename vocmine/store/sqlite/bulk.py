@@ -4,8 +4,8 @@ Each of the eight indexes on ``conversations`` takes a row per conversation writ
 commits the index pages it touched: one row each in pages all over the index (a customer id or a
 start time falls anywhere in it), so the pages written outgrow the rows. Built once over a loaded
 table, an index is a sort. Writing the 36,295 threads of the bench's 100 MB mailbox into an empty
-store took 6.3-7.9 s with the indexes built at the end against 7.7-10.1 s kept up row by row (medians
-6.75 and 9.58 s of three alternating runs each, ``bench/store_writes.py``).
+store took 6.4-7.5 s with the indexes built at the end against 8.0-8.7 s kept up row by row (medians
+6.78 and 8.22 s of five alternating runs each, ``bench/store_writes.py``).
 
 Only for an empty store: once it holds conversations, readers rely on the indexes, and an
 ingestion run adds to a store more often than it fills one. A run that dies before the end leaves

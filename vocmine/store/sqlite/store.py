@@ -307,9 +307,11 @@ class SQLiteStore(
             # Statement journals in memory, not in a temporary file: every row an upsert writes (its
             # nine indexes, ON CONFLICT, the turn keys' OR REPLACE) opens one, and past 64 KiB SQLite
             # spills it to a file, a write system call per page it will change. Writing the 36,295
-            # threads of the 100 MB bench mailbox into a store made 2.97 million write calls with
-            # journals in files and 0.89 million in memory, and took a median 11.8 s against 9.6 s
-            # (bench/store_writes.py). A journal holds the pages one statement changes; this
+            # threads of the 100 MB bench mailbox with every index kept up (as into a store that
+            # holds conversations already) made 2.97 million write calls with journals in files and
+            # 0.89 million in memory, and took a median 9.67 s against 8.22 s, five alternating runs
+            # (bench/store_writes.py; into an empty store, whose indexes are built after the load,
+            # it made no difference). A journal holds the pages one statement changes; this
             # connection runs no temporary tables, and its sorts (an index a migration or a bulk
             # load builds) are of a column or two a conversation.
             conn.execute("PRAGMA temp_store=MEMORY")
