@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from vocmine.store.sqlite.tx import immediate
+
 # Name and definition, as migration 1 creates them (a test holds the two to each other).
 DEFERRED_INDEXES: tuple[tuple[str, str], ...] = (
     ("conversations_started", "conversations (started_at, id)"),
@@ -34,16 +36,11 @@ DEFERRED_INDEXES: tuple[tuple[str, str], ...] = (
 def drop_indexes_if_empty(conn: sqlite3.Connection) -> bool:
     """Drop the deferred indexes when no conversation is stored; whether they were dropped. Runs
     under the write lock, so no other writer stores one between the check and the drop."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         empty = conn.execute("SELECT 1 FROM conversations LIMIT 1").fetchone() is None
         if empty:
             for name, _ in DEFERRED_INDEXES:
                 conn.execute(f"DROP INDEX IF EXISTS {name}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return empty
 
 
@@ -53,11 +50,6 @@ def restore_indexes(conn: sqlite3.Connection) -> None:
     missing = [(name, on) for name, on in DEFERRED_INDEXES if name not in present]
     if not missing:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         for name, on in missing:
             conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
