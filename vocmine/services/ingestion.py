@@ -203,7 +203,7 @@ class IngestRun:
         """Every input in order. With workers, they read and prepare the inputs ahead of this process,
         which takes their results in input order: what is stored, and how it is counted, is what
         reading them one by one here gives."""
-        groups = list(_file_groups(files))
+        groups = list(_file_groups(files)) if self.settings.ingest_workers >= 2 else []
         reads_here = len(groups) == 1 and all(source is not None for _, source in groups[0])
         pool = self._start_pool(files, run_waits=not reads_here)
         if pool is None or reads_here:
