@@ -6,7 +6,7 @@ The conversations an ingestion of a synthetic mailbox of about ``--mbox-mb`` MB 
 mbox messages repeated with fresh Message-IDs, as ``bench/ingest.py --large-mbox-mb`` makes it) are
 read back and written again into fresh stores, the way the run writes threads: batches of 200, each
 conversation handed over serialised, as the workers hand it. ``--source`` reuses a store already
-made so. Three ways, alternating, ``--repeats`` times each:
+made so. Four ways, alternating, ``--repeats`` times each:
 
 * ``shipped``   - as the store writes now: in ``bulk_load()`` (an empty store's conversation indexes
   built at the end), statement journals in memory;

@@ -14,6 +14,8 @@ from vocmine.store.sqlite.bulk import DEFERRED_INDEXES, drop_indexes_if_empty
 from vocmine.store.sqlite.store import SQLiteStore
 from vocmine.testing.factories import dated_conversation
 
+DEFERRED = {name for name, _ in DEFERRED_INDEXES}
+
 
 def _indexes(path) -> dict[str, str]:
     with sqlite3.connect(path) as conn:
@@ -33,7 +35,7 @@ def test_an_empty_store_gets_its_indexes_after_the_load(tmp_path):
     with store.bulk_load():
         assert _indexes(path) == {}
         store.upsert_conversations([dated_conversation(f"c{i}", "refund", day=i, brand="Acme") for i in range(30)])
-    assert set(_indexes(path)) == {name for name, _ in DEFERRED_INDEXES}
+    assert set(_indexes(path)) == DEFERRED
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)  # indexes agree with the rows
         plan = " ".join(
@@ -47,7 +49,7 @@ def test_a_store_holding_conversations_keeps_its_indexes_through_a_load(tmp_path
     store = SQLiteStore(str(path))
     store.upsert_conversations([dated_conversation("a", "hello")])
     with store.bulk_load():
-        assert set(_indexes(path)) == {name for name, _ in DEFERRED_INDEXES}
+        assert set(_indexes(path)) == DEFERRED
         store.upsert_conversations([dated_conversation("b", "hello again")])
 
 
@@ -57,7 +59,7 @@ def test_a_load_that_fails_still_ends_with_the_indexes(tmp_path):
     with pytest.raises(KeyboardInterrupt), store.bulk_load():
         store.upsert_conversations([dated_conversation("a", "hello")])
         raise KeyboardInterrupt
-    assert set(_indexes(path)) == {name for name, _ in DEFERRED_INDEXES}
+    assert set(_indexes(path)) == DEFERRED
 
 
 def test_a_load_whose_process_died_leaves_the_indexes_to_the_next_opening(tmp_path):
@@ -67,7 +69,7 @@ def test_a_load_whose_process_died_leaves_the_indexes_to_the_next_opening(tmp_pa
     dying.upsert_conversations([dated_conversation("a", "hello")])
     assert _indexes(path) == {}
     SQLiteStore(str(path)).stats()  # any opening that writes
-    assert set(_indexes(path)) == {name for name, _ in DEFERRED_INDEXES}
+    assert set(_indexes(path)) == DEFERRED
 
 
 def test_an_ingestion_into_an_empty_store_ends_indexed(settings, tmp_path):
@@ -75,4 +77,4 @@ def test_an_ingestion_into_an_empty_store_ends_indexed(settings, tmp_path):
     report = ingest_paths(
         [str(DATA / "chat"), str(DATA / "email")], settings, SQLiteStore(str(path)), report_dir=tmp_path
     )
-    assert report.records_stored and set(_indexes(path)) == {name for name, _ in DEFERRED_INDEXES}
+    assert report.records_stored and set(_indexes(path)) == DEFERRED
